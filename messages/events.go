@@ -1,0 +1,122 @@
+package messages
+
+import "encoding/json"
+
+// User is a Zoom user as events report it: what Zoom answered. Fields the
+// worker does not know are kept in Extra.
+type User struct {
+	ID        string                     `json:"id"`
+	Email     string                     `json:"email,omitempty"`
+	FirstName string                     `json:"first_name,omitempty"`
+	LastName  string                     `json:"last_name,omitempty"`
+	Type      int                        `json:"type,omitempty"`
+	Extra     map[string]json.RawMessage `json:"-"`
+}
+
+// Meeting is a Zoom meeting as events report it: what Zoom answered, without
+// start_url unless the worker is set to include it. Fields Zoom did not send
+// are left out; fields the worker does not know are kept in Extra.
+type Meeting struct {
+	ID        int64  `json:"id"`
+	UUID      string `json:"uuid,omitempty"`
+	HostID    string `json:"host_id,omitempty"`
+	Topic     string `json:"topic,omitempty"`
+	Type      int    `json:"type,omitempty"`
+	StartTime string `json:"start_time,omitempty"`
+	Duration  int    `json:"duration,omitempty"`
+	Timezone  string `json:"timezone,omitempty"`
+	JoinURL   string `json:"join_url,omitempty"`
+	StartURL  string `json:"start_url,omitempty"`
+	Password  string `json:"password,omitempty"`
+	Agenda    string `json:"agenda,omitempty"`
+	CreatedAt string `json:"created_at,omitempty"`
+	// Occurrences lists a recurring meeting's occurrences, as Zoom sends them.
+	Occurrences json.RawMessage            `json:"occurrences,omitempty"`
+	Settings    json.RawMessage            `json:"settings,omitempty"`
+	Extra       map[string]json.RawMessage `json:"-"`
+}
+
+// UserCreated is the body of zoom.events.user.created.
+type UserCreated struct {
+	JobID   string `json:"job_id"`
+	Account string `json:"account,omitempty"`
+	// Existing is true where the email was already in the account and the
+	// worker looked the user up instead of creating one.
+	Existing bool `json:"existing"`
+	User     User `json:"user"`
+}
+
+// MeetingCreated is the body of zoom.events.meeting.created.
+type MeetingCreated struct {
+	JobID   string  `json:"job_id"`
+	Account string  `json:"account,omitempty"`
+	UserID  string  `json:"user_id"`
+	Meeting Meeting `json:"meeting"`
+}
+
+// MeetingUpdated is the body of zoom.events.meeting.updated.
+type MeetingUpdated struct {
+	JobID     string  `json:"job_id"`
+	Account   string  `json:"account,omitempty"`
+	MeetingID int64   `json:"meeting_id"`
+	Meeting   Meeting `json:"meeting"`
+}
+
+// MeetingDeleted is the body of zoom.events.meeting.deleted.
+type MeetingDeleted struct {
+	JobID       string `json:"job_id"`
+	Account     string `json:"account,omitempty"`
+	MeetingID   int64  `json:"meeting_id"`
+	AlreadyGone bool   `json:"already_gone"`
+}
+
+// UserDeleted is the body of zoom.events.user.deleted.
+type UserDeleted struct {
+	JobID       string `json:"job_id"`
+	Account     string `json:"account,omitempty"`
+	UserID      string `json:"user_id"`
+	Action      string `json:"action"`
+	AlreadyGone bool   `json:"already_gone"`
+}
+
+// Failure kinds of a JobFailed event.
+const (
+	KindInvalidJob       = "invalid_job"
+	KindZoomRejected     = "zoom_rejected"
+	KindRetriesExhausted = "retries_exhausted"
+)
+
+// JobFailed is the body of zoom.events.job.failed, published once for each
+// job that will not be retried.
+type JobFailed struct {
+	JobID    string    `json:"job_id"`
+	Account  string    `json:"account,omitempty"`
+	Subject  string    `json:"subject"`
+	Attempts int       `json:"attempts"`
+	Error    FailError `json:"error"`
+	// Job is the original body where it was JSON (cut bodies are not).
+	Job json.RawMessage `json:"job,omitempty"`
+	// JobRaw is the original body, base64-encoded, where it was not JSON.
+	JobRaw []byte `json:"job_raw,omitempty"`
+	// JobTruncated says Job or JobRaw holds only the first MaxJobBytes bytes.
+	JobTruncated bool `json:"job_truncated,omitempty"`
+}
+
+// FailError says why a job failed.
+type FailError struct {
+	Kind       string `json:"kind"`
+	Message    string `json:"message"`
+	Field      string `json:"field,omitempty"`
+	HTTPStatus int    `json:"http_status,omitempty"`
+	ZoomCode   int    `json:"zoom_code,omitempty"`
+}
+
+// JobDeferred is the body of zoom.events.job.deferred: the job waits in
+// ZOOM_JOBS until Until (the per-host daily limit); it is not a failure.
+type JobDeferred struct {
+	JobID   string `json:"job_id"`
+	Account string `json:"account,omitempty"`
+	Subject string `json:"subject"`
+	Until   string `json:"until"`
+	Reason  string `json:"reason"`
+}

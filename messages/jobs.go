@@ -1,0 +1,98 @@
+package messages
+
+import "encoding/json"
+
+// MaxJobBytes is the largest job body the worker accepts. A larger body is an
+// invalid_job; its job-failed event carries the first MaxJobBytes bytes.
+const MaxJobBytes = 64 << 10
+
+// Job is implemented by every job type. Subject is the subject it is
+// published on; ID its job_id (may be empty: the worker then derives one).
+type Job interface {
+	Subject() string
+	ID() string
+	// AccountName is the configured Zoom account the job names; "" is the default.
+	AccountName() string
+	// Validate reports the first problem with the job as a *ValidationError
+	// naming the field, or nil.
+	Validate() error
+}
+
+// CreateUserJob is the body of zoom.jobs.user.create.
+type CreateUserJob struct {
+	JobID   string `json:"job_id,omitempty"`
+	Account string `json:"account,omitempty"`
+	// Action is Zoom's: create, autoCreate, custCreate or ssoCreate. Empty means custCreate.
+	Action   string   `json:"action,omitempty"`
+	UserInfo UserInfo `json:"user_info"`
+}
+
+// UserInfo is Zoom's user_info object of the create-user request. Fields the
+// worker does not know are kept in Extra and passed through to Zoom unchanged.
+type UserInfo struct {
+	Email       string `json:"email"`
+	Type        int    `json:"type"`
+	FirstName   string `json:"first_name,omitempty"`
+	LastName    string `json:"last_name,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	Password    string `json:"password,omitempty"`
+	// Extra holds every other field, passed through unchanged.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// CreateMeetingJob is the body of zoom.jobs.meeting.create.
+type CreateMeetingJob struct {
+	JobID   string `json:"job_id,omitempty"`
+	Account string `json:"account,omitempty"`
+	// UserID is the host: a Zoom user id or email, as Zoom's path parameter takes it.
+	UserID  string      `json:"user_id"`
+	Meeting MeetingSpec `json:"meeting"`
+}
+
+// MeetingSpec is Zoom's create-meeting (and update-meeting) request body.
+// Fields the worker does not know are kept in Extra and passed through.
+type MeetingSpec struct {
+	Topic      string          `json:"topic,omitempty"`
+	Type       int             `json:"type,omitempty"`
+	StartTime  string          `json:"start_time,omitempty"`
+	Duration   int             `json:"duration,omitempty"`
+	Timezone   string          `json:"timezone,omitempty"`
+	Password   string          `json:"password,omitempty"`
+	Agenda     string          `json:"agenda,omitempty"`
+	Recurrence json.RawMessage `json:"recurrence,omitempty"`
+	Settings   json.RawMessage `json:"settings,omitempty"`
+	// Extra holds every other field, passed through unchanged.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// UpdateMeetingJob is the body of zoom.jobs.meeting.update.
+type UpdateMeetingJob struct {
+	JobID        string      `json:"job_id,omitempty"`
+	Account      string      `json:"account,omitempty"`
+	MeetingID    int64       `json:"meeting_id"`
+	OccurrenceID string      `json:"occurrence_id,omitempty"`
+	Meeting      MeetingSpec `json:"meeting"`
+}
+
+// DeleteMeetingJob is the body of zoom.jobs.meeting.delete.
+type DeleteMeetingJob struct {
+	JobID                 string `json:"job_id,omitempty"`
+	Account               string `json:"account,omitempty"`
+	MeetingID             int64  `json:"meeting_id"`
+	OccurrenceID          string `json:"occurrence_id,omitempty"`
+	ScheduleForReminder   *bool  `json:"schedule_for_reminder,omitempty"`
+	CancelMeetingReminder *bool  `json:"cancel_meeting_reminder,omitempty"`
+}
+
+// DeleteUserJob is the body of zoom.jobs.user.delete.
+type DeleteUserJob struct {
+	JobID   string `json:"job_id,omitempty"`
+	Account string `json:"account,omitempty"`
+	UserID  string `json:"user_id"`
+	// Action is disassociate (the default when empty) or delete.
+	Action            string `json:"action,omitempty"`
+	TransferEmail     string `json:"transfer_email,omitempty"`
+	TransferMeeting   *bool  `json:"transfer_meeting,omitempty"`
+	TransferWebinar   *bool  `json:"transfer_webinar,omitempty"`
+	TransferRecording *bool  `json:"transfer_recording,omitempty"`
+}
