@@ -14,8 +14,8 @@ import (
 type Category string
 
 const (
-	Light  Category = "light"  // e.g. GET /users/{id}, POST /users
-	Medium Category = "medium" // e.g. POST /users/{id}/meetings, GET /meetings/{id}, list meetings
+	Light  Category = "light"  // e.g. GET /users/{id}, POST /users, GET/PATCH/DELETE /meetings/{id}
+	Medium Category = "medium" // e.g. POST /users/{id}/meetings, GET /users/{id}/meetings (list)
 	Heavy  Category = "heavy"
 )
 

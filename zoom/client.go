@@ -1,55 +1,380 @@
 package zoom
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 )
+
+// Rate-limit categories of the operations this client makes, from Zoom's API
+// reference ("Rate Limit Label" of each operation) and its rate-limits page
+// (https://developers.zoom.us/docs/api/rest/rate-limits/):
+//
+//	operation               method and path                 category
+//	create user             POST   /users                   Light
+//	get user                GET    /users/{userId}          Light
+//	delete user             DELETE /users/{userId}          Light
+//	create meeting          POST   /users/{userId}/meetings Medium (+ per-host daily limit)
+//	list meetings           GET    /users/{userId}/meetings Medium
+//	get meeting             GET    /meetings/{meetingId}    Light
+//	update meeting          PATCH  /meetings/{meetingId}    Light  (+ per-host daily limit)
+//	delete meeting          DELETE /meetings/{meetingId}    Light
+//
+// The per-host daily limit: 100 meeting creates and updates per host per day,
+// reset at 00:00 UTC, for the whole account whatever the app.
+const (
+	catCreateUser    = Light
+	catGetUser       = Light
+	catDeleteUser    = Light
+	catCreateMeeting = Medium
+	catListMeetings  = Medium
+	catGetMeeting    = Light
+	catUpdateMeeting = Light
+	catDeleteMeeting = Light
+)
+
+const (
+	userAgent = "zoom-worker"
+	// DefaultTimeout bounds each HTTP exchange of a default client.
+	DefaultTimeout = 30 * time.Second
+	// MaxResponseBytes is the most of an answer's body a Client reads; a
+	// longer answer is an error.
+	MaxResponseBytes = 4 << 20
+	// MaxPageSize is the largest page Zoom lists.
+	MaxPageSize = 300
+)
+
+// NewHTTPClient returns an http.Client with a transport pooled for many
+// concurrent calls to one host (256 idle connections kept per host) and the
+// given overall timeout per exchange; 0 means DefaultTimeout.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = timeout
+	t.ForceAttemptHTTP2 = true
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t, Timeout: timeout}
+}
 
 // Client calls Zoom's REST API v2. It is safe for concurrent use.
 type Client struct {
 	opts Options
 }
 
-// NewClient returns a Client. Options.Tokens is required.
-func NewClient(opts Options) (*Client, error) { panic("TODO") }
+// NewClient returns a Client. Options.Tokens is required; BaseURL must be an
+// absolute http(s) URL.
+func NewClient(opts Options) (*Client, error) {
+	if opts.Tokens == nil {
+		return nil, errors.New("zoom: new client: Options.Tokens is required")
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("zoom: new client: base URL %q is not an absolute http(s) URL", opts.BaseURL)
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = NewHTTPClient(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Client{opts: opts}, nil
+}
 
 // CreateUser is POST /users with {"action": action, "user_info": userInfo}.
 // userInfo is marshalled as JSON as it is (unknown fields pass through).
 func (c *Client) CreateUser(ctx context.Context, action string, userInfo any) (*User, error) {
-	panic("TODO")
+	body := struct {
+		Action   string `json:"action"`
+		UserInfo any    `json:"user_info"`
+	}{action, userInfo}
+	var u User
+	raw, err := c.do(ctx, call{op: "create user", cat: catCreateUser, method: http.MethodPost,
+		path: "/users", body: body, out: &u})
+	if err != nil {
+		return nil, err
+	}
+	u.Raw = raw
+	return &u, nil
 }
 
 // GetUser is GET /users/{userId}; idOrEmail may be a user id or an email.
-func (c *Client) GetUser(ctx context.Context, idOrEmail string) (*User, error) { panic("TODO") }
+func (c *Client) GetUser(ctx context.Context, idOrEmail string) (*User, error) {
+	var u User
+	raw, err := c.do(ctx, call{op: "get user", cat: catGetUser, method: http.MethodGet,
+		path: "/users/" + url.PathEscape(idOrEmail), out: &u})
+	if err != nil {
+		return nil, err
+	}
+	u.Raw = raw
+	return &u, nil
+}
 
 // CreateMeeting is POST /users/{userId}/meetings with body marshalled as JSON.
 func (c *Client) CreateMeeting(ctx context.Context, userID string, body any) (*Meeting, error) {
-	panic("TODO")
+	var m Meeting
+	raw, err := c.do(ctx, call{op: "create meeting", cat: catCreateMeeting, method: http.MethodPost,
+		path: "/users/" + url.PathEscape(userID) + "/meetings", body: body, out: &m})
+	if err != nil {
+		return nil, err
+	}
+	m.Raw = raw
+	return &m, nil
 }
 
 // GetMeeting is GET /meetings/{meetingId}.
 func (c *Client) GetMeeting(ctx context.Context, meetingID int64) (*Meeting, error) {
-	panic("TODO")
+	var m Meeting
+	raw, err := c.do(ctx, call{op: "get meeting", cat: catGetMeeting, method: http.MethodGet,
+		path: "/meetings/" + strconv.FormatInt(meetingID, 10), out: &m})
+	if err != nil {
+		return nil, err
+	}
+	m.Raw = raw
+	return &m, nil
 }
 
-// ListMeetings is GET /users/{userId}/meetings: one page.
+// meetingPage is the body of GET /users/{userId}/meetings.
+type meetingPage struct {
+	NextPageToken string            `json:"next_page_token"`
+	TotalRecords  int               `json:"total_records"`
+	Meetings      []json.RawMessage `json:"meetings"`
+}
+
+// ListMeetings is GET /users/{userId}/meetings: one page. The query always
+// carries type (scheduled when opts.Type is "") and page_size (a value
+// outside 1..300 is sent as 300).
 func (c *Client) ListMeetings(ctx context.Context, userID string, opts ListMeetingsOptions) (*MeetingList, error) {
-	panic("TODO")
+	q := url.Values{}
+	typ := opts.Type
+	if typ == "" {
+		typ = "scheduled"
+	}
+	q.Set("type", typ)
+	size := opts.PageSize
+	if size <= 0 || size > MaxPageSize {
+		size = MaxPageSize
+	}
+	q.Set("page_size", strconv.Itoa(size))
+	if opts.NextPageToken != "" {
+		q.Set("next_page_token", opts.NextPageToken)
+	}
+	var page meetingPage
+	_, err := c.do(ctx, call{op: "list meetings", cat: catListMeetings, method: http.MethodGet,
+		path: "/users/" + url.PathEscape(userID) + "/meetings", query: q, out: &page})
+	if err != nil {
+		return nil, err
+	}
+	list := &MeetingList{
+		Meetings:      make([]Meeting, 0, len(page.Meetings)),
+		NextPageToken: page.NextPageToken,
+		TotalRecords:  page.TotalRecords,
+	}
+	for i, raw := range page.Meetings {
+		var m Meeting
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("zoom: list meetings: decode meeting %d: %w", i, err)
+		}
+		m.Raw = raw
+		list.Meetings = append(list.Meetings, m)
+	}
+	return list, nil
+}
+
+// maxPages stops ListAllMeetings on a server that never ends the listing.
+const maxPages = 10_000
+
+// ListAllMeetings lists all of a user's meetings of Zoom's list type typ (""
+// means scheduled), following next_page_token with pages of 300. An error on
+// any page ends the listing with that error and no meetings.
+func (c *Client) ListAllMeetings(ctx context.Context, userID string, typ string) ([]Meeting, error) {
+	var all []Meeting
+	seen := map[string]bool{}
+	opts := ListMeetingsOptions{Type: typ, PageSize: MaxPageSize}
+	for range maxPages {
+		page, err := c.ListMeetings(ctx, userID, opts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Meetings...)
+		if page.NextPageToken == "" {
+			return all, nil
+		}
+		if seen[page.NextPageToken] {
+			return nil, errors.New("zoom: list meetings: Zoom answered the same next_page_token twice")
+		}
+		seen[page.NextPageToken] = true
+		opts.NextPageToken = page.NextPageToken
+	}
+	return nil, fmt.Errorf("zoom: list meetings: more than %d pages", maxPages)
 }
 
 // UpdateMeeting is PATCH /meetings/{meetingId}[?occurrence_id=] (Zoom answers 204).
 func (c *Client) UpdateMeeting(ctx context.Context, meetingID int64, occurrenceID string, body any) error {
-	panic("TODO")
+	q := url.Values{}
+	if occurrenceID != "" {
+		q.Set("occurrence_id", occurrenceID)
+	}
+	_, err := c.do(ctx, call{op: "update meeting", cat: catUpdateMeeting, method: http.MethodPatch,
+		path: "/meetings/" + strconv.FormatInt(meetingID, 10), query: q, body: body})
+	return err
 }
 
-// DeleteMeeting is DELETE /meetings/{meetingId} (Zoom answers 204).
+// DeleteMeeting is DELETE /meetings/{meetingId} (Zoom answers 204). Unset
+// options are left out of the query, so Zoom's defaults apply.
 func (c *Client) DeleteMeeting(ctx context.Context, meetingID int64, opts DeleteMeetingOptions) error {
-	panic("TODO")
+	q := url.Values{}
+	if opts.OccurrenceID != "" {
+		q.Set("occurrence_id", opts.OccurrenceID)
+	}
+	setBool(q, "schedule_for_reminder", opts.ScheduleForReminder)
+	setBool(q, "cancel_meeting_reminder", opts.CancelMeetingReminder)
+	_, err := c.do(ctx, call{op: "delete meeting", cat: catDeleteMeeting, method: http.MethodDelete,
+		path: "/meetings/" + strconv.FormatInt(meetingID, 10), query: q})
+	return err
 }
 
-// DeleteUser is DELETE /users/{userId} (Zoom answers 204).
+// DeleteUser is DELETE /users/{userId} (Zoom answers 204). Unset options are
+// left out of the query, so Zoom's defaults apply (action disassociate).
 func (c *Client) DeleteUser(ctx context.Context, userID string, opts DeleteUserOptions) error {
-	panic("TODO")
+	q := url.Values{}
+	if opts.Action != "" {
+		q.Set("action", opts.Action)
+	}
+	if opts.TransferEmail != "" {
+		q.Set("transfer_email", opts.TransferEmail)
+	}
+	setBool(q, "transfer_meeting", opts.TransferMeeting)
+	setBool(q, "transfer_webinar", opts.TransferWebinar)
+	setBool(q, "transfer_recording", opts.TransferRecording)
+	_, err := c.do(ctx, call{op: "delete user", cat: catDeleteUser, method: http.MethodDelete,
+		path: "/users/" + url.PathEscape(userID), query: q})
+	return err
 }
 
-var _ = json.RawMessage{}
+func setBool(q url.Values, key string, v *bool) {
+	if v != nil {
+		q.Set(key, strconv.FormatBool(*v))
+	}
+}
+
+// call is one API operation.
+type call struct {
+	op     string // names the operation in errors, e.g. "create meeting"
+	cat    Category
+	method string
+	path   string // escaped, below BaseURL
+	query  url.Values
+	body   any // nil: no body
+	out    any // nil: the answer's body is not decoded
+}
+
+// do sends the call and returns the answer's body. It waits for the
+// Limiter before each request, and retries once with a fresh token when
+// Zoom rejects the token (401, code 124). Every other failure is returned
+// for the caller to retry.
+func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
+	u := c.opts.BaseURL + cl.path
+	if len(cl.query) > 0 {
+		u += "?" + cl.query.Encode()
+	}
+	var payload []byte
+	if cl.body != nil {
+		var err error
+		if payload, err = json.Marshal(cl.body); err != nil {
+			return nil, fmt.Errorf("zoom: %s: encode request body: %w", cl.op, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		body, tok, err := c.send(ctx, cl, u, payload)
+		var ae *APIError
+		if attempt == 0 && errors.As(err, &ae) &&
+			ae.StatusCode == http.StatusUnauthorized && ae.Code == CodeInvalidAccessToken {
+			c.opts.Tokens.Invalidate(tok)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cl.out != nil {
+			if err := json.Unmarshal(body, cl.out); err != nil {
+				return nil, fmt.Errorf("zoom: %s: decode answer: %w", cl.op, err)
+			}
+		}
+		return body, nil
+	}
+}
+
+// send makes one request. It returns the body of a 2xx answer, the token it
+// used, and an *APIError for any other answer.
+func (c *Client) send(ctx context.Context, cl call, u string, payload []byte) (body []byte, tok string, err error) {
+	if l := c.opts.Limiter; l != nil {
+		if err := l.Wait(ctx, cl.cat); err != nil {
+			return nil, "", &transientError{fmt.Errorf("zoom: %s: wait for rate limiter: %w", cl.op, err)}
+		}
+	}
+	tok, err = c.opts.Tokens.Token(ctx)
+	if err != nil {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return nil, "", fmt.Errorf("zoom: %s: %w", cl.op, err)
+		}
+		return nil, "", fmt.Errorf("zoom: %s: get token: %w", cl.op, err)
+	}
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, u, rd)
+	if err != nil {
+		return nil, tok, fmt.Errorf("zoom: %s: %w", cl.op, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		// *url.Error names method and URL; the token is only in a header.
+		return nil, tok, fmt.Errorf("zoom: %s: %w", cl.op, err)
+	}
+	defer drainAndClose(resp.Body)
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, tok, fmt.Errorf("zoom: %s: read answer: %w", cl.op, err)
+	}
+	if len(body) > MaxResponseBytes {
+		return nil, tok, fmt.Errorf("zoom: %s: answer (status %d) is larger than %d bytes", cl.op, resp.StatusCode, MaxResponseBytes)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, tok, newAPIError(cl.op, resp, body, c.opts.Now(), tok)
+	}
+	return body, tok, nil
+}
+
+// drainAndClose reads a little of what is left of a body, so the connection
+// can be reused, and closes it.
+func drainAndClose(rc io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
+	_ = rc.Close()
+}
