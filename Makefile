@@ -1,0 +1,40 @@
+# zoom-worker: `make help` lists the targets.
+GO        ?= go
+PKGS      ?= ./...
+STATICCHECK_VERSION ?= 2025.1.1
+BENCH_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## run everything in one process: embedded NATS, Zoom simulator, worker (nothing else needed)
+	$(GO) run ./cmd/zoom-worker dev
+
+.PHONY: build
+build: ## build bin/zoom-worker
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/zoom-worker ./cmd/zoom-worker
+
+.PHONY: test
+test: ## run every test CI runs, with -race (installs redis-server where it can)
+	@./scripts/ensure-redis
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+.PHONY: bench
+bench: ## the benchmark table: baseline, worker at Zoom latency 0 and 200 ms, shared rate limit
+	@./scripts/ensure-redis
+	$(GO) run ./bench $(BENCH_ARGS)
+
+.PHONY: fuzz
+fuzz: ## fuzz job decoding for a minute
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeJob -fuzztime=60s ./messages/

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// accountSpec is one Zoom account: the default one from ZOOM_* settings, or
+// an entry of ZOOMW_ACCOUNTS_FILE.
+type accountSpec struct {
+	Name            string  `json:"-"`
+	AccountID       string  `json:"account_id"`
+	ClientID        string  `json:"client_id"`
+	ClientSecret    string  `json:"client_secret"`
+	ClientSecretEnv string  `json:"client_secret_env"`
+	APIKey          string  `json:"api_key"`
+	APISecret       string  `json:"api_secret"`
+	APISecretEnv    string  `json:"api_secret_env"`
+	APIURL          string  `json:"api_url"`
+	TokenURL        string  `json:"token_url"`
+	RateLimit       float64 `json:"rate_limit"`
+	RateLimitLight  float64 `json:"rate_limit_light"`
+	RateLimitMedium float64 `json:"rate_limit_medium"`
+}
+
+// accountsFile is the format of ZOOMW_ACCOUNTS_FILE:
+//
+//	{"accounts": {"school-b": {"account_id": "...", "client_id": "...",
+//	                           "client_secret_env": "SCHOOL_B_SECRET", "rate_limit": 10}}}
+//
+// Secrets may be given by reference (client_secret_env, api_secret_env name
+// an environment variable) so the file itself holds none. rate_limit unset
+// means ZOOMW_RATE_LIMIT.
+type accountsFile struct {
+	Accounts map[string]*accountSpec `json:"accounts"`
+}
+
+var accountName = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, error) {
+	def := &accountSpec{Name: worker.DefaultAccount, AccountID: cfg.AccountID, ClientID: cfg.ClientID,
+		ClientSecret: cfg.ClientSecret, APIKey: cfg.APIKey, APISecret: cfg.APISecret,
+		RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed}
+	out := []*accountSpec{def}
+	if cfg.AccountsFile == "" {
+		return out, nil
+	}
+	raw, err := os.ReadFile(cfg.AccountsFile)
+	if err != nil {
+		return nil, &badSetting{name: "ZOOMW_ACCOUNTS_FILE", value: cfg.AccountsFile, why: "cannot read it"}
+	}
+	var f accountsFile
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, &badSetting{name: "ZOOMW_ACCOUNTS_FILE", value: cfg.AccountsFile, why: "not valid: " + err.Error()}
+	}
+	names := make([]string, 0, len(f.Accounts))
+	for n := range f.Accounts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := f.Accounts[n]
+		where := fmt.Sprintf("ZOOMW_ACCOUNTS_FILE account %q", n)
+		if !accountName.MatchString(n) || n == worker.DefaultAccount {
+			return nil, &badSetting{name: where, why: "a name is 1-64 characters of A-Z a-z 0-9 . _ : - and not \"default\""}
+		}
+		a.Name = n
+		if a.ClientSecretEnv != "" {
+			a.ClientSecret = getenv(a.ClientSecretEnv)
+		}
+		if a.APISecretEnv != "" {
+			a.APISecret = getenv(a.APISecretEnv)
+		}
+		oauth := a.AccountID != "" && a.ClientID != "" && a.ClientSecret != ""
+		jwtApp := a.APIKey != "" && a.APISecret != ""
+		if !oauth && !jwtApp {
+			return nil, &badSetting{name: where, why: "needs account_id, client_id and client_secret (or client_secret_env), or api_key and api_secret"}
+		}
+		if a.RateLimit == 0 {
+			a.RateLimit = cfg.RateLimit
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// build makes the worker's view of the account: a Zoom client whose token is
+// shared through Redis and whose requests pass the shared rate limiter.
+func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metrics) (worker.Account, error) {
+	apiURL, tokenURL := cfg.ZoomAPIURL, cfg.ZoomTokenURL
+	if a.APIURL != "" {
+		apiURL = a.APIURL
+	}
+	if a.TokenURL != "" {
+		tokenURL = a.TokenURL
+	}
+	timeout := cfg.ZoomTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	httpc := zoom.NewHTTPClient(timeout)
+	var tokens zoom.TokenSource
+	if a.AccountID != "" && a.ClientID != "" && a.ClientSecret != "" {
+		tokens = zoom.NewOAuth(zoom.OAuthConfig{AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+			TokenURL: tokenURL, HTTPClient: httpc, Cache: store.TokenCache(a.Name)})
+	} else {
+		tokens = zoom.NewJWT(zoom.JWTConfig{APIKey: a.APIKey, APISecret: a.APISecret})
+	}
+	var limiter *redisstore.Limiter
+	if a.RateLimit > 0 || a.RateLimitLight > 0 || a.RateLimitMedium > 0 {
+		limiter = store.NewLimiter(a.Name, redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight,
+			Medium: a.RateLimitMedium, Burst: cfg.RateLimitBurst})
+		limiter.OnWait = m.ObserveRateLimitWait
+	}
+	opts := zoom.Options{BaseURL: apiURL, Tokens: tokens, HTTPClient: httpc}
+	acct := worker.Account{Name: a.Name}
+	if limiter != nil {
+		opts.Limiter, acct.Limiter = limiter, limiter
+	}
+	client, err := zoom.NewClient(opts)
+	if err != nil {
+		return worker.Account{}, &badSetting{name: "ZOOM_API_URL", why: err.Error()}
+	}
+	acct.Zoom = client
+	return acct, nil
+}
+
+var _ = http.DefaultClient

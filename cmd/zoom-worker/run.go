@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `zoom-worker creates Zoom users and meetings for jobs published to NATS JetStream.
+
+Usage:
+  zoom-worker run      run one worker against the NATS, Redis and Zoom the settings name
+  zoom-worker dev      run everything in one process: embedded NATS, a Zoom simulator, the worker
+  zoom-worker dlq      list or replay dead-lettered jobs (zoom-worker dlq --help)
+  zoom-worker submit   publish a job and optionally wait for its event (zoom-worker submit --help)
+  zoom-worker version  print the version
+
+Settings come from the environment (flags mirror them): zoom-worker run --help lists them.
+`
+
+// run is the whole program; main only catches signals and sets the exit
+// code. Exit codes: 0 success, 1 failure, 2 bad usage or a bad setting.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "run":
+		err = runWorker(ctx, rest, getenv, stdout, stderr, false)
+	case "dev":
+		err = runWorker(ctx, rest, getenv, stdout, stderr, true)
+	case "dlq":
+		err = runDLQ(ctx, rest, getenv, stdout, stderr)
+	case "submit":
+		err = runSubmit(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "zoom-worker", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "zoom-worker: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	return exitCode(err, stderr)
+}
+
+// usageError is a command line that cannot work: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var bad *badSetting
+	var ue *usageError
+	if errors.As(err, &bad) || errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "zoom-worker:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "zoom-worker:", err)
+	return 1
+}
+
+// newLogger builds the process's structured logger. Attributes whose key
+// names a secret are redacted as a second line of defence: the code never
+// logs secrets, tokens or start URLs in the first place.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redact}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func redact(_ []string, a slog.Attr) slog.Attr {
+	k := strings.ToLower(a.Key)
+	for _, s := range []string{"secret", "token", "password", "start_url", "authorization", "zak"} {
+		if strings.Contains(k, s) {
+			return slog.String(a.Key, "[redacted]")
+		}
+	}
+	return a
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// runWorker is `zoom-worker run` (dev=false) and `zoom-worker dev`.
+//
+// Shutdown order, on SIGTERM or SIGINT: the worker stops fetching, hands
+// back jobs fetched but not started, lets jobs in flight finish (or cancels
+// and hands them back after ZOOMW_SHUTDOWN_TIMEOUT), flushes NATS; then the
+// HTTP endpoint closes, the NATS connection drains, Redis closes, and in dev
+// the embedded servers stop. Exit code 0.
+func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) error {
+	name := "run"
+	if dev {
+		name = "dev"
+	}
+	fs := flag.NewFlagSet("zoom-worker "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: zoom-worker %s [flags]\n\nEvery flag mirrors an environment variable (named at its end); a flag wins.\n\n", name)
+		fs.PrintDefaults()
+	}
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+
+	var cleanup []func()
+	defer func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}()
+	if dev {
+		stop, err := startDev(ctx, cfg, log, stdout)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, stop)
+	}
+	if err := cfg.checkCredentials(); err != nil {
+		return err
+	}
+	accounts, err := loadAccounts(cfg, getenv)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := worker.NewMetrics(reg)
+
+	nc, err := connectNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	cleanup = append(cleanup, func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) })
+
+	rdb, err := connectRedis(cfg)
+	if err != nil {
+		return err
+	}
+	cleanup = append(cleanup, func() { _ = rdb.Close() })
+	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL})
+
+	deps := worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{}}
+	for _, a := range accounts {
+		acct, err := a.build(cfg, store, metrics)
+		if err != nil {
+			return err
+		}
+		deps.Accounts[a.Name] = acct
+	}
+	wcfg := cfg.Worker
+	wcfg.Logger, wcfg.Metrics = log, metrics
+	w, err := worker.New(wcfg, deps)
+	if err != nil {
+		return &badSetting{name: "worker", why: err.Error()}
+	}
+
+	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
+		srv, err := serveHTTP(cfg, w, reg, log)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+	}
+	if err := w.Run(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func waitClosed(nc *nats.Conn, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for !nc.IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	nc.Close()
+}
+
+func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name("zoom-worker"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "server", c.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { log.Warn("nats error", "err", err) }),
+	}
+	if cfg.NATSCreds != "" {
+		if _, err := os.Stat(cfg.NATSCreds); err != nil {
+			return nil, &badSetting{name: "NATS_CREDS", value: cfg.NATSCreds, why: "cannot read the file"}
+		}
+		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
+	}
+	nc, err := nats.Connect(cfg.NATSURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATSURL, err)
+	}
+	// Wait briefly for the first connection so a wrong URL is said at once.
+	deadline := time.Now().Add(5 * time.Second)
+	for !nc.IsConnected() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !nc.IsConnected() {
+		log.Warn("NATS not reachable yet; retrying in the background", "url", cfg.NATSURL)
+	}
+	return nc, nil
+}
+
+func connectRedis(cfg *Config) (*redis.Client, error) {
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, &badSetting{name: "REDIS_URL", why: err.Error()}
+	}
+	// Each job makes about three quick Redis calls; a pool a quarter of the
+	// concurrency keeps them from queueing.
+	opts.PoolSize = max(opts.PoolSize, cfg.Worker.Concurrency/4, 32)
+	opts.MaxRetries = 2
+	return redis.NewClient(opts), nil
+}
+
+func serveHTTP(cfg *Config, w *worker.Worker, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(rw, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
+		if err := w.Ready(); err != nil {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(rw, "not ready:", err)
+			return
+		}
+		fmt.Fprintln(rw, "ready")
+	})
+	ln, err := listen(cfg.HTTPAddr, !cfg.explicitlySet["ZOOMW_HTTP_ADDR"], log, "ZOOMW_HTTP_ADDR")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	log.Info("http endpoint listening", "addr", ln.Addr().String(), "paths", "/metrics /healthz /readyz")
+	return srv, nil
+}
+
+// listen listens on addr. When the address is only the default and is
+// taken, it says so and takes a free port instead; an address the user set
+// that is taken is a bad setting.
+func listen(addr string, isDefault bool, log *slog.Logger, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if !isDefault {
+		return nil, &badSetting{name: setting, value: addr, why: "cannot listen there: " + errText(err)}
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	ln, err2 := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err2 != nil {
+		return nil, &badSetting{name: setting, value: addr, why: "cannot listen there: " + errText(err)}
+	}
+	log.Warn("default address taken; using a free port instead (set "+setting+" to choose)",
+		"wanted", addr, "using", ln.Addr().String())
+	return ln, nil
+}
+
+func errText(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+var _ = zoom.DefaultBaseURL

@@ -1,0 +1,147 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Config. They are exported so docs and the command line can show them.
+const (
+	DefaultConcurrency        = 256
+	DefaultAckWait            = 30 * time.Second
+	DefaultMaxAckPending      = 20000
+	DefaultMaxAttempts        = 10
+	DefaultAttemptTimeout     = 60 * time.Second
+	DefaultRetryBudget        = 10 * time.Second
+	DefaultRetryInitial       = 250 * time.Millisecond
+	DefaultRetryMax           = 2 * time.Second
+	DefaultRedeliveryDelay    = 5 * time.Second
+	DefaultRedeliveryMaxDelay = 5 * time.Minute
+	DefaultDuplicateWindow    = 2 * time.Minute
+	DefaultEventsMaxAge       = 7 * 24 * time.Hour
+	DefaultDeadLetterMaxAge   = 30 * 24 * time.Hour
+	DefaultShutdownTimeout    = 25 * time.Second
+	DefaultEventSource        = "urn:zoom-worker"
+
+	// DailyLimitDefer keeps a job whose host reached Zoom's daily meeting
+	// limit in ZOOM_JOBS until 00:00 UTC; DailyLimitFail fails it instead.
+	DailyLimitDefer = "defer"
+	DailyLimitFail  = "fail"
+)
+
+// Config tunes a Worker. The zero value of every field means its default.
+type Config struct {
+	// Concurrency is how many jobs this process works on at once.
+	Concurrency int
+	// AckWait is how long JetStream waits for an ack before redelivering;
+	// a running job sends InProgress every AckWait/3 so it is not redelivered.
+	AckWait time.Duration
+	// MaxAckPending bounds unacknowledged jobs across all workers on the consumer.
+	MaxAckPending int
+	// MaxAttempts is how many attempts a job gets before retries_exhausted.
+	MaxAttempts int
+	// AttemptTimeout bounds one attempt (Zoom calls and in-process retries);
+	// another process may take the job over this long (plus a margin) after
+	// an attempt began, so it is also the lease.
+	AttemptTimeout time.Duration
+	// RetryBudget is how long one attempt retries transient errors in process
+	// before the job goes back to the stream with a delay.
+	RetryBudget time.Duration
+	// RetryInitial and RetryMax bound the in-process exponential backoff (with jitter).
+	RetryInitial, RetryMax time.Duration
+	// RedeliveryDelay is the NAK delay after a first failed attempt; it
+	// doubles with each attempt up to RedeliveryMaxDelay.
+	RedeliveryDelay, RedeliveryMaxDelay time.Duration
+	// IncludeStartURL puts the meeting's start_url into events and the cache.
+	IncludeStartURL bool
+	// DailyLimit is DailyLimitDefer ("" means it) or DailyLimitFail.
+	DailyLimit string
+	// StreamReplicas is the replica count of the streams (3 in a cluster); 0 means 1.
+	StreamReplicas int
+	// DuplicateWindow is the streams' de-duplication window.
+	DuplicateWindow time.Duration
+	// EventsMaxAge is how long ZOOM_EVENTS keeps events.
+	EventsMaxAge time.Duration
+	// DeadLetterMaxAge is how long ZOOM_DLQ keeps failed jobs.
+	DeadLetterMaxAge time.Duration
+	// ShutdownTimeout is how long a stop waits for jobs in flight before it
+	// cancels them (they are then handed back with a NAK).
+	ShutdownTimeout time.Duration
+	// EventSource is the CloudEvents source attribute of events.
+	EventSource string
+	// InstanceID names this process in leases and logs; "" means a random id.
+	InstanceID string
+	// Logger nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics nil means no metrics are recorded.
+	Metrics *Metrics
+	// Now nil means time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxAckPending <= 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	def(&c.AckWait, DefaultAckWait)
+	def(&c.AttemptTimeout, DefaultAttemptTimeout)
+	def(&c.RetryBudget, DefaultRetryBudget)
+	def(&c.RetryInitial, DefaultRetryInitial)
+	def(&c.RetryMax, DefaultRetryMax)
+	def(&c.RedeliveryDelay, DefaultRedeliveryDelay)
+	def(&c.RedeliveryMaxDelay, DefaultRedeliveryMaxDelay)
+	def(&c.DuplicateWindow, DefaultDuplicateWindow)
+	def(&c.EventsMaxAge, DefaultEventsMaxAge)
+	def(&c.DeadLetterMaxAge, DefaultDeadLetterMaxAge)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.DailyLimit == "" {
+		c.DailyLimit = DailyLimitDefer
+	}
+	if c.StreamReplicas <= 0 {
+		c.StreamReplicas = 1
+	}
+	if c.EventSource == "" {
+		c.EventSource = DefaultEventSource
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate names the first setting that cannot work.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	switch {
+	case c.DailyLimit != DailyLimitDefer && c.DailyLimit != DailyLimitFail:
+		return fmt.Errorf("daily limit action %q: want %q or %q", c.DailyLimit, DailyLimitDefer, DailyLimitFail)
+	case c.RetryBudget >= c.AttemptTimeout:
+		return errors.New("retry budget must be shorter than the attempt timeout")
+	case c.AckWait < time.Second:
+		return errors.New("ack wait must be at least 1s")
+	case c.MaxAckPending < c.Concurrency:
+		return errors.New("max ack pending must be at least the concurrency")
+	case c.StreamReplicas > 5:
+		return errors.New("stream replicas must be 1 to 5")
+	}
+	return nil
+}
+
+// lease is how long an attempt holds its job against other deliveries.
+func (c Config) lease() time.Duration { return c.AttemptTimeout + 5*time.Second }

@@ -1,0 +1,126 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// health tracks whether the store answers. When a store call fails the
+// worker marks it down; a prober then pings every probeEvery until it
+// answers, and the fetch loop takes no new job meanwhile.
+type health struct {
+	store Store
+	m     *Metrics
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	up     bool
+	change chan struct{} // closed and replaced on every change
+	kick   chan struct{}
+	cancel context.CancelFunc
+}
+
+const probeEvery = 250 * time.Millisecond
+
+func newHealth(s Store, m *Metrics, log *slog.Logger) *health {
+	h := &health{store: s, m: m, log: log, up: true, change: make(chan struct{}), kick: make(chan struct{}, 1)}
+	if m != nil {
+		m.StoreUp.Set(1)
+	}
+	return h
+}
+
+func (h *health) start(ctx context.Context) {
+	ctx, h.cancel = context.WithCancel(ctx)
+	go h.probe(ctx)
+}
+
+func (h *health) stop() {
+	if h.cancel != nil {
+		h.cancel()
+	}
+}
+
+func (h *health) ok() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.up
+}
+
+func (h *health) set(up bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.up == up {
+		return
+	}
+	h.up = up
+	close(h.change)
+	h.change = make(chan struct{})
+	if h.m != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		h.m.StoreUp.Set(v)
+	}
+	if up {
+		h.log.Info("redis reachable again: taking jobs")
+	} else {
+		h.log.Error("redis unreachable: taking no new jobs until it answers")
+	}
+}
+
+// failed tells the prober a store call failed.
+func (h *health) failed() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks while the store is down, or until ctx ends.
+func (h *health) wait(ctx context.Context) {
+	for {
+		h.mu.Lock()
+		up, ch := h.up, h.change
+		h.mu.Unlock()
+		if up {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (h *health) probe(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.kick:
+		}
+		// A store call failed: check, and keep checking while it is down.
+		for {
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			err := h.store.Ping(pctx)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			h.set(err == nil)
+			if err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(probeEvery):
+			}
+		}
+	}
+}

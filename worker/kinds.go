@@ -1,0 +1,280 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// createUser creates a Zoom user. An email already in the account (409,
+// code 1005) is looked up and the job succeeds with existing: true. Users
+// are unique by email, so a retry after an unknown outcome needs no
+// reconciliation: the 409 path finds the user the lost attempt made.
+func (w *Worker) createUser(ctx context.Context, a *attempt, j *messages.CreateUserJob) (*result, error) {
+	z := a.account.Zoom
+	existing := false
+	u, err := z.CreateUser(ctx, j.EffectiveAction(), j.UserInfo)
+	if err != nil {
+		if !zoom.IsUserExists(err) {
+			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+			return nil, err
+		}
+		if u, err = z.GetUser(ctx, j.UserInfo.Email); err != nil {
+			return nil, err
+		}
+		// After a lost answer the user may be ours: created since the job began.
+		existing = !(a.uncertain && createdSince(u.Raw, a.claim.FirstStarted))
+	}
+	user := userFrom(u)
+	return &result{
+		eventSubject: messages.SubjectUserCreated,
+		event:        messages.UserCreated{JobID: a.jobID, Account: accountLabel(a), Existing: existing, User: user},
+		users:        []messages.User{user},
+	}, nil
+}
+
+// createMeeting creates a meeting for the job's host. When an earlier try's
+// outcome is unknown it first reconciles: it lists the host's meetings and
+// adopts the one that try made, so a redelivery never makes a second one.
+func (w *Worker) createMeeting(ctx context.Context, a *attempt, j *messages.CreateMeetingJob) (*result, error) {
+	z := a.account.Zoom
+	var m *zoom.Meeting
+	if a.uncertain {
+		found, err := w.reconcileMeeting(ctx, a, j)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			a.log.Info("adopted the meeting an earlier attempt created", "meeting_id", found.ID)
+		}
+		m = found
+	}
+	if m == nil {
+		var err error
+		if m, err = z.CreateMeeting(ctx, j.UserID, j.Meeting); err != nil {
+			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+			return nil, err
+		}
+	}
+	meeting := w.meetingFrom(m)
+	return &result{
+		eventSubject: messages.SubjectMeetingCreated,
+		event:        messages.MeetingCreated{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID, Meeting: meeting},
+		meetings:     []messages.Meeting{meeting},
+		claimMeeting: meeting.ID,
+	}, nil
+}
+
+// reconcileSkew allows for clocks: Zoom's created_at against Redis's time.
+const reconcileSkew = 2 * time.Minute
+
+// reconcileMeeting finds a meeting an earlier attempt of this job created:
+// same host, topic, type and start time, created since the job's first
+// attempt began, and not claimed by another job. It returns nil when there
+// is none.
+func (w *Worker) reconcileMeeting(ctx context.Context, a *attempt, j *messages.CreateMeetingJob) (*zoom.Meeting, error) {
+	z := a.account.Zoom
+	list, err := z.ListAllMeetings(ctx, j.UserID, "scheduled")
+	if err != nil {
+		return nil, err
+	}
+	since := a.claim.FirstStarted.Add(-reconcileSkew)
+	wantType := j.Meeting.Type
+	if wantType == 0 {
+		wantType = 2
+	}
+	wantStart, hasStart := meetingStart(j.Meeting.StartTime, j.Meeting.Timezone)
+	var cands []zoom.Meeting
+	for _, m := range list {
+		if j.Meeting.Topic != "" && m.Topic != j.Meeting.Topic || m.Type != wantType {
+			continue
+		}
+		if hasStart && wantType != 8 {
+			if got, ok := meetingStart(m.StartTime, ""); !ok || !got.Equal(wantStart) {
+				continue
+			}
+		}
+		if c, err := time.Parse(time.RFC3339, m.CreatedAt); err != nil || c.Before(since) {
+			continue
+		}
+		cands = append(cands, m)
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cands))
+	for i, m := range cands {
+		ids[i] = m.ID
+	}
+	owners, err := w.cache.ClaimedMeetings(ctx, a.account.Name, ids)
+	if err != nil {
+		w.health.failed()
+		return nil, err
+	}
+	free := cands[:0]
+	for i, m := range cands {
+		switch owners[i] {
+		case a.jobID:
+			return z.GetMeeting(ctx, m.ID)
+		case "":
+			free = append(free, m)
+		}
+	}
+	if len(free) == 0 {
+		return nil, nil
+	}
+	sort.Slice(free, func(i, k int) bool { return free[i].CreatedAt < free[k].CreatedAt })
+	return z.GetMeeting(ctx, free[0].ID)
+}
+
+// meetingStart reads a start_time as Zoom takes it: UTC with Z, or local
+// time in tz.
+func meetingStart(s, tz string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	loc := time.UTC
+	if tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04:05", s, loc)
+	return t, err == nil
+}
+
+// updateMeeting patches a meeting, then reads it back for the event and
+// the cache. PATCH sets fields to values, so a second one after an unknown
+// outcome leaves Zoom as one would.
+func (w *Worker) updateMeeting(ctx context.Context, a *attempt, j *messages.UpdateMeetingJob) (*result, error) {
+	z := a.account.Zoom
+	if err := z.UpdateMeeting(ctx, j.MeetingID, j.OccurrenceID, j.Meeting); err != nil {
+		a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+		return nil, err
+	}
+	m, err := z.GetMeeting(ctx, j.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	meeting := w.meetingFrom(m)
+	return &result{
+		eventSubject: messages.SubjectMeetingUpdated,
+		event:        messages.MeetingUpdated{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, Meeting: meeting},
+		meetings:     []messages.Meeting{meeting},
+	}, nil
+}
+
+// deleteMeeting deletes a meeting (or one occurrence); one already gone succeeds.
+func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, j *messages.DeleteMeetingJob) (*result, error) {
+	err := a.account.Zoom.DeleteMeeting(ctx, j.MeetingID, zoom.DeleteMeetingOptions{
+		OccurrenceID: j.OccurrenceID, ScheduleForReminder: j.ScheduleForReminder, CancelMeetingReminder: j.CancelMeetingReminder})
+	gone := false
+	if err != nil {
+		if !zoom.IsNotFound(err) {
+			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+			return nil, err
+		}
+		// Not found: gone before this job, unless a lost answer of ours deleted it.
+		gone = !a.uncertain
+	}
+	return &result{
+		eventSubject: messages.SubjectMeetingDeleted,
+		event:        messages.MeetingDeleted{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, AlreadyGone: gone},
+		dropMeetings: []int64{j.MeetingID},
+	}, nil
+}
+
+// deleteUser disassociates or deletes a user; one already gone succeeds.
+func (w *Worker) deleteUser(ctx context.Context, a *attempt, j *messages.DeleteUserJob) (*result, error) {
+	err := a.account.Zoom.DeleteUser(ctx, j.UserID, zoom.DeleteUserOptions{
+		Action: j.EffectiveAction(), TransferEmail: j.TransferEmail, TransferMeeting: j.TransferMeeting,
+		TransferWebinar: j.TransferWebinar, TransferRecording: j.TransferRecording})
+	gone := false
+	if err != nil {
+		if !zoom.IsNotFound(err) {
+			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+			return nil, err
+		}
+		gone = !a.uncertain
+	}
+	drop := []string{j.UserID}
+	if u, _ := w.cache.CachedUser(ctx, a.account.Name, j.UserID); u != nil {
+		drop = append(drop, u.ID, u.Email)
+	}
+	return &result{
+		eventSubject: messages.SubjectUserDeleted,
+		event: messages.UserDeleted{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID,
+			Action: j.EffectiveAction(), AlreadyGone: gone},
+		dropUsers: drop,
+	}, nil
+}
+
+// mayHaveTakenEffect says whether a failed call might still have changed
+// something at Zoom. An answer from Zoom with a 4xx status, a refused
+// connection and a request the limiter never sent did not.
+func mayHaveTakenEffect(err error) bool {
+	var ae *zoom.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500
+	}
+	var ra interface{ RetryAt() time.Time }
+	if errors.As(err, &ra) || errors.Is(err, syscall.ECONNREFUSED) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return true
+}
+
+// createdSince reads a Zoom object's created_at from its JSON.
+func createdSince(raw json.RawMessage, since time.Time) bool {
+	var v struct {
+		CreatedAt string `json:"created_at"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339, v.CreatedAt)
+	return err == nil && !t.Before(since.Add(-reconcileSkew))
+}
+
+func userFrom(u *zoom.User) messages.User {
+	var out messages.User
+	if len(u.Raw) > 0 && json.Unmarshal(u.Raw, &out) == nil && out.ID != "" {
+		return out
+	}
+	return messages.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Type: u.Type}
+}
+
+// meetingFrom is what events and the cache say of a meeting: what Zoom
+// answered, without start_url (it carries the host's ZAK) unless configured.
+func (w *Worker) meetingFrom(m *zoom.Meeting) messages.Meeting {
+	var out messages.Meeting
+	if len(m.Raw) == 0 || json.Unmarshal(m.Raw, &out) != nil || out.ID == 0 {
+		out = messages.Meeting{ID: m.ID, UUID: m.UUID, HostID: m.HostID, Topic: m.Topic, Type: m.Type,
+			StartTime: m.StartTime, Duration: m.Duration, Timezone: m.Timezone, JoinURL: m.JoinURL,
+			StartURL: m.StartURL, Password: m.Password, Agenda: m.Agenda, CreatedAt: m.CreatedAt}
+	}
+	if !w.cfg.IncludeStartURL {
+		out.StartURL = ""
+		for k := range out.Extra {
+			if strings.EqualFold(k, "start_url") {
+				delete(out.Extra, k)
+			}
+		}
+	}
+	return out
+}

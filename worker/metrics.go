@@ -1,0 +1,126 @@
+package worker
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// Metrics are the worker's Prometheus metrics. Build them with NewMetrics and
+// pass them in Config; nil records nothing.
+type Metrics struct {
+	Jobs          *prometheus.CounterVec   // zoomworker_jobs_total{subject,outcome}
+	JobDuration   *prometheus.HistogramVec // zoomworker_job_duration_seconds{subject,outcome}
+	InFlight      prometheus.Gauge         // zoomworker_jobs_in_flight
+	Retries       *prometheus.CounterVec   // zoomworker_job_retries_total{subject,reason}
+	DeadLettered  *prometheus.CounterVec   // zoomworker_jobs_dead_lettered_total{subject,kind}
+	ZoomRequests  *prometheus.CounterVec   // zoomworker_zoom_requests_total{account,operation,status}
+	ZoomLatency   *prometheus.HistogramVec // zoomworker_zoom_request_duration_seconds{operation}
+	RateLimited   *prometheus.CounterVec   // zoomworker_zoom_rate_limited_total{account,type}
+	RateLimitWait prometheus.Histogram     // zoomworker_rate_limit_wait_seconds
+	Events        *prometheus.CounterVec   // zoomworker_events_published_total{subject}
+	StoreUp       prometheus.Gauge         // zoomworker_store_up
+}
+
+// Job outcomes, the "outcome" label of zoomworker_jobs_total.
+const (
+	OutcomeSucceeded  = "succeeded"   // Zoom was called and the job is done
+	OutcomeRepeated   = "repeated"    // an earlier attempt had done it; the event was sent again
+	OutcomeRetried    = "retried"     // handed back to the stream with a delay
+	OutcomeDeferred   = "deferred"    // waits for the host's daily limit to reset
+	OutcomeFailed     = "failed"      // job.failed, dead-lettered
+	OutcomeHandedBack = "handed_back" // shutdown or a busy lease: NAK without an attempt
+)
+
+// NewMetrics creates the metrics and registers them with reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_jobs_total", Help: "Jobs handled, by subject and outcome.",
+		}, []string{"subject", "outcome"}),
+		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "zoomworker_job_duration_seconds", Help: "Time from a job's delivery to its ack, nak or term.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"subject", "outcome"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "zoomworker_jobs_in_flight", Help: "Jobs this process is working on now.",
+		}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_job_retries_total", Help: "Retries of transient failures, in process or by redelivery.",
+		}, []string{"subject", "where"}),
+		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_jobs_dead_lettered_total", Help: "Jobs that failed for good and were kept in ZOOM_DLQ.",
+		}, []string{"subject", "kind"}),
+		ZoomRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_zoom_requests_total", Help: "Zoom API calls by operation and HTTP status (\"error\" without one).",
+		}, []string{"account", "operation", "status"}),
+		ZoomLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "zoomworker_zoom_request_duration_seconds", Help: "Zoom API call latency, rate-limit waits included.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_zoom_rate_limited_total", Help: "429 answers from Zoom, by limit type.",
+		}, []string{"account", "type"}),
+		RateLimitWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "zoomworker_rate_limit_wait_seconds", Help: "Time requests waited for the shared rate limiter.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_events_published_total", Help: "Events published, by subject.",
+		}, []string{"subject"}),
+		StoreUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "zoomworker_store_up", Help: "1 when Redis answers, 0 while it does not.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Jobs, m.JobDuration, m.InFlight, m.Retries, m.DeadLettered,
+			m.ZoomRequests, m.ZoomLatency, m.RateLimited, m.RateLimitWait, m.Events, m.StoreUp)
+	}
+	return m
+}
+
+func (m *Metrics) job(subject, outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.Jobs.WithLabelValues(subject, outcome).Inc()
+	m.JobDuration.WithLabelValues(subject, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) zoomCall(account, op string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	status := "ok"
+	var ae *zoom.APIError
+	switch {
+	case err == nil:
+		status = "2xx"
+	case errors.As(err, &ae):
+		status = strconv.Itoa(ae.StatusCode)
+		if ae.StatusCode == 429 {
+			typ := ae.RateLimitType
+			if ae.DailyLimit {
+				typ = "daily"
+			} else if typ == "" {
+				typ = "unknown"
+			}
+			m.RateLimited.WithLabelValues(account, typ).Inc()
+		}
+	default:
+		status = "error"
+	}
+	m.ZoomRequests.WithLabelValues(account, op, status).Inc()
+	m.ZoomLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// ObserveRateLimitWait records one wait for the shared limiter.
+func (m *Metrics) ObserveRateLimitWait(d time.Duration) {
+	if m != nil {
+		m.RateLimitWait.Observe(d.Seconds())
+	}
+}

@@ -1,0 +1,373 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+)
+
+// Defaults for Options.
+const (
+	DefaultPrefix    = "zw"
+	DefaultResultTTL = 7 * 24 * time.Hour
+	DefaultCacheTTL  = 24 * time.Hour
+)
+
+// Options configures a Store. Zero values take the defaults above.
+type Options struct {
+	Prefix string
+	// ResultTTL is how long job records (the idempotency keys) are kept.
+	ResultTTL time.Duration
+	// CacheTTL is how long users and meetings are cached.
+	CacheTTL time.Duration
+}
+
+// Store implements worker.Store and worker.Cache on Redis.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+}
+
+var (
+	_ worker.Store = (*Store)(nil)
+	_ worker.Cache = (*Store)(nil)
+)
+
+// New returns a Store on rdb. It does not contact Redis.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.ResultTTL <= 0 {
+		opts.ResultTTL = DefaultResultTTL
+	}
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = DefaultCacheTTL
+	}
+	return &Store{rdb: rdb, opts: opts}
+}
+
+func acct(a string) string {
+	if a == "" {
+		return "default"
+	}
+	return a
+}
+
+func (s *Store) key(account string, parts ...string) string {
+	return s.opts.Prefix + ":" + acct(account) + ":" + strings.Join(parts, ":")
+}
+
+func (s *Store) jobKey(account, jobID string) string { return s.key(account, "job", jobID) }
+func (s *Store) userKey(account, id string) string   { return s.key(account, "user", id) }
+func (s *Store) emailKey(account, email string) string {
+	return s.key(account, "user", "email", strings.ToLower(email))
+}
+func (s *Store) meetingKey(account string, id int64) string {
+	return s.key(account, "meeting", strconv.FormatInt(id, 10))
+}
+func (s *Store) meetingJobKey(account string, id int64) string {
+	return s.meetingKey(account, id) + ":job"
+}
+func (s *Store) dailyKey(account, host string) string {
+	return s.key(account, "daily", strings.ToLower(host))
+}
+
+// Ping implements worker.Store.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// beginScript claims a job for one attempt. KEYS: job hash, daily-limit key.
+// ARGV: owner, lease ms, ttl s, subject, job id, account, check daily (0/1).
+// Answer: {state, attempts, uncertain, first ms, until ms, event subject, event}.
+var beginScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local f = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'owner', 'lease', 'uncertain', 'first', 'esub', 'event')
+local state = f[1]
+local attempts = tonumber(f[2] or '0')
+local lease = tonumber(f[4] or '0')
+local first = f[6] or tostring(now)
+if state == 'succeeded' then
+  return {'succeeded', tostring(attempts), '0', first, '0', f[7] or '', f[8] or ''}
+end
+if state == 'running' and lease > now and f[3] ~= ARGV[1] then
+  return {'busy', tostring(attempts), '0', first, tostring(lease), '', ''}
+end
+if ARGV[7] == '1' then
+  local d = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if d > now then
+    return {'limited', tostring(attempts), '0', first, tostring(d), '', ''}
+  end
+end
+local uncertain = '0'
+if f[5] == '1' or state == 'running' then uncertain = '1' end
+attempts = attempts + 1
+redis.call('HSET', KEYS[1], 'state', 'running', 'attempts', attempts, 'owner', ARGV[1],
+  'lease', now + tonumber(ARGV[2]), 'uncertain', uncertain, 'first', first,
+  'subject', ARGV[4], 'job_id', ARGV[5], 'account', ARGV[6], 'updated', now)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return {'started', tostring(attempts), uncertain, first, '0', '', ''}
+`)
+
+// Begin implements worker.Store: one EVALSHA.
+func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error) {
+	daily, check := s.key(b.Account, "daily", "-"), "0"
+	if b.HostLimitKey != "" {
+		daily, check = s.dailyKey(b.Account, b.HostLimitKey), "1"
+	}
+	res, err := beginScript.Run(ctx, s.rdb, []string{s.jobKey(b.Account, b.JobID), daily},
+		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check).StringSlice()
+	if err != nil {
+		return worker.Claim{}, fmt.Errorf("redis: begin job %s: %w", b.JobID, err)
+	}
+	if len(res) != 7 {
+		return worker.Claim{}, fmt.Errorf("redis: begin job %s: unexpected answer %q", b.JobID, res)
+	}
+	attempts, _ := strconv.Atoi(res[1])
+	c := worker.Claim{
+		Attempts:     attempts,
+		Uncertain:    res[2] == "1",
+		FirstStarted: msTime(res[3]),
+		Until:        msTime(res[4]),
+	}
+	switch res[0] {
+	case "succeeded":
+		c.State = worker.Succeeded
+		c.Record = &worker.Record{JobID: b.JobID, Account: b.Account, Subject: b.Subject, State: worker.StateSucceeded,
+			Attempts: attempts, FirstStarted: c.FirstStarted, EventSubject: res[5], Event: json.RawMessage(res[6])}
+	case "busy":
+		c.State = worker.Busy
+	case "limited":
+		c.State = worker.HostLimited
+	default:
+		c.State = worker.Started
+	}
+	return c, nil
+}
+
+func msTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// finishScript records the end of an attempt. KEYS: job hash.
+// ARGV: owner, state, uncertain (0/1), event subject, event, error JSON, ttl s.
+// A job that already succeeded is never changed.
+var finishScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'succeeded' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now)
+if ARGV[2] == 'succeeded' then
+  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[4], 'event', ARGV[5])
+  redis.call('HDEL', KEYS[1], 'error')
+elseif ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], 'uncertain', '1')
+end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return 1
+`)
+
+// Finish implements worker.Store: the record and the cache in one pipeline.
+func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
+	var errJSON []byte
+	if f.Error != nil {
+		errJSON, _ = json.Marshal(f.Error)
+	}
+	unc := "0"
+	if f.Uncertain {
+		unc = "1"
+	}
+	run := func() error {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)},
+				f.Owner, f.State, unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second))
+			s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
+			if f.ClaimMeeting != 0 {
+				p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
+			}
+			for _, id := range f.DropMeetings {
+				p.Del(ctx, s.meetingKey(f.Account, id))
+			}
+			for _, u := range f.DropUsers {
+				s.dropUser(ctx, p, f.Account, u)
+			}
+			return nil
+		})
+		return err
+	}
+	err := run()
+	if isNoScript(err) {
+		if err = finishScript.Load(ctx, s.rdb).Err(); err == nil {
+			err = run()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("redis: finish job %s: %w", f.JobID, err)
+	}
+	return nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+func (s *Store) cacheObjects(ctx context.Context, p redis.Pipeliner, account string, users []messages.User, meetings []messages.Meeting) {
+	for _, u := range users {
+		b, err := json.Marshal(u)
+		if err != nil || u.ID == "" {
+			continue
+		}
+		p.Set(ctx, s.userKey(account, u.ID), b, s.opts.CacheTTL)
+		if u.Email != "" {
+			p.Set(ctx, s.emailKey(account, u.Email), u.ID, s.opts.CacheTTL)
+		}
+	}
+	for _, m := range meetings {
+		b, err := json.Marshal(m)
+		if err != nil || m.ID == 0 {
+			continue
+		}
+		p.Set(ctx, s.meetingKey(account, m.ID), b, s.opts.CacheTTL)
+	}
+}
+
+func (s *Store) dropUser(ctx context.Context, p redis.Pipeliner, account, idOrEmail string) {
+	if strings.Contains(idOrEmail, "@") {
+		p.Del(ctx, s.emailKey(account, idOrEmail))
+		return
+	}
+	p.Del(ctx, s.userKey(account, idOrEmail))
+}
+
+// CachedUser implements worker.Cache: by id, or by email through the email index.
+func (s *Store) CachedUser(ctx context.Context, account, idOrEmail string) (*messages.User, error) {
+	id := idOrEmail
+	if strings.Contains(idOrEmail, "@") {
+		v, err := s.rdb.Get(ctx, s.emailKey(account, idOrEmail)).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis: get user %s: %w", idOrEmail, err)
+		}
+		id = v
+	}
+	b, err := s.rdb.Get(ctx, s.userKey(account, id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: get user %s: %w", id, err)
+	}
+	var u messages.User
+	if err := json.Unmarshal(b, &u); err != nil {
+		return nil, nil // a cache entry we cannot read is a miss
+	}
+	return &u, nil
+}
+
+// CachedMeeting implements worker.Cache.
+func (s *Store) CachedMeeting(ctx context.Context, account string, id int64) (*messages.Meeting, error) {
+	b, err := s.rdb.Get(ctx, s.meetingKey(account, id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: get meeting %d: %w", id, err)
+	}
+	var m messages.Meeting
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil
+	}
+	return &m, nil
+}
+
+// ClaimedMeetings implements worker.Cache.
+func (s *Store) ClaimedMeetings(ctx context.Context, account string, ids []int64) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.meetingJobKey(account, id)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: claimed meetings: %w", err)
+	}
+	out := make([]string, len(ids))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			out[i] = str
+		}
+	}
+	return out, nil
+}
+
+// SetHostLimited implements worker.Cache: the mark expires at until.
+func (s *Store) SetHostLimited(ctx context.Context, account, host string, until time.Time) error {
+	err := s.rdb.Set(ctx, s.dailyKey(account, host), until.UnixMilli(), 0).Err()
+	if err == nil {
+		err = s.rdb.PExpireAt(ctx, s.dailyKey(account, host), until).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redis: mark host %s limited: %w", host, err)
+	}
+	return nil
+}
+
+// JobRecord implements worker.Cache.
+func (s *Store) JobRecord(ctx context.Context, account, jobID string) (*worker.Record, error) {
+	m, err := s.rdb.HGetAll(ctx, s.jobKey(account, jobID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: get job %s: %w", jobID, err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	r := &worker.Record{
+		JobID: jobID, Account: m["account"], Subject: m["subject"], State: m["state"],
+		FirstStarted: msTime(m["first"]), UpdatedAt: msTime(m["updated"]),
+		EventSubject: m["esub"],
+	}
+	r.Attempts, _ = strconv.Atoi(m["attempts"])
+	if ev := m["event"]; ev != "" {
+		r.Event = json.RawMessage(ev)
+	}
+	if e := m["error"]; e != "" {
+		var fe messages.FailError
+		if json.Unmarshal([]byte(e), &fe) == nil {
+			r.Error = &fe
+		}
+	}
+	return r, nil
+}
+
+// InvalidateMeeting implements worker.Cache.
+func (s *Store) InvalidateMeeting(ctx context.Context, account string, id int64) error {
+	return s.rdb.Del(ctx, s.meetingKey(account, id)).Err()
+}
+
+// InvalidateUser implements worker.Cache.
+func (s *Store) InvalidateUser(ctx context.Context, account, idOrEmail string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.dropUser(ctx, p, account, idOrEmail)
+		return nil
+	})
+	return err
+}
