@@ -30,7 +30,9 @@ type CreateUserJob struct {
 // UserInfo is Zoom's user_info object of the create-user request. Fields the
 // worker does not know are kept in Extra and passed through to Zoom unchanged.
 type UserInfo struct {
-	Email       string `json:"email"`
+	Email string `json:"email"`
+	// Type is Zoom's user type, required: 1 basic, 2 licensed, 4 unassigned
+	// without meetings basic, 99 none (only with action ssoCreate).
 	Type        int    `json:"type"`
 	FirstName   string `json:"first_name,omitempty"`
 	LastName    string `json:"last_name,omitempty"`
@@ -51,9 +53,16 @@ type CreateMeetingJob struct {
 
 // MeetingSpec is Zoom's create-meeting (and update-meeting) request body.
 // Fields the worker does not know are kept in Extra and passed through.
+//
+// Empty fields are left out of the JSON, so Zoom applies its defaults (type 2,
+// scheduled). An update therefore cannot set a field to an empty value.
 type MeetingSpec struct {
-	Topic      string          `json:"topic,omitempty"`
-	Type       int             `json:"type,omitempty"`
+	Topic string `json:"topic,omitempty"`
+	// Type is 1 instant, 2 scheduled, 3 recurring with no fixed time,
+	// 8 recurring with fixed time (with Recurrence) or 10 screen share only.
+	Type int `json:"type,omitempty"`
+	// StartTime is "yyyy-MM-ddTHH:mm:ssZ" (UTC), or "yyyy-MM-ddTHH:mm:ss"
+	// (local time in Timezone, which is then required).
 	StartTime  string          `json:"start_time,omitempty"`
 	Duration   int             `json:"duration,omitempty"`
 	Timezone   string          `json:"timezone,omitempty"`

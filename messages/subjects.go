@@ -12,16 +12,20 @@ const (
 	// ConsumerName is the durable pull consumer on StreamJobs shared by every worker.
 	ConsumerName = "zoom-worker"
 
+	// SubjectJobsAll, SubjectEventsAll and SubjectDeadLettersAll are the
+	// subjects of StreamJobs, StreamEvents and StreamDeadLetters.
 	SubjectJobsAll        = "zoom.jobs.>"
 	SubjectEventsAll      = "zoom.events.>"
 	SubjectDeadLettersAll = "zoom.dlq.>"
 
+	// Job subjects: DecodeJob takes a body from each of them.
 	SubjectUserCreate    = "zoom.jobs.user.create"
 	SubjectMeetingCreate = "zoom.jobs.meeting.create"
 	SubjectMeetingUpdate = "zoom.jobs.meeting.update"
 	SubjectMeetingDelete = "zoom.jobs.meeting.delete"
 	SubjectUserDelete    = "zoom.jobs.user.delete"
 
+	// Event subjects: the worker publishes there; Schemas describes each body.
 	SubjectUserCreated    = "zoom.events.user.created"
 	SubjectMeetingCreated = "zoom.events.meeting.created"
 	SubjectMeetingUpdated = "zoom.events.meeting.updated"
@@ -54,4 +58,12 @@ func EventName(eventSubject string) string {
 		return eventSubject[len(prefix):]
 	}
 	return eventSubject
+}
+
+// EventMsgID is the Nats-Msg-Id of the event on eventSubject for the job
+// jobID: "<job_id>:<event name>", for example "m-7:meeting.created". A
+// re-published event then carries the same id and JetStream drops it within
+// its duplicate window.
+func EventMsgID(jobID, eventSubject string) string {
+	return jobID + ":" + EventName(eventSubject)
 }

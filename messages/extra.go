@@ -1,0 +1,194 @@
+package messages
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The four Zoom objects the worker passes through (UserInfo and MeetingSpec
+// to Zoom, User and Meeting from Zoom into events) keep every field the worker
+// does not know in Extra, so a field Zoom adds later survives a round trip.
+//
+// Each MarshalJSON/UnmarshalJSON converts to a method-less copy of its type
+// (type plain T) and hands it to marshalWithExtra/unmarshalWithExtra, which do
+// the work once for all four.
+
+// MarshalJSON writes the known fields of u, then the fields of u.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (u UserInfo) MarshalJSON() ([]byte, error) {
+	type plain UserInfo
+	return marshalWithExtra((*plain)(&u), u.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a user_info object into u and
+// keeps every other field in u.Extra.
+func (u *UserInfo) UnmarshalJSON(data []byte) error {
+	type plain UserInfo
+	return unmarshalWithExtra(data, (*plain)(u), &u.Extra)
+}
+
+// MarshalJSON writes the known fields of m, then the fields of m.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (m MeetingSpec) MarshalJSON() ([]byte, error) {
+	type plain MeetingSpec
+	return marshalWithExtra((*plain)(&m), m.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a meeting object into m and keeps
+// every other field in m.Extra.
+func (m *MeetingSpec) UnmarshalJSON(data []byte) error {
+	type plain MeetingSpec
+	return unmarshalWithExtra(data, (*plain)(m), &m.Extra)
+}
+
+// MarshalJSON writes the known fields of u, then the fields of u.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (u User) MarshalJSON() ([]byte, error) {
+	type plain User
+	return marshalWithExtra((*plain)(&u), u.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a Zoom user into u and keeps every
+// other field in u.Extra.
+func (u *User) UnmarshalJSON(data []byte) error {
+	type plain User
+	return unmarshalWithExtra(data, (*plain)(u), &u.Extra)
+}
+
+// MarshalJSON writes the known fields of m, then the fields of m.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (m Meeting) MarshalJSON() ([]byte, error) {
+	type plain Meeting
+	return marshalWithExtra((*plain)(&m), m.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a Zoom meeting into m and keeps
+// every other field in m.Extra.
+func (m *Meeting) UnmarshalJSON(data []byte) error {
+	type plain Meeting
+	return unmarshalWithExtra(data, (*plain)(m), &m.Extra)
+}
+
+// marshalWithExtra encodes known (a pointer to a struct without JSON methods)
+// as encoding/json does, then appends the members of extra whose keys are not
+// JSON names of known's fields, sorted by key so that the same value always
+// gives the same bytes (events are published with the same body each time).
+func marshalWithExtra[T any](known *T, extra map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(known)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	names := jsonNames(reflect.TypeFor[T]())
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		if _, isKnown := names[k]; !isKnown {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return b, nil
+	}
+	slices.Sort(keys)
+
+	var buf bytes.Buffer
+	buf.Grow(len(b) + 32*len(keys))
+	buf.Write(b[:len(b)-1]) // without the closing brace
+	first := len(b) == 2    // known was "{}"
+	for _, k := range keys {
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(kb)
+		buf.WriteByte(':')
+		v := extra[k]
+		if len(v) == 0 {
+			buf.WriteString("null") // as encoding/json writes a nil RawMessage
+			continue
+		}
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, fmt.Errorf("messages: extra field %q is not valid JSON: %w", k, err)
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// unmarshalWithExtra decodes the JSON object data into known (a pointer to a
+// struct without JSON methods) and every member whose key is not the exact
+// JSON name of one of known's fields into *extra (nil when there is none).
+//
+// Keys match exactly: encoding/json would let "Topic" fill the topic field,
+// but Zoom's names are case-sensitive, so "Topic" is passed through as is.
+// JSON null leaves known and *extra unchanged, as encoding/json does.
+func unmarshalWithExtra[T any](data []byte, known *T, extra *map[string]json.RawMessage) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	names := jsonNames(reflect.TypeFor[T]())
+	var mine, rest map[string]json.RawMessage
+	for k, v := range all {
+		if _, isKnown := names[k]; isKnown {
+			if mine == nil {
+				mine = make(map[string]json.RawMessage, len(names))
+			}
+			mine[k] = v
+			continue
+		}
+		if rest == nil {
+			rest = make(map[string]json.RawMessage)
+		}
+		rest[k] = v
+	}
+	*extra = rest
+	if mine == nil {
+		return nil
+	}
+	b, err := json.Marshal(mine)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, known)
+}
+
+// jsonNameCache maps a struct type to the set of its fields' JSON names.
+var jsonNameCache sync.Map // reflect.Type -> map[string]struct{}
+
+// jsonNames returns the JSON names encoding/json uses for the exported fields
+// of struct type t (fields tagged "-" have none). Embedded structs are not
+// flattened: none of this package's types has one.
+func jsonNames(t reflect.Type) map[string]struct{} {
+	if v, ok := jsonNameCache.Load(t); ok {
+		return v.(map[string]struct{})
+	}
+	names := make(map[string]struct{}, t.NumField())
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = struct{}{}
+	}
+	jsonNameCache.Store(t, names)
+	return names
+}

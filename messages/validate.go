@@ -1,0 +1,605 @@
+package messages
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone checks work where the system has no zoneinfo (scratch images)
+	"unicode/utf8"
+)
+
+// Zoom's actions for a create-user job (CreateUserJob.Action).
+const (
+	UserActionCreate     = "create"
+	UserActionAutoCreate = "autoCreate"
+	UserActionCustCreate = "custCreate" // the default
+	UserActionSSOCreate  = "ssoCreate"
+)
+
+// Zoom's actions for a delete-user job (DeleteUserJob.Action).
+const (
+	UserActionDisassociate = "disassociate" // the default
+	UserActionDelete       = "delete"
+)
+
+// Limits the jobs are validated against. Where Zoom documents a limit (in
+// its OpenAPI specs of the users and meetings APIs) the value is Zoom's.
+const (
+	maxJobIDLen           = 128 // the contract
+	maxAccountLen         = 64
+	maxZoomIDLen          = 64
+	maxEmailLen           = 128 // user_info.email maxLength
+	maxEmailLocalLen      = 64  // RFC 5321
+	maxNameLen            = 64  // first_name, last_name maxLength
+	maxDisplayNameLen     = 128 // display_name maxLength
+	minUserPasswordLen    = 8
+	maxUserPasswordLen    = 32
+	maxTopicLen           = 200 // meeting topic maxLength (2025 spec)
+	maxAgendaLen          = 2000
+	maxMeetingPasswordLen = 10
+	maxDuration           = 24 * 60 // minutes; Zoom documents none, a day is generous
+	maxTimezoneLen        = 64
+	maxRecurrenceEndTimes = 60 // 2025 spec (365 in older ones)
+)
+
+var (
+	_ Job = (*CreateUserJob)(nil)
+	_ Job = (*CreateMeetingJob)(nil)
+	_ Job = (*UpdateMeetingJob)(nil)
+	_ Job = (*DeleteMeetingJob)(nil)
+	_ Job = (*DeleteUserJob)(nil)
+)
+
+// Subject returns SubjectUserCreate.
+func (j *CreateUserJob) Subject() string { return SubjectUserCreate }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *CreateUserJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *CreateUserJob) AccountName() string { return j.Account }
+
+// EffectiveAction returns the action Zoom is asked for: j.Action, or
+// custCreate where it is empty.
+func (j *CreateUserJob) EffectiveAction() string {
+	if j.Action == "" {
+		return UserActionCustCreate
+	}
+	return j.Action
+}
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil. It checks job_id and account, that action is one of Zoom's, and
+// user_info against Zoom's create-user limits: email required (a bare
+// address of at most 128 characters), type required and one of 1 (basic),
+// 2 (licensed), 4 (unassigned without meetings basic) or 99 (none, only with
+// ssoCreate), names of at most 64 characters (display_name 128), and a
+// password of 8–32 characters only with autoCreate, the one action that uses it.
+func (j *CreateUserJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	switch j.Action {
+	case "", UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate:
+	default:
+		return &ValidationError{Field: "action", Reason: fmt.Sprintf(
+			"must be create, autoCreate, custCreate or ssoCreate (default custCreate), got %q", clip(j.Action))}
+	}
+	u := &j.UserInfo
+	if u.Email == "" {
+		return &ValidationError{Field: "user_info.email", Reason: "is required"}
+	}
+	if err := checkEmail("user_info.email", u.Email); err != nil {
+		return err
+	}
+	const types = "1 (basic), 2 (licensed), 4 (unassigned without meetings basic) or 99 (none, only with action ssoCreate)"
+	switch u.Type {
+	case 0:
+		return &ValidationError{Field: "user_info.type", Reason: "is required: " + types}
+	case 1, 2, 4:
+	case 99:
+		if j.EffectiveAction() != UserActionSSOCreate {
+			return &ValidationError{Field: "user_info.type", Reason: "99 (none) can only be set with action ssoCreate"}
+		}
+	default:
+		return &ValidationError{Field: "user_info.type", Reason: fmt.Sprintf("must be %s, got %d", types, u.Type)}
+	}
+	if err := checkMaxLen("user_info.first_name", u.FirstName, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkMaxLen("user_info.last_name", u.LastName, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkMaxLen("user_info.display_name", u.DisplayName, maxDisplayNameLen); err != nil {
+		return err
+	}
+	if u.Password != "" {
+		if j.EffectiveAction() != UserActionAutoCreate {
+			return &ValidationError{Field: "user_info.password", Reason: "is only used with action autoCreate; Zoom would ignore it"}
+		}
+		if n := utf8.RuneCountInString(u.Password); n < minUserPasswordLen || n > maxUserPasswordLen {
+			return &ValidationError{Field: "user_info.password", Reason: fmt.Sprintf(
+				"must be %d to %d characters long, got %d", minUserPasswordLen, maxUserPasswordLen, n)}
+		}
+	}
+	return nil
+}
+
+// Subject returns SubjectMeetingCreate.
+func (j *CreateMeetingJob) Subject() string { return SubjectMeetingCreate }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *CreateMeetingJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *CreateMeetingJob) AccountName() string { return j.Account }
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil. It checks job_id and account, that user_id is a Zoom user id, an
+// email address or "me", and the meeting against Zoom's create-meeting limits
+// (see MeetingSpec.Validate). A meeting with no fields is valid: Zoom then
+// uses its defaults.
+func (j *CreateMeetingJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	if err := checkUserID("user_id", j.UserID); err != nil {
+		return err
+	}
+	return j.Meeting.validate("meeting", false)
+}
+
+// Subject returns SubjectMeetingUpdate.
+func (j *UpdateMeetingJob) Subject() string { return SubjectMeetingUpdate }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *UpdateMeetingJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *UpdateMeetingJob) AccountName() string { return j.Account }
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil. It checks job_id and account, that meeting_id is positive, that
+// occurrence_id (if any) is 1–64 characters of A-Z a-z 0-9 _ -, and that the
+// meeting names at least one field to change, each within Zoom's limits (see
+// MeetingSpec.Validate).
+func (j *UpdateMeetingJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	if err := checkMeetingID(j.MeetingID); err != nil {
+		return err
+	}
+	if err := checkOccurrenceID(j.OccurrenceID); err != nil {
+		return err
+	}
+	if j.Meeting.isEmpty() {
+		return &ValidationError{Field: "meeting", Reason: "names no field to change"}
+	}
+	return j.Meeting.validate("meeting", true)
+}
+
+// Subject returns SubjectMeetingDelete.
+func (j *DeleteMeetingJob) Subject() string { return SubjectMeetingDelete }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *DeleteMeetingJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *DeleteMeetingJob) AccountName() string { return j.Account }
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil: job_id and account, a positive meeting_id, and occurrence_id (if any)
+// of 1–64 characters of A-Z a-z 0-9 _ -.
+func (j *DeleteMeetingJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	if err := checkMeetingID(j.MeetingID); err != nil {
+		return err
+	}
+	return checkOccurrenceID(j.OccurrenceID)
+}
+
+// Subject returns SubjectUserDelete.
+func (j *DeleteUserJob) Subject() string { return SubjectUserDelete }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *DeleteUserJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *DeleteUserJob) AccountName() string { return j.Account }
+
+// EffectiveAction returns the action Zoom is asked for: j.Action, or
+// disassociate (Zoom's default) where it is empty.
+func (j *DeleteUserJob) EffectiveAction() string {
+	if j.Action == "" {
+		return UserActionDisassociate
+	}
+	return j.Action
+}
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil: job_id and account, user_id a Zoom user id, an email address or "me",
+// action disassociate or delete (or empty), and transfer_email (if any) a
+// bare email address.
+func (j *DeleteUserJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	if err := checkUserID("user_id", j.UserID); err != nil {
+		return err
+	}
+	switch j.Action {
+	case "", UserActionDisassociate, UserActionDelete:
+	default:
+		return &ValidationError{Field: "action", Reason: fmt.Sprintf(
+			"must be disassociate or delete (default disassociate), got %q", clip(j.Action))}
+	}
+	if j.TransferEmail != "" {
+		return checkEmail("transfer_email", j.TransferEmail)
+	}
+	return nil
+}
+
+// Validate reports the first problem with m as Zoom's create-meeting body,
+// as a *ValidationError whose Field starts with "meeting.", or nil:
+//
+//   - topic at most 200 characters, agenda at most 2000;
+//   - type 1 (instant), 2 (scheduled), 3 (recurring, no fixed time),
+//     8 (recurring, fixed time) or 10 (screen share only); 0 leaves it out
+//     and Zoom uses 2;
+//   - start_time "yyyy-MM-ddTHH:mm:ssZ" (UTC), or "yyyy-MM-ddTHH:mm:ss" (local)
+//     together with a timezone;
+//   - timezone an IANA name such as America/Los_Angeles (or UTC);
+//   - duration 0 to 1440 minutes;
+//   - password at most 10 characters: letters, digits and ASCII symbols,
+//     no spaces (Zoom's account settings may ask for more; Zoom checks that);
+//   - recurrence only with type 8, an object whose type is 1 (daily),
+//     2 (weekly) or 3 (monthly), with its other fields in Zoom's ranges;
+//   - settings a JSON object.
+//
+// Fields in Extra are Zoom's to check.
+func (m *MeetingSpec) Validate() error {
+	return m.validate("meeting", false)
+}
+
+// validate checks m with field paths under path. In an update (update true)
+// a zero type means "unchanged", so recurrence cannot be checked against it.
+func (m *MeetingSpec) validate(path string, update bool) error {
+	field := func(name string) string { return path + "." + name }
+	if err := checkMaxLen(field("topic"), m.Topic, maxTopicLen); err != nil {
+		return err
+	}
+	switch m.Type {
+	case 0, 1, 2, 3, 8, 10:
+	default:
+		return &ValidationError{Field: field("type"), Reason: fmt.Sprintf(
+			"must be 1 (instant), 2 (scheduled), 3 (recurring, no fixed time), 8 (recurring, fixed time) or 10 (screen share only), got %d", m.Type)}
+	}
+	if m.StartTime != "" {
+		switch {
+		case isTime(m.StartTime, layoutUTC):
+		case isTime(m.StartTime, layoutLocal):
+			if m.Timezone == "" {
+				return &ValidationError{Field: field("timezone"), Reason: fmt.Sprintf(
+					"is required with a local start_time (%q has no Z)", m.StartTime)}
+			}
+		default:
+			return &ValidationError{Field: field("start_time"), Reason: fmt.Sprintf(
+				`must be "yyyy-MM-ddTHH:mm:ssZ" (UTC) or "yyyy-MM-ddTHH:mm:ss" with a timezone, got %q`, clip(m.StartTime))}
+		}
+	}
+	if m.Timezone != "" {
+		if err := checkTimezone(field("timezone"), m.Timezone); err != nil {
+			return err
+		}
+	}
+	if m.Duration < 0 || m.Duration > maxDuration {
+		return &ValidationError{Field: field("duration"), Reason: fmt.Sprintf(
+			"must be 0 to %d minutes, got %d", maxDuration, m.Duration)}
+	}
+	if n := utf8.RuneCountInString(m.Password); n > maxMeetingPasswordLen {
+		return &ValidationError{Field: field("password"), Reason: fmt.Sprintf(
+			"must be at most %d characters, got %d", maxMeetingPasswordLen, n)}
+	}
+	for _, r := range m.Password {
+		if r <= ' ' || r > '~' {
+			return &ValidationError{Field: field("password"), Reason: fmt.Sprintf(
+				"may hold only letters, digits and ASCII symbols such as @ - _ *, got %q", r)}
+		}
+	}
+	if err := checkMaxLen(field("agenda"), m.Agenda, maxAgendaLen); err != nil {
+		return err
+	}
+	if len(m.Recurrence) > 0 {
+		if m.Type != 8 && (m.Type != 0 || !update) {
+			typ := m.Type
+			if typ == 0 {
+				typ = 2
+			}
+			return &ValidationError{Field: field("recurrence"), Reason: fmt.Sprintf(
+				"is only used with type 8 (recurring, fixed time), but type is %d", typ)}
+		}
+		if err := checkRecurrence(field("recurrence"), m.Recurrence); err != nil {
+			return err
+		}
+	}
+	if len(m.Settings) > 0 {
+		if err := checkObject(field("settings"), m.Settings); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isEmpty reports whether m has no field at all: it would send Zoom "{}".
+func (m *MeetingSpec) isEmpty() bool {
+	return m.Topic == "" && m.Type == 0 && m.StartTime == "" && m.Duration == 0 &&
+		m.Timezone == "" && m.Password == "" && m.Agenda == "" &&
+		len(m.Recurrence) == 0 && len(m.Settings) == 0 && len(m.Extra) == 0
+}
+
+// Zoom's two start_time forms.
+const (
+	layoutUTC   = "2006-01-02T15:04:05Z"
+	layoutLocal = "2006-01-02T15:04:05"
+)
+
+// isTime reports whether s is a valid time written exactly in layout
+// (time.Parse alone would also take fractional seconds).
+func isTime(s, layout string) bool {
+	if len(s) != len(layout) {
+		return false
+	}
+	_, err := time.Parse(layout, s)
+	return err == nil
+}
+
+func checkTimezone(field, tz string) error {
+	bad := len(tz) > maxTimezoneLen || tz == "Local"
+	for _, r := range tz {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("/_+-", r)) {
+			bad = true
+			break
+		}
+	}
+	if !bad {
+		if _, err := time.LoadLocation(tz); err != nil {
+			bad = true
+		}
+	}
+	if bad {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf(
+			"must be an IANA time zone name such as America/Los_Angeles or UTC, got %q", clip(tz))}
+	}
+	return nil
+}
+
+// checkRecurrence checks Zoom's recurrence object: type required, and the
+// other fields Zoom documents within their ranges. Unknown fields pass.
+func checkRecurrence(path string, raw json.RawMessage) error {
+	if err := checkObject(path, raw); err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return decodeFieldError(path, err)
+	}
+	field := func(name string) string { return path + "." + name }
+	// num reads the integer member name, if present and not null.
+	num := func(name string) (n int64, ok bool, err error) {
+		v, present := m[name]
+		if !present || string(v) == "null" {
+			return 0, false, nil
+		}
+		if err := json.Unmarshal(v, &n); err != nil {
+			return 0, false, decodeFieldError(field(name), err)
+		}
+		return n, true, nil
+	}
+	typ, ok, err := num("type")
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return &ValidationError{Field: field("type"), Reason: "is required: 1 (daily), 2 (weekly) or 3 (monthly)"}
+	case typ < 1 || typ > 3:
+		return &ValidationError{Field: field("type"), Reason: fmt.Sprintf("must be 1 (daily), 2 (weekly) or 3 (monthly), got %d", typ)}
+	}
+	inRange := func(name string, lo, hi int64) error {
+		n, ok, err := num(name)
+		if err != nil || !ok {
+			return err
+		}
+		if n < lo || n > hi {
+			return &ValidationError{Field: field(name), Reason: fmt.Sprintf("must be %d to %d, got %d", lo, hi, n)}
+		}
+		return nil
+	}
+	maxInterval := map[int64]int64{1: 99, 2: 50, 3: 10}[typ] // days, weeks, months
+	if err := inRange("repeat_interval", 1, maxInterval); err != nil {
+		return err
+	}
+	if err := inRange("monthly_day", 1, 31); err != nil {
+		return err
+	}
+	if n, ok, err := num("monthly_week"); err != nil {
+		return err
+	} else if ok && (n < -1 || n == 0 || n > 4) {
+		return &ValidationError{Field: field("monthly_week"), Reason: fmt.Sprintf("must be -1 (last week), 1, 2, 3 or 4, got %d", n)}
+	}
+	if err := inRange("monthly_week_day", 1, 7); err != nil {
+		return err
+	}
+	if err := inRange("end_times", 0, maxRecurrenceEndTimes); err != nil {
+		return err
+	}
+	if v, ok := m["weekly_days"]; ok && string(v) != "null" {
+		var days string
+		if err := json.Unmarshal(v, &days); err != nil {
+			return decodeFieldError(field("weekly_days"), err)
+		}
+		if !isWeekdayList(days) {
+			return &ValidationError{Field: field("weekly_days"), Reason: fmt.Sprintf(
+				`must be days 1 (Sunday) to 7 (Saturday), comma-separated, such as "1,3", got %q`, clip(days))}
+		}
+	}
+	if v, ok := m["end_date_time"]; ok && string(v) != "null" {
+		var end string
+		if err := json.Unmarshal(v, &end); err != nil {
+			return decodeFieldError(field("end_date_time"), err)
+		}
+		if _, err := time.Parse(time.RFC3339, end); err != nil {
+			return &ValidationError{Field: field("end_date_time"), Reason: fmt.Sprintf(
+				`must be a UTC time such as "2017-11-25T12:00:00Z", got %q`, clip(end))}
+		}
+		if _, ok, _ := num("end_times"); ok {
+			return &ValidationError{Field: field("end_date_time"), Reason: "cannot be used with end_times"}
+		}
+	}
+	return nil
+}
+
+// isWeekdayList reports whether s is a comma-separated list of days 1 to 7.
+func isWeekdayList(s string) bool {
+	for d := range strings.SplitSeq(s, ",") {
+		if len(d) != 1 || d[0] < '1' || d[0] > '7' {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeFieldError is decodeError for a value decoded on its own, whose
+// errors do not know the value's place in the job.
+func decodeFieldError(field string, err error) error {
+	ve := decodeError(err).(*ValidationError)
+	ve.Field = field
+	return ve
+}
+
+// checkObject checks that raw is a JSON object.
+func checkObject(field string, raw json.RawMessage) error {
+	t := bytes.TrimSpace(raw)
+	if !json.Valid(t) {
+		return &ValidationError{Field: field, Reason: "is not valid JSON"}
+	}
+	if t[0] != '{' {
+		return &ValidationError{Field: field, Reason: "must be an object, got " + jsonKindOf(t[0])}
+	}
+	return nil
+}
+
+func checkJobIDAndAccount(jobID, account string) error {
+	if jobID != "" {
+		if err := checkToken("job_id", jobID, maxJobIDLen); err != nil {
+			return err
+		}
+	}
+	if account != "" {
+		if err := checkToken("account", account, maxAccountLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkToken checks that s is 1 to maxLen characters of A-Z a-z 0-9 . _ : -.
+func checkToken(field, s string, maxLen int) error {
+	if len(s) == 0 || len(s) > maxLen || !isToken(s, "._:-") {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf(
+			"must be 1 to %d characters of A-Z a-z 0-9 . _ : -, got %q", maxLen, clip(s))}
+	}
+	return nil
+}
+
+// isToken reports whether s holds only ASCII letters, digits and the bytes
+// in extra.
+func isToken(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkUserID checks a Zoom userId path parameter: a Zoom user id (1 to 64
+// characters of A-Z a-z 0-9 _ -), "me", or an email address.
+func checkUserID(field, s string) error {
+	if s == "" {
+		return &ValidationError{Field: field, Reason: `is required: a Zoom user id, an email address or "me"`}
+	}
+	if strings.Contains(s, "@") {
+		return checkEmail(field, s)
+	}
+	if len(s) > maxZoomIDLen || !isToken(s, "_-") {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf(
+			`must be a Zoom user id (1 to %d characters of A-Z a-z 0-9 _ -), an email address or "me", got %q`, maxZoomIDLen, clip(s))}
+	}
+	return nil
+}
+
+// checkEmail checks that s is a bare email address (no display name, no
+// angle brackets) of at most 128 characters.
+func checkEmail(field, s string) error {
+	if n := utf8.RuneCountInString(s); n > maxEmailLen {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf("must be at most %d characters, got %d", maxEmailLen, n)}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf(
+			"must be an email address such as james@bond.com, got %q", clip(s))}
+	}
+	if at := strings.LastIndexByte(s, '@'); at > maxEmailLocalLen {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf(
+			"must have at most %d characters before the @, got %d", maxEmailLocalLen, at)}
+	}
+	return nil
+}
+
+func checkMeetingID(id int64) error {
+	if id <= 0 {
+		return &ValidationError{Field: "meeting_id", Reason: fmt.Sprintf(
+			"is required: Zoom's meeting id, a positive integer, got %d", id)}
+	}
+	return nil
+}
+
+// checkOccurrenceID checks an optional occurrence_id (Zoom's are digits).
+func checkOccurrenceID(s string) error {
+	if s != "" && (len(s) > maxZoomIDLen || !isToken(s, "_-")) {
+		return &ValidationError{Field: "occurrence_id", Reason: fmt.Sprintf(
+			"must be 1 to %d characters of A-Z a-z 0-9 _ -, got %q", maxZoomIDLen, clip(s))}
+	}
+	return nil
+}
+
+// checkMaxLen checks that s has at most n characters (Unicode code points,
+// as JSON Schema's maxLength counts them).
+func checkMaxLen(field, s string, n int) error {
+	if got := utf8.RuneCountInString(s); got > n {
+		return &ValidationError{Field: field, Reason: fmt.Sprintf("must be at most %d characters, got %d", n, got)}
+	}
+	return nil
+}
