@@ -79,6 +79,10 @@ type Config struct {
 	Metrics *Metrics
 	// Now nil means time.Now.
 	Now func() time.Time
+	// Failpoint, when set, is called at the recovery points of a job
+	// ("before_zoom", "after_zoom", "after_record", "after_publish") so crash
+	// tests can kill the process exactly there. Nil in production.
+	Failpoint func(point, jobID string)
 }
 
 func (c Config) withDefaults() Config {
@@ -144,4 +148,10 @@ func (c Config) Validate() error {
 }
 
 // lease is how long an attempt holds its job against other deliveries.
-func (c Config) lease() time.Duration { return c.AttemptTimeout + 5*time.Second }
+func (c Config) lease() time.Duration { return c.AttemptTimeout + c.AttemptTimeout/4 + time.Second }
+
+func (c Config) failpoint(point, jobID string) {
+	if c.Failpoint != nil {
+		c.Failpoint(point, jobID)
+	}
+}

@@ -282,3 +282,7 @@ func decode[T any](t *testing.T, m *nats.Msg) T {
 	}
 	return v
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

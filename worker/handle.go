@@ -33,6 +33,8 @@ type attempt struct {
 	// uncertain is true once a call that creates something may have taken
 	// effect at Zoom without an answer: the next try must reconcile first.
 	uncertain bool
+	// repeated is true when an earlier attempt had finished the job.
+	repeated bool
 }
 
 // result is what a successful attempt publishes and records.
@@ -142,6 +144,7 @@ func (w *Worker) run(ctx context.Context, a *attempt, derr error) outcome {
 	a.claim, a.uncertain = claim, claim.Uncertain
 	switch claim.State {
 	case Succeeded:
+		a.repeated = true
 		return outcome{kind: outAck}
 	case Busy:
 		return outcome{kind: outHandBack, delay: time.Until(claim.Until) + 100*time.Millisecond}
@@ -155,8 +158,10 @@ func (w *Worker) run(ctx context.Context, a *attempt, derr error) outcome {
 
 	actx, cancel := context.WithTimeout(ctx, w.cfg.AttemptTimeout)
 	defer cancel()
+	w.cfg.failpoint("before_zoom", a.jobID)
 	res, err := w.retry(actx, a)
 	if err == nil {
+		w.cfg.failpoint("after_zoom", a.jobID)
 		return w.succeed(ctx, a, res)
 	}
 	return w.decide(ctx, a, err)

@@ -41,6 +41,7 @@ func (w *Worker) succeed(ctx context.Context, a *attempt, res *result) outcome {
 		w.health.failed()
 		return outcome{kind: outHandBack, delay: time.Second, err: err}
 	}
+	w.cfg.failpoint("after_record", a.jobID)
 	a.claim.Record = &Record{EventSubject: res.eventSubject, Event: body}
 	a.claim.State = Succeeded
 	return outcome{kind: outAck}
@@ -61,9 +62,10 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 			w.m.job(a.subject, OutcomeHandedBack, took)
 			return
 		}
+		w.cfg.failpoint("after_publish", a.jobID)
 		_ = a.msg.Ack()
 		outcomeName := OutcomeSucceeded
-		if a.claim.Attempts == 0 || a.claim.State == Succeeded && rec.JobID != "" {
+		if a.repeated {
 			outcomeName = OutcomeRepeated
 		}
 		log.Info("job done", "outcome", outcomeName, "event", rec.EventSubject)

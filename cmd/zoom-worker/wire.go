@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -96,6 +97,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	wcfg := cfg.Worker
 	wcfg.Logger, wcfg.Metrics = log, metrics
+	wcfg.Failpoint = failpoint(getenv("ZOOMW_TEST_FAILPOINT"), log)
 	w, err := worker.New(wcfg, deps)
 	if err != nil {
 		return &badSetting{name: "worker", why: err.Error()}
@@ -116,6 +118,24 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	return nil
+}
+
+// failpoint is for crash tests only: ZOOMW_TEST_FAILPOINT="after_zoom" (or
+// "after_zoom:JOB_ID") makes the process kill itself with SIGKILL at that
+// recovery point, so a test can prove a crash there loses nothing and
+// duplicates nothing. Unset in production.
+func failpoint(spec string, log *slog.Logger) func(point, jobID string) {
+	if spec == "" {
+		return nil
+	}
+	want, job, _ := strings.Cut(spec, ":")
+	log.Warn("test failpoint armed: this process will kill itself", "point", want, "job_id", job)
+	return func(point, jobID string) {
+		if point == want && (job == "" || job == jobID) {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+	}
 }
 
 func waitClosed(nc *nats.Conn, limit time.Duration) {

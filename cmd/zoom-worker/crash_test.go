@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// TestCrashRecovery kills the worker with SIGKILL at each recovery point of
+// a job and proves that a second worker finishes it with exactly one Zoom
+// object and one event.
+func TestCrashRecovery(t *testing.T) {
+	tests := []struct {
+		name      string
+		subject   string
+		failpoint string // ZOOMW_TEST_FAILPOINT; "" means kill during the held Zoom call
+		holdAfter bool   // with no failpoint: hold after Zoom created the meeting (else before)
+	}{
+		{name: "meeting: before the Zoom call", subject: messages.SubjectMeetingCreate, failpoint: "before_zoom"},
+		{name: "meeting: during the call, before Zoom acted", subject: messages.SubjectMeetingCreate},
+		{name: "meeting: during the call, after Zoom created it", subject: messages.SubjectMeetingCreate, holdAfter: true},
+		{name: "meeting: after Zoom answered, before the record", subject: messages.SubjectMeetingCreate, failpoint: "after_zoom"},
+		{name: "meeting: after the record, before the event", subject: messages.SubjectMeetingCreate, failpoint: "after_record"},
+		{name: "meeting: after the event, before the ack", subject: messages.SubjectMeetingCreate, failpoint: "after_publish"},
+		{name: "user: after Zoom answered, before the record", subject: messages.SubjectUserCreate, failpoint: "after_zoom"},
+		{name: "user: after the record, before the event", subject: messages.SubjectUserCreate, failpoint: "after_record"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, zoomtest.Options{})
+			jobID := fmt.Sprintf("crash-%d", i)
+			body := meetingJob(jobID)
+			event := messages.SubjectMeetingCreated
+			if tt.subject == messages.SubjectUserCreate {
+				body = `{"job_id":"` + jobID + `","user_info":{"email":"` + jobID + `@bond.com","type":1,"first_name":"C"}}`
+				event = messages.SubjectUserCreated
+			}
+
+			var first *proc
+			if tt.failpoint != "" {
+				first = e.startProc("ZOOMW_TEST_FAILPOINT=" + tt.failpoint + ":" + jobID)
+				e.publish(tt.subject, body, "")
+				if code := first.wait(t, 20*time.Second); code != -1 {
+					t.Fatalf("first worker exit code = %d; want it killed at %s", code, tt.failpoint)
+				}
+			} else {
+				hold := e.fake.HoldMeetingCreatesBefore()
+				if tt.holdAfter {
+					hold = e.fake.HoldMeetingCreates()
+				}
+				first = e.startProc()
+				e.publish(tt.subject, body, "")
+				select {
+				case <-hold.Arrived():
+				case <-time.After(20 * time.Second):
+					t.Fatal("the Zoom call never arrived")
+				}
+				_ = first.cmd.Process.Signal(syscall.SIGKILL)
+				first.wait(t, 10*time.Second)
+				hold.Release()
+			}
+
+			e.startProc()
+			msg := e.waitEvent(jobID, event, 30*time.Second)
+			time.Sleep(300 * time.Millisecond) // let any duplicate surface
+			st := e.fake.Stats()
+			if tt.subject == messages.SubjectMeetingCreate {
+				if st.MeetingsCreated != 1 {
+					t.Errorf("meetings created at Zoom = %d; want exactly 1", st.MeetingsCreated)
+				}
+			} else {
+				if st.UsersCreated != 1 {
+					t.Errorf("users created at Zoom = %d; want exactly 1", st.UsersCreated)
+				}
+				var ev messages.UserCreated
+				if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.Existing {
+					t.Errorf("user.created = %s; want existing: false (the user is the job's own)", msg.Data)
+				}
+			}
+			if got := e.storedEvents(event); got != 1 {
+				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, event)
+			}
+		})
+	}
+}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zoomworker/zoom-worker/internal/testenv"
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// binary is the zoom-worker binary the end-to-end tests run as a subprocess.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "zoom-worker-bin-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "zoom-worker")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build zoom-worker: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// e2e is a real NATS, a real redis-server and the fake Zoom, with helpers
+// to run the zoom-worker binary against them.
+type e2e struct {
+	t     *testing.T
+	nats  *testenv.NATS
+	redis *testenv.Redis
+	fake  *zoomtest.Server
+	zoom  *httptest.Server
+	nc    *nats.Conn
+	js    jetstream.JetStream
+
+	mu     sync.Mutex
+	events []*nats.Msg
+}
+
+const testSecret = "s3cret-client-secret-value"
+
+func newE2E(t *testing.T, opts zoomtest.Options) *e2e {
+	t.Helper()
+	e := &e2e{t: t, nats: testenv.StartNATS(t), redis: testenv.StartRedis(t)}
+	opts.AccountID, opts.ClientID, opts.ClientSecret = "acct", "client", testSecret
+	e.fake = zoomtest.New(opts)
+	e.fake.AddUser("james@bond.com", "James", "Bond", 1)
+	e.zoom = httptest.NewServer(e.fake)
+	t.Cleanup(e.zoom.Close)
+	nc, err := nats.Connect(e.nats.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	e.nc = nc
+	e.js, _ = jetstream.New(nc)
+	sub, err := nc.Subscribe(messages.SubjectEventsAll, func(m *nats.Msg) {
+		e.mu.Lock()
+		e.events = append(e.events, m)
+		e.mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	_ = nc.Flush()
+	return e
+}
+
+func (e *e2e) env(extra ...string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"NATS_URL=" + e.nats.URL,
+		"REDIS_URL=" + e.redis.URL,
+		"ZOOM_API_URL=" + e.zoom.URL + "/v2",
+		"ZOOM_OAUTH_TOKEN_URL=" + e.zoom.URL + "/oauth/token",
+		"ZOOM_ACCOUNT_ID=acct", "ZOOM_CLIENT_ID=client", "ZOOM_CLIENT_SECRET=" + testSecret,
+		"ZOOMW_HTTP_ADDR=off",
+		"ZOOMW_CONCURRENCY=8",
+		"ZOOMW_RATE_LIMIT=0",
+		"ZOOMW_ACK_WAIT=1s",
+		"ZOOMW_ATTEMPT_TIMEOUT=2s",
+		"ZOOMW_RETRY_BUDGET=500ms",
+		"ZOOMW_RETRY_INITIAL=20ms",
+		"ZOOMW_RETRY_MAX=100ms",
+		"ZOOMW_REDELIVERY_DELAY=100ms",
+		"ZOOMW_REDELIVERY_MAX_DELAY=500ms",
+		"ZOOMW_SHUTDOWN_TIMEOUT=3s",
+		"ZOOMW_LOG_LEVEL=debug",
+	}
+	return append(env, extra...)
+}
+
+// proc is a zoom-worker subprocess.
+type proc struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (e *e2e) startProc(extra ...string) *proc {
+	e.t.Helper()
+	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(binary, "run")
+	p.cmd.Env = e.env(extra...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	e.t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if e.t.Failed() {
+			e.t.Logf("zoom-worker logs:\n%s", p.logs.String())
+		}
+		p.done <- nil
+		e.checkNoSecrets(p.logs.String())
+	})
+	// Ready when the worker says so.
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(p.logs.String(), "worker started") {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("zoom-worker did not start within 15s:\n%s", p.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code (-1 when killed).
+func (p *proc) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err == nil {
+			return 0
+		}
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		t.Fatalf("wait: %v", err)
+	case <-time.After(limit):
+		t.Fatalf("zoom-worker did not exit within %s", limit)
+	}
+	return 0
+}
+
+func (e *e2e) checkNoSecrets(logs string) {
+	for _, secret := range []string{testSecret, "zak=", "/s/", "Bearer "} {
+		if strings.Contains(logs, secret) {
+			e.t.Errorf("the log contains %q", secret)
+		}
+	}
+	for _, tok := range e.fake.IssuedTokens() {
+		if strings.Contains(logs, tok) {
+			e.t.Errorf("the log contains an access token")
+		}
+	}
+}
+
+func (e *e2e) publish(subject, body, msgID string) {
+	e.t.Helper()
+	msg := nats.NewMsg(subject)
+	msg.Data = []byte(body)
+	if msgID != "" {
+		msg.Header.Set(messages.HeaderMsgID, msgID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *e2e) waitEvent(jobID, subject string, limit time.Duration) *nats.Msg {
+	e.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		e.mu.Lock()
+		for _, m := range e.events {
+			if m.Subject == subject && strings.HasPrefix(m.Header.Get(messages.HeaderMsgID), jobID+":") {
+				e.mu.Unlock()
+				return m
+			}
+		}
+		e.mu.Unlock()
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no %s event for job %s within %s", subject, jobID, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *e2e) storedEvents(subject string) uint64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, messages.StreamEvents)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+func TestBadSettingsExit2NamingTheSetting(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"concurrency not a number", map[string]string{"ZOOMW_CONCURRENCY": "many"}, nil, "ZOOMW_CONCURRENCY"},
+		{"negative rate limit", map[string]string{"ZOOMW_RATE_LIMIT": "-1"}, nil, "ZOOMW_RATE_LIMIT"},
+		{"bad NATS URL", map[string]string{"NATS_URL": "http://x"}, nil, "NATS_URL"},
+		{"bad Redis URL", map[string]string{"REDIS_URL": "mysql://x"}, nil, "REDIS_URL"},
+		{"bad duration", map[string]string{"ZOOMW_ACK_WAIT": "soon"}, nil, "ZOOMW_ACK_WAIT"},
+		{"bad flag value", nil, []string{"--concurrency", "0"}, "--concurrency"},
+		{"no Zoom credentials", map[string]string{}, nil, "ZOOM_ACCOUNT_ID"},
+		{"half the OAuth settings", map[string]string{"ZOOM_ACCOUNT_ID": "a"}, nil, "ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET"},
+		{"daily limit action", map[string]string{"ZOOMW_DAILY_LIMIT": "ignore"}, nil, "ZOOMW_DAILY_LIMIT"},
+		{"secret is not echoed", map[string]string{"REDIS_URL": "redis://:hunter2@[::1"}, nil, "REDIS_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			getenv := func(k string) string { return tt.env[k] }
+			code := run(t.Context(), append([]string{"run"}, tt.args...), getenv, &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit code = %d; want 2 (stderr %q)", code, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			last := lines[len(lines)-1]
+			if !strings.Contains(last, tt.want) {
+				t.Errorf("last line %q does not name %s", last, tt.want)
+			}
+			if strings.Contains(stderr.String(), "hunter2") {
+				t.Errorf("stderr echoes a secret: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"version", []string{"version"}, 0, "zoom-worker"},
+		{"help", []string{"--help"}, 0, "zoom-worker run"},
+		{"no command", nil, 2, "Usage"},
+		{"unknown command", []string{"launch"}, 2, "unknown command"},
+		{"run --help", []string{"run", "--help"}, 0, "ZOOMW_CONCURRENCY"},
+		{"dlq --help", []string{"dlq", "--help"}, 0, "replay"},
+		{"submit --help", []string{"submit", "--help"}, 0, "--wait"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(t.Context(), tt.args, func(string) string { return "" }, &out, &out)
+			if code != tt.code || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d, output %q; want exit %d and %q", code, out.String(), tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestSIGTERMFinishesAndExits0(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{Latency: 200 * time.Millisecond})
+	p := e.startProc()
+	for i := range 10 {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("t-%d", i)), "")
+	}
+	time.Sleep(100 * time.Millisecond)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d; want 0", code)
+	}
+	// Whatever was not finished was handed back: a second worker ends it.
+	e.startProc()
+	for i := range 10 {
+		e.waitEvent(fmt.Sprintf("t-%d", i), messages.SubjectMeetingCreated, 20*time.Second)
+	}
+	if got := e.fake.Stats().MeetingsCreated; got != 10 {
+		t.Errorf("meetings created = %d; want 10", got)
+	}
+}
+
+func meetingJob(id string) string {
+	return `{"job_id":"` + id + `","user_id":"james@bond.com","meeting":{"topic":"Crash test ` + id + `","type":2,` +
+		`"start_time":"2026-12-05T12:00:00Z","duration":30,"password":"abc123"}}`
+}
+
+var _ = io.Discard

@@ -1,0 +1,342 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// Limits of request fields, as the contract sets them for jobs.
+const (
+	maxJobIDLen   = 128
+	maxAccountLen = 64
+	maxUserIDLen  = 128
+)
+
+// jobStatus answers zoom.svc.job.status from the store's record of the job.
+func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) {
+	var req JobStatusRequest
+	if aerr := decode(data, &req, `{"job_id": "m-7"}`); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkToken("job_id", req.JobID, maxJobIDLen); aerr != nil {
+		return nil, aerr
+	}
+	account, _, aerr := h.account(req.Account)
+	if aerr != nil {
+		return nil, aerr
+	}
+	rec, err := h.cfg.Cache.JobRecord(ctx, account, req.JobID)
+	if err != nil {
+		return nil, storeError(ctx, err)
+	}
+	if rec == nil {
+		return nil, errorf(CodeNotFound, "not found: no job %q in account %q (records are kept for a limited time)", req.JobID, account)
+	}
+	st := &JobStatus{
+		JobID: rec.JobID, Account: rec.Account, Subject: rec.Subject, State: rec.State, Attempts: rec.Attempts,
+		FirstStarted: timeOrNil(rec.FirstStarted), UpdatedAt: timeOrNil(rec.UpdatedAt),
+		EventSubject: rec.EventSubject, Error: rec.Error,
+	}
+	if st.JobID == "" {
+		st.JobID = req.JobID
+	}
+	if st.Account == "" {
+		st.Account = account
+	}
+	if len(rec.Event) > 0 {
+		st.Event = rec.Event
+		if !h.cfg.IncludeStartURL {
+			st.Event = stripStartURL(rec.Event)
+		}
+	}
+	return JobStatusResponse{Source: SourceStore, Job: st}, nil
+}
+
+// meetingGet answers zoom.svc.meeting.get from the cache, else from Zoom.
+func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError) {
+	var req struct {
+		MeetingID json.RawMessage `json:"meeting_id"`
+		Account   string          `json:"account"`
+	}
+	if aerr := decode(data, &req, `{"meeting_id": 85746065432}`); aerr != nil {
+		return nil, aerr
+	}
+	id, aerr := meetingID(req.MeetingID)
+	if aerr != nil {
+		return nil, aerr
+	}
+	account, acct, aerr := h.account(req.Account)
+	if aerr != nil {
+		return nil, aerr
+	}
+	m, err := h.cfg.Cache.CachedMeeting(ctx, account, id)
+	if err != nil {
+		return nil, storeError(ctx, err)
+	}
+	source := SourceCache
+	if m == nil {
+		if acct.Zoom == nil {
+			return nil, errorf(CodeNotFound, "not found: meeting %d is not in the cache of account %q, and no Zoom account is configured to ask", id, account)
+		}
+		zm, err := acct.Zoom.GetMeeting(ctx, id)
+		if err != nil {
+			return nil, zoomError(ctx, fmt.Sprintf("meeting %d", id), err)
+		}
+		m, source = meetingFrom(zm), SourceZoom
+	}
+	if !h.cfg.IncludeStartURL {
+		dropStartURL(m)
+	}
+	return MeetingResponse{Source: source, Meeting: m}, nil
+}
+
+// userGet answers zoom.svc.user.get from the cache, else from Zoom.
+func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
+	var req UserRequest
+	if aerr := decode(data, &req, `{"user_id": "james@bond.com"}`); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkUserID(req.UserID); aerr != nil {
+		return nil, aerr
+	}
+	account, acct, aerr := h.account(req.Account)
+	if aerr != nil {
+		return nil, aerr
+	}
+	u, err := h.cfg.Cache.CachedUser(ctx, account, req.UserID)
+	if err != nil {
+		return nil, storeError(ctx, err)
+	}
+	if u != nil {
+		return UserResponse{Source: SourceCache, User: u}, nil
+	}
+	if acct.Zoom == nil {
+		return nil, errorf(CodeNotFound, "not found: user %q is not in the cache of account %q, and no Zoom account is configured to ask", req.UserID, account)
+	}
+	zu, err := acct.Zoom.GetUser(ctx, req.UserID)
+	if err != nil {
+		return nil, zoomError(ctx, fmt.Sprintf("user %q", req.UserID), err)
+	}
+	user := userFrom(zu)
+	return UserResponse{Source: SourceZoom, User: &user}, nil
+}
+
+// account resolves a request's account name: "" is the default account. It
+// is a 400 to name an account that is not configured (where any are).
+func (h *handlers) account(name string) (string, worker.Account, *apiError) {
+	if name == "" {
+		name = worker.DefaultAccount
+	} else if aerr := checkToken("account", name, maxAccountLen); aerr != nil {
+		return "", worker.Account{}, aerr
+	}
+	if len(h.cfg.Accounts) == 0 {
+		return name, worker.Account{Name: name}, nil
+	}
+	acct, ok := h.cfg.Accounts[name]
+	if !ok {
+		return "", worker.Account{}, errorf(CodeBadRequest, "bad request: unknown account %q", name)
+	}
+	return name, acct, nil
+}
+
+// decode reads a request body that must be one JSON object.
+func decode(data []byte, v any, example string) *apiError {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return errorf(CodeBadRequest, "bad request: empty body; send a JSON object such as %s", example)
+	}
+	if data[0] != '{' {
+		return errorf(CodeBadRequest, "bad request: body must be a JSON object such as %s", example)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return errorf(CodeBadRequest, "bad request: %s must be a JSON %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return errorf(CodeBadRequest, "bad request: body is not valid JSON (%v); send a JSON object such as %s", err, example)
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int64":
+		return "number"
+	}
+	return goKind
+}
+
+// meetingID reads meeting_id: a positive JSON number, or a string of digits
+// (as operators type it).
+func meetingID(raw json.RawMessage) (int64, *apiError) {
+	s := string(bytes.TrimSpace(raw))
+	if s == "" || s == "null" {
+		return 0, errorf(CodeBadRequest, "bad request: meeting_id is required: Zoom's meeting id, such as 85746065432")
+	}
+	s = strings.Trim(s, `"`)
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(CodeBadRequest, "bad request: meeting_id must be Zoom's meeting id, a positive integer such as 85746065432, got %s", clip(string(raw)))
+	}
+	return id, nil
+}
+
+// checkToken checks that s is 1 to maxLen characters of A-Z a-z 0-9 . _ : -
+// (the contract's alphabet of job ids and account names).
+func checkToken(field, s string, maxLen int) *apiError {
+	if s == "" {
+		return errorf(CodeBadRequest, "bad request: %s is required", field)
+	}
+	ok := len(s) <= maxLen
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("._:-", c) >= 0
+	}
+	if !ok {
+		return errorf(CodeBadRequest, "bad request: %s must be 1 to %d characters of A-Z a-z 0-9 . _ : -, got %q", field, maxLen, clip(s))
+	}
+	return nil
+}
+
+// checkUserID checks user_id: a Zoom user id or an email address, which goes
+// into Zoom's URL path; no spaces, slashes or control characters.
+func checkUserID(s string) *apiError {
+	if s == "" {
+		return errorf(CodeBadRequest, "bad request: user_id is required: a Zoom user id or an email address")
+	}
+	bad := len(s) > maxUserIDLen || strings.ContainsAny(s, "/?#%\\")
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			bad = true
+		}
+	}
+	if bad {
+		return errorf(CodeBadRequest, "bad request: user_id must be a Zoom user id or an email address of at most %d characters, got %q", maxUserIDLen, clip(s))
+	}
+	return nil
+}
+
+// storeError is the answer to a failed Redis read: 504 where the request ran
+// out of time, else 503.
+func storeError(ctx context.Context, err error) *apiError {
+	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		return errorf(CodeTimeout, "timeout: Redis did not answer in time")
+	}
+	return errorf(CodeUnavailable, "unavailable: Redis cannot be reached: %v", err)
+}
+
+// zoomError is the answer to a failed Zoom call about what.
+func zoomError(ctx context.Context, what string, err error) *apiError {
+	var ae *zoom.APIError
+	switch {
+	case zoom.IsNotFound(err):
+		return errorf(CodeNotFound, "not found: Zoom does not know %s (%v)", what, err)
+	case errors.As(err, &ae):
+		return errorf(CodeZoomError, "zoom error: HTTP %d, code %d: %v", ae.StatusCode, ae.Code, err)
+	case ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded):
+		return errorf(CodeTimeout, "timeout: Zoom did not answer in time about %s", what)
+	default:
+		return errorf(CodeZoomError, "zoom error: cannot reach Zoom about %s: %v", what, err)
+	}
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// meetingFrom is what answers say of a meeting Zoom sent: all of it,
+// unknown fields included, as events do.
+func meetingFrom(m *zoom.Meeting) *messages.Meeting {
+	var out messages.Meeting
+	if len(m.Raw) == 0 || json.Unmarshal(m.Raw, &out) != nil || out.ID == 0 {
+		out = messages.Meeting{ID: m.ID, UUID: m.UUID, HostID: m.HostID, Topic: m.Topic, Type: m.Type,
+			StartTime: m.StartTime, Duration: m.Duration, Timezone: m.Timezone, JoinURL: m.JoinURL,
+			StartURL: m.StartURL, Password: m.Password, Agenda: m.Agenda, CreatedAt: m.CreatedAt}
+	}
+	return &out
+}
+
+// userFrom is what answers say of a user Zoom sent.
+func userFrom(u *zoom.User) messages.User {
+	var out messages.User
+	if len(u.Raw) > 0 && json.Unmarshal(u.Raw, &out) == nil && out.ID != "" {
+		return out
+	}
+	return messages.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Type: u.Type}
+}
+
+// dropStartURL removes start_url, in any spelling, from m.
+func dropStartURL(m *messages.Meeting) {
+	m.StartURL = ""
+	for k := range m.Extra {
+		if isStartURL(k) {
+			delete(m.Extra, k)
+		}
+	}
+}
+
+func isStartURL(key string) bool { return strings.EqualFold(key, "start_url") }
+
+// stripStartURL returns raw (a JSON event) without any "start_url" member at
+// any depth. Events that have none are returned unchanged, byte for byte.
+func stripStartURL(raw json.RawMessage) json.RawMessage {
+	if !bytes.Contains(bytes.ToLower(raw), []byte("start_url")) && !bytes.Contains(raw, []byte(`\u`)) {
+		return raw // fast path; a key spelt with \u escapes takes the slow one
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		// Not JSON we can read: do not hand out what may carry a ZAK.
+		return json.RawMessage(`null`)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, c := range t {
+				if isStartURL(k) {
+					delete(t, k)
+					continue
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`null`)
+	}
+	return out
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	const n = 80
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

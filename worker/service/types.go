@@ -1,0 +1,110 @@
+package service
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
+)
+
+// Service identity and subjects.
+const (
+	// Name is the micro service name, as `nats micro ls` lists it.
+	Name = "zoom-worker"
+	// SubjectPrefix starts every endpoint's subject.
+	SubjectPrefix = "zoom.svc"
+
+	SubjectJobStatus  = SubjectPrefix + ".job.status"
+	SubjectMeetingGet = SubjectPrefix + ".meeting.get"
+	SubjectUserGet    = SubjectPrefix + ".user.get"
+)
+
+// Where an answer came from (the "source" field).
+const (
+	// SourceStore: the shared job store in Redis.
+	SourceStore = "store"
+	// SourceCache: the worker's cache of the users and meetings its jobs made.
+	SourceCache = "cache"
+	// SourceZoom: Zoom's API, asked because the cache had nothing.
+	SourceZoom = "zoom"
+)
+
+// Error codes of the micro errors the endpoints answer with.
+const (
+	CodeBadRequest  = "400"
+	CodeNotFound    = "404"
+	CodeInternal    = "500"
+	CodeZoomError   = "502"
+	CodeUnavailable = "503"
+	CodeTimeout     = "504"
+)
+
+// JobStatusRequest is the body of a zoom.svc.job.status request.
+type JobStatusRequest struct {
+	JobID string `json:"job_id"`
+	// Account "" means the default account.
+	Account string `json:"account,omitempty"`
+}
+
+// MeetingRequest is the body of a zoom.svc.meeting.get request. The
+// endpoint also takes meeting_id as a string of digits.
+type MeetingRequest struct {
+	MeetingID int64 `json:"meeting_id"`
+	// Account "" means the default account.
+	Account string `json:"account,omitempty"`
+}
+
+// UserRequest is the body of a zoom.svc.user.get request.
+type UserRequest struct {
+	// UserID is a Zoom user id or an email address.
+	UserID string `json:"user_id"`
+	// Account "" means the default account.
+	Account string `json:"account,omitempty"`
+}
+
+// JobStatus is what the store records of a job.
+type JobStatus struct {
+	JobID   string `json:"job_id"`
+	Account string `json:"account"`
+	// Subject is the job's subject (zoom.jobs.meeting.create, ...).
+	Subject string `json:"subject,omitempty"`
+	// State is running, retrying, succeeded or failed (worker.State*).
+	State string `json:"state"`
+	// Attempts counts the attempts begun so far.
+	Attempts int `json:"attempts"`
+	// FirstStarted and UpdatedAt are nil where the store has no time.
+	FirstStarted *time.Time `json:"first_started,omitempty"`
+	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	// EventSubject and Event are the success event, as published (without
+	// start_url unless the service is set to include it).
+	EventSubject string              `json:"event_subject,omitempty"`
+	Event        json.RawMessage     `json:"event,omitempty"`
+	Error        *messages.FailError `json:"error,omitempty"`
+}
+
+// JobStatusResponse answers zoom.svc.job.status.
+type JobStatusResponse struct {
+	Source string     `json:"source"` // SourceStore
+	Job    *JobStatus `json:"job"`
+}
+
+// MeetingResponse answers zoom.svc.meeting.get.
+type MeetingResponse struct {
+	Source  string            `json:"source"` // SourceCache or SourceZoom
+	Meeting *messages.Meeting `json:"meeting"`
+}
+
+// UserResponse answers zoom.svc.user.get.
+type UserResponse struct {
+	Source string         `json:"source"` // SourceCache or SourceZoom
+	User   *messages.User `json:"user"`
+}
+
+// ErrorResponse is the body of an error answer; the same code and
+// description are in the micro error headers.
+type ErrorResponse struct {
+	Error struct {
+		Code        int    `json:"code"`
+		Description string `json:"description"`
+	} `json:"error"`
+}
