@@ -68,6 +68,9 @@ const (
 	outHandBack
 )
 
+// orderWait is how long a job waits for an earlier job of the same meeting.
+const orderWait = 200 * time.Millisecond
+
 var jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // handle runs one delivered message to its end: ack, nak or term.
@@ -132,6 +135,19 @@ func (w *Worker) run(ctx context.Context, a *attempt, derr error) outcome {
 		return failInvalid(&messages.ValidationError{Field: "account", Reason: fmt.Sprintf("no Zoom account named %q is configured", name)})
 	}
 	a.account = acct
+
+	if key := orderKey(a.job); key != "" && w.seq != nil {
+		if meta, _ := a.msg.Metadata(); meta != nil {
+			prev, err := w.seq.earlier(ctx, key, meta.Sequence.Stream)
+			if err != nil {
+				return outcome{kind: outHandBack, delay: time.Second, err: fmt.Errorf("check order: %w", err)}
+			}
+			if prev != 0 {
+				return outcome{kind: outHandBack, delay: orderWait,
+					err: fmt.Errorf("waits for job at sequence %d of the same meeting", prev)}
+			}
+		}
+	}
 
 	claim, err := w.store.Begin(ctx, Begin{
 		Account: acct.Name, JobID: a.jobID, Subject: a.subject, Owner: a.owner,
@@ -230,8 +246,10 @@ func (w *Worker) decide(ctx context.Context, a *attempt, err error) outcome {
 	var ae *zoom.APIError
 	isAPI := errors.As(err, &ae)
 	if isAPI && ae.DailyLimit {
-		if serr := w.cache.SetHostLimited(ctx, a.account.Name, hostLimitKey(a.job), ae.RetryAfter); serr != nil {
-			w.health.failed()
+		if host := hostLimitKey(a.job); host != "" {
+			if serr := w.cache.SetHostLimited(ctx, a.account.Name, host, ae.RetryAfter); serr != nil {
+				w.health.failed()
+			}
 		}
 		return w.hostLimited(a, ae.RetryAfter)
 	}
@@ -280,7 +298,10 @@ func (w *Worker) retryOrExhaust(a *attempt, err error, at time.Time) outcome {
 
 // hostLimited defers a job until the host's daily limit resets, or fails it.
 func (w *Worker) hostLimited(a *attempt, until time.Time) outcome {
-	reason := "daily meeting create/update limit reached for host " + hostLimitKey(a.job)
+	reason := "daily meeting create/update limit reached for the meeting's host"
+	if host := hostLimitKey(a.job); host != "" {
+		reason = "daily meeting create/update limit reached for host " + host
+	}
 	if w.cfg.DailyLimit == DailyLimitFail {
 		return outcome{kind: outFail, fail: &messages.FailError{Kind: messages.KindZoomRejected,
 			Message: reason, HTTPStatus: 429}}

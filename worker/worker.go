@@ -40,6 +40,7 @@ type Worker struct {
 	owner    string
 
 	health   *health
+	seq      *sequencer
 	bound    atomic.Bool
 	inFlight atomic.Int64
 }
@@ -177,6 +178,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stream, err := w.js.Stream(ctx, messages.StreamJobs)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", messages.StreamJobs, err)
+	}
+	w.seq = &sequencer{stream: stream, keys: map[uint64]string{}}
 	w.health.start(ctx)
 	defer w.health.stop()
 
