@@ -21,6 +21,10 @@ const (
 	HeaderCETime        = "ce-time"
 	HeaderCESubject     = "ce-subject"
 	HeaderContentType   = "Content-Type"
+	// HeaderCEContentType is the header the CloudEvents NATS binding (and
+	// its Go SDK) reads datacontenttype from; NATS headers are
+	// case-sensitive, so the worker sets both spellings.
+	HeaderCEContentType = "content-type"
 )
 
 // CETypePrefix starts every event's ce-type, followed by the event name
@@ -45,6 +49,7 @@ func (w *Worker) publishWithID(ctx context.Context, a *attempt, subject string, 
 	h.Set(HeaderCETime, w.cfg.Now().UTC().Format(time.RFC3339Nano))
 	h.Set(HeaderCESubject, a.jobID)
 	h.Set(HeaderContentType, "application/json")
+	h[HeaderCEContentType] = []string{"application/json"}
 	// W3C trace context flows from the job to the events it causes.
 	if jh := a.msg.Headers(); jh != nil {
 		for _, k := range []string{"traceparent", "tracestate"} {

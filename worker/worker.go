@@ -186,7 +186,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.health.start(ctx)
 	defer w.health.stop()
 
-	it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency))
+	// Short pull expiry and heartbeat: after a broker restart or a change of
+	// consumer leader the iterator notices a lost pull request within
+	// seconds and pulls again.
+	it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", messages.ConsumerName, err)
 	}
