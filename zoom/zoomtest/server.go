@@ -1,10 +1,15 @@
-// Package zoomtest is a fake Zoom: an http.Handler that serves the token
-// endpoint and the REST API v2 endpoints zoom-worker uses, the way Zoom's
-// documentation says Zoom answers them. Tests and `zoom-worker dev` use it.
 package zoomtest
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,6 +39,27 @@ type Options struct {
 	Now func() time.Time
 	// Seed for the random faults; 0 means a fixed default.
 	Seed int64
+
+	// Added after the first cut of this API.
+
+	// ResetAfterRate in [0,1] carries out that share of API requests (a
+	// meeting is created, say) and then drops the connection instead of
+	// answering, so the client cannot tell whether the request took effect.
+	// 0 means never.
+	ResetAfterRate float64
+	// RetryAfterFormat is how the per-second rate limit's Retry-After header
+	// is written: "seconds" (delay seconds, at least 1), "http-date" (an
+	// RFC 1123 date in GMT), "rfc3339" (a UTC timestamp) or "none" (no
+	// header). "" means "seconds".
+	RetryAfterFormat string
+	// DailyLimitAs300, when true, answers the per-host daily meeting limit the
+	// way Zoom's API reference lists it (HTTP status 300, code 300, "A maximum
+	// of 100 meetings can be created/updated for a single user in one day.")
+	// instead of the 429 Zoom sends today. False means 429.
+	DailyLimitAs300 bool
+	// Logger receives one Debug record per answer (method, path, status); nil
+	// means silent. Tokens and secrets are never logged.
+	Logger *slog.Logger
 }
 
 // Stats counts what the fake served.
@@ -52,9 +78,319 @@ type Stats struct {
 }
 
 // Server is the fake Zoom. Its methods are safe for concurrent use.
-type Server struct{}
+//
+// It serves the token endpoint at "/oauth/token" and the REST API under
+// "/v2": a client's base URL is the server's URL + "/v2" and its token URL
+// the server's URL + "/oauth/token".
+type Server struct {
+	opts Options // fixed at New; the knobs that change live below
+	now  func() time.Time
+	log  *slog.Logger
 
-// New returns a fake Zoom.
-func New(opts Options) *Server { panic("TODO") }
+	mu sync.Mutex
+	// Knobs that Set* methods change.
+	latency        time.Duration
+	failRate       float64
+	resetRate      float64
+	resetAfterRate float64
+	rateLimit      float64
+	rng            *rand.Rand
+	stats          Stats
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { panic("TODO") }
+	// auth.go
+	tokens       map[string]time.Time // OAuth access token → expiry
+	jwtSeen      map[string]bool      // JWTs accepted so far
+	jwtRejected  map[string]bool      // JWTs seen before ExpireTokens
+	tokensPruned time.Time
+
+	// users.go
+	users       []*user          // in creation order
+	userByID    map[string]*user // by id
+	userByEmail map[string]*user // by lower-cased email
+
+	// meetings.go
+	meetings   map[int64]*meeting
+	meetingSeq int
+	pages      map[string]*listPage // next_page_token → the rest of a listing
+
+	// ratelimit.go
+	tat   time.Time      // GCRA theoretical arrival time
+	daily map[dayKey]int // creates+updates per host per UTC day
+
+	// faults.go
+	failNext []failBatch
+	holds    map[holdPoint][]*Hold
+}
+
+// New returns a fake Zoom with no users; add hosts with AddUser or through
+// POST /v2/users.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:           opts,
+		now:            opts.Now,
+		log:            opts.Logger,
+		latency:        opts.Latency,
+		failRate:       opts.FailRate,
+		resetRate:      opts.ResetRate,
+		resetAfterRate: opts.ResetAfterRate,
+		rateLimit:      opts.RateLimit,
+		tokens:         map[string]time.Time{},
+		jwtSeen:        map[string]bool{},
+		jwtRejected:    map[string]bool{},
+		userByID:       map[string]*user{},
+		userByEmail:    map[string]*user{},
+		meetings:       map[int64]*meeting{},
+		pages:          map[string]*listPage{},
+		daily:          map[dayKey]int{},
+		holds:          map[holdPoint][]*Hold{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.opts.TokenTTL <= 0 {
+		s.opts.TokenTTL = time.Hour
+	}
+	if s.opts.DailyMeetingLimit <= 0 {
+		s.opts.DailyMeetingLimit = 100
+	}
+	seed := uint64(opts.Seed)
+	if seed == 0 {
+		seed = 0x5eed
+	}
+	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return s
+}
+
+// Handler returns s as an http.Handler (for http.Server or httptest.NewServer).
+func (s *Server) Handler() http.Handler { return s }
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP answers the token endpoint ("/oauth/token") and the REST API
+// ("/v2/..."); any other path is a 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch p := r.URL.Path; {
+	case p == "/oauth/token":
+		s.serveToken(w, r)
+	case p == "/v2" || strings.HasPrefix(p, "/v2/"):
+		s.serveAPI(w, r)
+	default:
+		writeAnswer(w, zoomError(http.StatusNotFound, http.StatusNotFound, "Not Found"))
+	}
+}
+
+// serveAPI runs one API request through the fault injection, the checks
+// Zoom makes and the operation, in this order: an injected reset or error
+// (FailNext and ResetNext orders, then ResetRate and FailRate); the bearer
+// token; the route; the per-second rate limit; a hold before the operation;
+// the operation; a hold after it. Then the answer waits out the latency
+// (the work is done: a client that gives up meanwhile does not know), and
+// is written, or the connection is dropped (ResetAfterRate).
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	// Read the whole body first: only once a request's body is read does
+	// net/http watch the connection and cancel the request's context when
+	// the client goes away, which the latency and the holds wait on.
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	ctx := r.Context()
+
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+
+	f := s.pickFault()
+	if f.reset {
+		resetConnection(w)
+		return
+	}
+	a, ok := s.answerAPI(r, f)
+	if !ok {
+		return // the client went away while held
+	}
+
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return // the client is gone: nobody to answer
+		}
+	}
+	if f.resetAfter {
+		s.mu.Lock()
+		s.stats.Resets++
+		s.mu.Unlock()
+		resetConnection(w)
+		return
+	}
+	s.finish(w, r, a)
+}
+
+// answerAPI works out the answer to an API request. ok is false when the
+// client went away while the request was held.
+func (s *Server) answerAPI(r *http.Request, f fault) (a answer, ok bool) {
+	if f.status != 0 {
+		return injectedAnswer(f.status), true
+	}
+	if a, ok := s.authenticate(r); !ok {
+		return a, true
+	}
+	rt, params, a := matchRoute(r)
+	if rt == nil {
+		return a, true
+	}
+	if a, limited := s.takeQPS(rt.category); limited {
+		return a, true
+	}
+	if !s.waitHolds(r.Context(), rt.holdBefore) {
+		return answer{}, false // nothing was done
+	}
+	a = rt.handle(s, &call{r: r, params: params})
+	if a.header == nil {
+		a.header = http.Header{}
+	}
+	a.header.Set("X-RateLimit-Category", rt.category)
+	if !s.waitHolds(r.Context(), rt.holdAfter) {
+		return answer{}, false // done, but the client went away before the answer
+	}
+	return a, true
+}
+
+// finish counts a and writes it.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, a answer) {
+	s.mu.Lock()
+	switch a.status {
+	case http.StatusUnauthorized:
+		s.stats.Unauthorized++
+	case http.StatusTooManyRequests:
+		s.stats.RateLimited++
+	}
+	s.mu.Unlock()
+	if s.log != nil {
+		s.log.Debug("zoomtest: answered", "method", r.Method, "path", r.URL.Path, "status", a.status)
+	}
+	writeAnswer(w, a)
+}
+
+// Serve listens on addr ("127.0.0.1:0" picks a free port) and serves s with
+// an http.Server until close is called. url is "http://host:port" (an
+// unspecified host is given as 127.0.0.1): the client's base URL is
+// url+"/v2" and its token URL url+"/oauth/token". close shuts the server
+// down, dropping open connections (held requests end), and waits for the
+// serving goroutine; it returns the first error the server met, if any.
+func (s *Server) Serve(addr string) (url string, close func() error, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	var once sync.Once
+	var closeErr error
+	closeFn := func() error {
+		once.Do(func() {
+			closeErr = srv.Close()
+			if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) && closeErr == nil {
+				closeErr = err
+			}
+		})
+		return closeErr
+	}
+	return "http://" + net.JoinHostPort(host, port), closeFn, nil
+}
+
+// call is one routed API request.
+type call struct {
+	r      *http.Request
+	params []string // the path's variable segments, unescaped
+}
+
+// route is one API operation.
+type route struct {
+	method   string
+	pattern  []string // "*" matches one segment
+	category string   // Zoom's rate-limit label: "Light" or "Medium"
+	handle   func(s *Server, c *call) answer
+	// holdBefore and holdAfter name the hold points of the operation.
+	holdBefore, holdAfter holdPoint
+}
+
+// routes are the operations the fake serves, below /v2.
+var routes = []route{
+	{method: http.MethodPost, pattern: []string{"users"}, category: "Light", handle: (*Server).createUser,
+		holdBefore: holdUserCreateBefore, holdAfter: holdUserCreateAfter},
+	{method: http.MethodGet, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).getUser},
+	{method: http.MethodDelete, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).deleteUser},
+	{method: http.MethodPost, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).createMeeting,
+		holdBefore: holdMeetingCreateBefore, holdAfter: holdMeetingCreateAfter},
+	{method: http.MethodGet, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).listMeetings},
+	{method: http.MethodGet, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).getMeeting},
+	{method: http.MethodPatch, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).updateMeeting},
+	{method: http.MethodDelete, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).deleteMeeting},
+}
+
+// matchRoute finds the operation of r. Without one it returns Zoom's 404
+// (unknown path) or a 405 (known path, other method).
+func matchRoute(r *http.Request) (*route, []string, answer) {
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/v2")
+	rest = strings.Trim(rest, "/")
+	var segs []string
+	if rest != "" {
+		segs = strings.Split(rest, "/")
+	}
+	pathKnown := false
+	for i := range routes {
+		rt := &routes[i]
+		params, ok := matchPattern(rt.pattern, segs)
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if rt.method == r.Method {
+			return rt, params, answer{}
+		}
+	}
+	if pathKnown {
+		return nil, nil, zoomError(http.StatusMethodNotAllowed, http.StatusMethodNotAllowed, "Method Not Allowed")
+	}
+	return nil, nil, zoomError(http.StatusNotFound, http.StatusNotFound, "Not Found")
+}
+
+func matchPattern(pattern, segs []string) ([]string, bool) {
+	if len(pattern) != len(segs) {
+		return nil, false
+	}
+	var params []string
+	for i, p := range pattern {
+		if p == "*" {
+			v, err := unescapeSegment(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			params = append(params, v)
+			continue
+		}
+		if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}

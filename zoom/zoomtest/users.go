@@ -1,0 +1,291 @@
+package zoomtest
+
+import (
+	"net/http"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// User is a user of the fake's account (a host).
+type User struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Type      int    `json:"type"`
+}
+
+// user is a stored user.
+type user struct {
+	User
+	status    string // "active", or "pending" for action "create"
+	createdAt time.Time
+	pmi       int64
+}
+
+// defaultTimezone is every user's timezone, and a meeting's when the
+// request names none.
+const defaultTimezone = "UTC"
+
+// body is the user as GET /users/{userId} answers it.
+func (u *user) body() map[string]any {
+	b := map[string]any{
+		"id":                   u.ID,
+		"email":                u.Email,
+		"type":                 u.Type,
+		"status":               u.status,
+		"pmi":                  u.pmi,
+		"timezone":             defaultTimezone,
+		"verified":             1,
+		"created_at":           formatTime(u.createdAt),
+		"user_created_at":      formatTime(u.createdAt),
+		"language":             "en-US",
+		"role_name":            "Member",
+		"role_id":              "2",
+		"use_pmi":              false,
+		"personal_meeting_url": "https://zoom.us/j/" + strconv.FormatInt(u.pmi, 10),
+		"login_types":          []int{100},
+		"cms_user_id":          "",
+		"jid":                  strings.ToLower(u.ID) + "@xmpp.zoom.us",
+		"group_ids":            []string{},
+		"im_group_ids":         []string{},
+		"account_id":           "fakeAccount0000000000",
+		"account_number":       10000001,
+		"cluster":              "us06",
+	}
+	if u.FirstName != "" {
+		b["first_name"] = u.FirstName
+	}
+	if u.LastName != "" {
+		b["last_name"] = u.LastName
+	}
+	if name := strings.TrimSpace(u.FirstName + " " + u.LastName); name != "" {
+		b["display_name"] = name
+	}
+	return b
+}
+
+// AddUser adds a user to the account as if it had been created with
+// custCreate (no stats are counted) and returns it. If the email is already
+// in the account, AddUser returns that user unchanged.
+func (s *Server) AddUser(email, firstName, lastName string, typ int) User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.userByEmail[strings.ToLower(email)]; u != nil {
+		return u.User
+	}
+	return s.addUserLocked(email, firstName, lastName, typ, "active").User
+}
+
+func (s *Server) addUserLocked(email, first, last string, typ int, status string) *user {
+	id := s.randID()
+	for s.userByID[id] != nil {
+		id = s.randID()
+	}
+	u := &user{
+		User:      User{ID: id, Email: email, FirstName: first, LastName: last, Type: typ},
+		status:    status,
+		createdAt: s.now().UTC().Truncate(time.Second),
+		pmi:       1_000_000_000 + s.rng.Int64N(9_000_000_000),
+	}
+	s.users = append(s.users, u)
+	s.userByID[id] = u
+	s.userByEmail[strings.ToLower(email)] = u
+	return u
+}
+
+// Users returns the account's users in the order they were added.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, len(s.users))
+	for i, u := range s.users {
+		out[i] = u.User
+	}
+	return out
+}
+
+// findUserLocked resolves Zoom's userId path parameter: a user id, an email
+// (case-insensitive) or "me" (the account's first user). It returns nil for
+// no such user.
+func (s *Server) findUserLocked(idOrEmail string) *user {
+	if idOrEmail == "me" {
+		if len(s.users) == 0 {
+			return nil
+		}
+		return s.users[0]
+	}
+	if u := s.userByID[idOrEmail]; u != nil {
+		return u
+	}
+	return s.userByEmail[strings.ToLower(idOrEmail)]
+}
+
+func (s *Server) removeUserLocked(u *user) {
+	delete(s.userByID, u.ID)
+	delete(s.userByEmail, strings.ToLower(u.Email))
+	s.users = slices.DeleteFunc(s.users, func(x *user) bool { return x == u })
+}
+
+var userActions = []string{"create", "autoCreate", "custCreate", "ssoCreate"}
+
+// createUser is POST /users: {"action", "user_info": {email, type,
+// first_name, last_name, password, ...}} → 201 {id, first_name, last_name,
+// email, type}.
+func (s *Server) createUser(c *call) answer {
+	obj, bad := readObject(c.r)
+	if bad != nil {
+		return *bad
+	}
+	var errs []fieldError
+	invalid := func(field string) { errs = append(errs, fieldError{Field: field, Message: "Invalid field."}) }
+
+	action, present, ok := strField(obj, "action")
+	if !present || !ok || !slices.Contains(userActions, action) {
+		invalid("action")
+	}
+	info, isObj := obj["user_info"].(map[string]any)
+	if !isObj {
+		invalid("user_info")
+		return validationFailed(errs...)
+	}
+	email, present, ok := strField(info, "email")
+	if !present || !ok || !validEmail(email) {
+		invalid("user_info.email")
+	}
+	typ, typOK := asInt(info["type"])
+	if !typOK || !slices.Contains([]int64{1, 2, 3, 4, 99}, typ) || (typ == 99 && action != "ssoCreate") {
+		invalid("user_info.type")
+	}
+	first, _, ok := strField(info, "first_name")
+	if !ok || len([]rune(first)) > 64 {
+		invalid("user_info.first_name")
+	}
+	last, _, ok := strField(info, "last_name")
+	if !ok || len([]rune(last)) > 64 {
+		invalid("user_info.last_name")
+	}
+	if len(errs) > 0 {
+		return validationFailed(errs...)
+	}
+	if action == "autoCreate" {
+		pw, _, ok := strField(info, "password")
+		if !ok || !validUserPassword(pw) {
+			return zoomError(http.StatusBadRequest, codeInvalidParam, "Invalid parameter: password")
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.userByEmail[strings.ToLower(email)] != nil {
+		return zoomError(http.StatusConflict, codeUserExists, `Email "`+email+`" has already been used.`)
+	}
+	status := "active"
+	if action == "create" {
+		status = "pending" // until the user accepts the emailed invitation
+	}
+	u := s.addUserLocked(email, first, last, int(typ), status)
+	s.stats.UsersCreated++
+	return answer{status: http.StatusCreated, body: u.User}
+}
+
+// getUser is GET /users/{userId}.
+func (s *Server) getUser(c *call) answer {
+	id := c.params[0]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.findUserLocked(id)
+	if u == nil {
+		return userNotFound(id)
+	}
+	return answer{status: http.StatusOK, body: u.body()}
+}
+
+// deleteUser is DELETE /users/{userId}?action=disassociate|delete
+// &transfer_email=&transfer_meeting=...: 204. The user's meetings go with
+// it, unless transfer_email and transfer_meeting=true hand them to another
+// user.
+func (s *Server) deleteUser(c *call) answer {
+	id := c.params[0]
+	q := c.r.URL.Query()
+	switch q.Get("action") {
+	case "", "disassociate", "delete":
+	default:
+		return validationFailed(fieldError{Field: "action", Message: "Invalid field."})
+	}
+	for _, k := range []string{"transfer_meeting", "transfer_webinar", "transfer_recording", "transfer_whiteboard", "encrypted_email"} {
+		if v := q.Get(k); v != "" {
+			if _, ok := asBool(v); !ok {
+				return validationFailed(fieldError{Field: k, Message: "Invalid field."})
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.findUserLocked(id)
+	if u == nil {
+		return userNotFound(id)
+	}
+	var to *user
+	if te := q.Get("transfer_email"); te != "" {
+		if strings.EqualFold(te, u.Email) {
+			return zoomError(http.StatusBadRequest, codeInvalidParam,
+				"The transfer-to email address cannot be the same as the unlinked or deleted user's email address.")
+		}
+		if to = s.userByEmail[strings.ToLower(te)]; to == nil {
+			return userNotFound(te)
+		}
+	}
+	moveMeetings, _ := asBool(q.Get("transfer_meeting"))
+	for mid, m := range s.meetings {
+		if m.hostID != u.ID {
+			continue
+		}
+		if to != nil && moveMeetings {
+			m.hostID, m.hostEmail = to.ID, to.Email
+			continue
+		}
+		delete(s.meetings, mid)
+	}
+	s.removeUserLocked(u)
+	s.stats.UsersDeleted++
+	return answer{status: http.StatusNoContent}
+}
+
+func validEmail(e string) bool {
+	if e == "" || len(e) > 128 || strings.ContainsAny(e, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e {
+		return false
+	}
+	local, domain, ok := strings.Cut(e, "@")
+	return ok && local != "" && strings.Contains(domain, ".") &&
+		!strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// validUserPassword applies Zoom's basic password rules for autoCreate: 8 to
+// 32 characters, with a lower-case letter, an upper-case letter and a digit.
+// (Zoom also refuses one character repeated, "aaaaaaaa", or a run such as
+// "12345678"; no password of the right mix can be either.)
+func validUserPassword(pw string) bool {
+	r := []rune(pw)
+	if len(r) < 8 || len(r) > 32 {
+		return false
+	}
+	var lower, upper, digit bool
+	for _, c := range r {
+		lower = lower || unicode.IsLower(c)
+		upper = upper || unicode.IsUpper(c)
+		digit = digit || unicode.IsDigit(c)
+	}
+	return lower && upper && digit
+}
+
+// formatTime is Zoom's time format: RFC 3339 in UTC, whole seconds, "Z".
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
