@@ -32,9 +32,17 @@ func newHealth(s Store, m *Metrics, log *slog.Logger) *health {
 	return h
 }
 
+// start checks the store once (so /readyz is right from the start) and
+// starts the prober.
 func (h *health) start(ctx context.Context) {
 	ctx, h.cancel = context.WithCancel(ctx)
 	go h.probe(ctx)
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if h.store.Ping(pctx) != nil {
+		h.set(false)
+		h.failed()
+	}
 }
 
 func (h *health) stop() {

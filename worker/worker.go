@@ -165,6 +165,10 @@ func (w *Worker) Ready() error {
 	return nil
 }
 
+// Accounts returns the configured accounts (their Zoom clients wrapped
+// with metrics), for other parts of the process such as the service API.
+func (w *Worker) Accounts() map[string]Account { return w.accounts }
+
 // InFlight is the number of jobs being worked on now.
 func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
 

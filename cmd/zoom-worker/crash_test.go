@@ -50,9 +50,11 @@ func TestCrashRecovery(t *testing.T) {
 					t.Fatalf("first worker exit code = %d; want it killed at %s", code, tt.failpoint)
 				}
 			} else {
-				hold := e.fake.HoldMeetingCreatesBefore()
+				var hold *zoomtest.Hold
 				if tt.holdAfter {
 					hold = e.fake.HoldMeetingCreates()
+				} else {
+					hold = e.fake.HoldMeetingCreatesBefore()
 				}
 				first = e.startProc()
 				e.publish(tt.subject, body, "")

@@ -187,14 +187,9 @@ func (p *proc) wait(t *testing.T, limit time.Duration) int {
 }
 
 func (e *e2e) checkNoSecrets(logs string) {
-	for _, secret := range []string{testSecret, "zak=", "/s/", "Bearer "} {
+	for _, secret := range []string{testSecret, "zak=", "/s/", "Bearer ", "access_token", "start_url"} {
 		if strings.Contains(logs, secret) {
 			e.t.Errorf("the log contains %q", secret)
-		}
-	}
-	for _, tok := range e.fake.IssuedTokens() {
-		if strings.Contains(logs, tok) {
-			e.t.Errorf("the log contains an access token")
 		}
 	}
 }

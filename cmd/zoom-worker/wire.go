@@ -22,6 +22,7 @@ import (
 
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
+	"github.com/zoomworker/zoom-worker/worker/service"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
@@ -103,6 +104,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return &badSetting{name: "worker", why: err.Error()}
 	}
 
+	svc, err := service.Start(nc, service.Config{Cache: store, Accounts: w.Accounts(), Version: version,
+		Logger: log, IncludeStartURL: cfg.IncludeStartURL})
+	if err != nil {
+		return fmt.Errorf("start the NATS service API: %w", err)
+	}
+	cleanup = append(cleanup, func() { _ = svc.Stop() })
+
 	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
 		srv, err := serveHTTP(cfg, w, reg, log)
 		if err != nil {
@@ -138,6 +146,15 @@ func failpoint(spec string, log *slog.Logger) func(point, jobID string) {
 	}
 }
 
+// redactURLs hides passwords in a comma-separated list of URLs.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = redactURL(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}
+
 func waitClosed(nc *nats.Conn, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for !nc.IsClosed() && time.Now().Before(deadline) {
@@ -168,7 +185,7 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(cfg.NATSURL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATSURL, err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(cfg.NATSURL), err)
 	}
 	// Wait briefly for the first connection so a wrong URL is said at once.
 	deadline := time.Now().Add(5 * time.Second)
@@ -176,7 +193,7 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if !nc.IsConnected() {
-		log.Warn("NATS not reachable yet; retrying in the background", "url", cfg.NATSURL)
+		log.Warn("NATS not reachable yet; retrying in the background", "url", redactURLs(cfg.NATSURL))
 	}
 	return nc, nil
 }
