@@ -1,7 +1,7 @@
 # zoom-worker: `make help` lists the targets.
 GO        ?= go
 PKGS      ?= ./...
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
