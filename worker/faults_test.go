@@ -226,6 +226,9 @@ func TestSharedRateLimitAvoids429s(t *testing.T) {
 	if st.RateLimited > n/100+1 {
 		t.Errorf("fake Zoom answered %d of %d requests with 429; want (almost) none", st.RateLimited, st.Requests)
 	}
+	if st.TokensIssued != 1 {
+		t.Errorf("three workers minted %d OAuth tokens; want 1, shared through Redis", st.TokensIssued)
+	}
 	// n calls at `rate`/s cannot finish much faster than n/rate.
 	if min := time.Duration(float64(n-2) / rate * float64(time.Second)); took < min {
 		t.Errorf("%d jobs took %s; the limit of %.0f/s allows no less than %s", n, took, rate, min)

@@ -34,6 +34,14 @@ type TokenCache interface {
 	DeleteToken(ctx context.Context, key string, token string) error
 }
 
+// TokenLocker may be implemented by a TokenCache: then one process at a
+// time fetches a new token while the others wait for it in the cache, so a
+// fleet starting together mints one token, not one per process. LockToken
+// reports got=false when another process holds the lock.
+type TokenLocker interface {
+	LockToken(ctx context.Context, key string, ttl time.Duration) (unlock func(), got bool, err error)
+}
+
 // TokenSource hands out bearer tokens for API calls.
 type TokenSource interface {
 	// Token returns a valid token, fetching or signing one when needed.

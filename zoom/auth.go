@@ -178,14 +178,28 @@ func (s *oauthSource) Token(ctx context.Context) (string, error) {
 // fetches one from the endpoint and stores it in the cache. Cache failures
 // are not errors: the cache only saves token requests.
 func (s *oauthSource) obtain(ctx context.Context) (string, time.Time, error) {
-	if c := s.cfg.Cache; c != nil {
-		tok, exp, ok, err := c.GetToken(ctx, s.key)
-		s.mu.Lock()
-		rejected := s.rejected
-		s.mu.Unlock()
-		if err == nil && ok && tok != "" && tok != rejected &&
-			s.cfg.Now().Before(exp.Add(-s.cfg.RefreshBefore)) {
-			return tok, exp, nil
+	if tok, exp, ok := s.fromCache(ctx); ok {
+		return tok, exp, nil
+	}
+	if l, ok := s.cfg.Cache.(TokenLocker); ok {
+		// Across processes, one fetches; the others wait for its token.
+		unlock, got, err := l.LockToken(ctx, s.key, 10*time.Second)
+		if err == nil && got {
+			defer unlock()
+			if tok, exp, ok := s.fromCache(ctx); ok {
+				return tok, exp, nil
+			}
+		} else if err == nil {
+			for range 100 {
+				select {
+				case <-ctx.Done():
+					return "", time.Time{}, ctx.Err()
+				case <-time.After(50 * time.Millisecond):
+				}
+				if tok, exp, ok := s.fromCache(ctx); ok {
+					return tok, exp, nil
+				}
+			}
 		}
 	}
 	tok, exp, err := s.fetch(ctx)
@@ -196,6 +210,22 @@ func (s *oauthSource) obtain(ctx context.Context) (string, time.Time, error) {
 		_ = c.SetToken(ctx, s.key, tok, exp)
 	}
 	return tok, exp, nil
+}
+
+// fromCache returns the shared token when it is fresh and not rejected.
+func (s *oauthSource) fromCache(ctx context.Context) (string, time.Time, bool) {
+	c := s.cfg.Cache
+	if c == nil {
+		return "", time.Time{}, false
+	}
+	tok, exp, ok, err := c.GetToken(ctx, s.key)
+	s.mu.Lock()
+	rejected := s.rejected
+	s.mu.Unlock()
+	if err == nil && ok && tok != "" && tok != rejected && s.cfg.Now().Before(exp.Add(-s.cfg.RefreshBefore)) {
+		return tok, exp, true
+	}
+	return "", time.Time{}, false
 }
 
 // tokenAnswer is the token endpoint's JSON, success or error.

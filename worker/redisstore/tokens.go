@@ -63,3 +63,22 @@ return 0
 func (c *TokenCache) DeleteToken(ctx context.Context, key, token string) error {
 	return delTokenScript.Run(ctx, c.rdb, []string{c.prefix + key}, "|"+token).Err()
 }
+
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+var _ zoom.TokenLocker = (*TokenCache)(nil)
+
+// LockToken implements zoom.TokenLocker with SET NX PX; the lock expires by
+// itself after ttl if its holder dies.
+func (c *TokenCache) LockToken(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	lockKey := c.prefix + key + ":lock"
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	got, err := c.rdb.SetNX(ctx, lockKey, id, ttl).Result()
+	if err != nil || !got {
+		return func() {}, false, err
+	}
+	return func() { _ = unlockScript.Run(context.WithoutCancel(ctx), c.rdb, []string{lockKey}, id).Err() }, true, nil
+}
