@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// health tracks whether the store answers. When a store call fails the
-// worker marks it down; a prober then pings every probeEvery until it
-// answers, and the fetch loop takes no new job meanwhile.
+// health tracks whether the store answers. It pings the store every
+// checkEvery, and at once when a store call fails; while the store is down
+// it pings every probeEvery until it answers, and the fetch loop takes no
+// new job meanwhile.
 type health struct {
 	store Store
 	m     *Metrics
@@ -105,12 +106,19 @@ func (h *health) wait(ctx context.Context) {
 	}
 }
 
+// checkEvery is how often the store is pinged while it looks healthy, so
+// readiness turns false even when no job is running.
+const checkEvery = 2 * time.Second
+
 func (h *health) probe(ctx context.Context) {
+	tick := time.NewTicker(checkEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.kick:
+		case <-tick.C:
 		}
 		// A store call failed: check, and keep checking while it is down.
 		for {
