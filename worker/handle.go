@@ -35,6 +35,8 @@ type attempt struct {
 	uncertain bool
 	// repeated is true when an earlier attempt had finished the job.
 	repeated bool
+	// begun is true once Begin started an attempt that must be finished in the store.
+	begun bool
 }
 
 // result is what a successful attempt publishes and records.
@@ -106,8 +108,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		defer func() {
 			if p := recover(); p != nil {
 				a.log.Error("job handler panicked", "panic", fmt.Sprint(p))
-				out = outcome{kind: outRetry, err: fmt.Errorf("handler panic: %v", p)}
-				if a.claim.State == Started {
+				out = outcome{kind: outRetry, delay: w.cfg.RedeliveryDelay, err: fmt.Errorf("handler panic: %v", p)}
+				if a.begun {
 					out = w.retryOrExhaust(a, out.err, time.Time{})
 				}
 			}
@@ -167,6 +169,7 @@ func (w *Worker) run(ctx context.Context, a *attempt, derr error) outcome {
 	case HostLimited:
 		return w.hostLimited(a, claim.Until)
 	}
+	a.begun = true
 	if claim.Attempts > w.cfg.MaxAttempts {
 		return outcome{kind: outFail, fail: &messages.FailError{Kind: messages.KindRetriesExhausted,
 			Message: fmt.Sprintf("gave up after %d attempts", claim.Attempts-1)}}

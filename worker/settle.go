@@ -72,7 +72,9 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 		w.m.job(a.subject, outcomeName, took)
 
 	case outRetry:
-		w.finishQuietly(pctx, a, StateRetrying, nil)
+		if a.begun {
+			w.finishQuietly(pctx, a, StateRetrying, nil)
+		}
 		w.nak(a, out.delay)
 		log.Warn("job will be retried", "outcome", OutcomeRetried, "err", out.err, "retry_in", out.delay.Round(time.Millisecond).String())
 		if w.m != nil {
@@ -81,7 +83,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 		w.m.job(a.subject, OutcomeRetried, took)
 
 	case outHandBack:
-		if a.claim.State == Started {
+		if a.begun {
 			w.finishQuietly(pctx, a, StateRetrying, nil)
 		}
 		w.nak(a, out.delay)
@@ -89,7 +91,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 		w.m.job(a.subject, OutcomeHandedBack, took)
 
 	case outDefer:
-		if a.claim.State == Started {
+		if a.begun {
 			w.finishQuietly(pctx, a, StateRetrying, nil)
 		}
 		ev := messages.JobDeferred{JobID: a.jobID, Account: accountLabel(a), Subject: a.subject,
@@ -110,7 +112,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 			w.m.job(a.subject, OutcomeHandedBack, took)
 			return
 		}
-		if a.claim.State == Started {
+		if a.begun {
 			w.finishQuietly(pctx, a, StateFailed, out.fail)
 		}
 		_ = a.msg.Term()
