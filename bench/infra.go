@@ -1,0 +1,475 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// The fake Zoom's OAuth app, and the hosts meetings are created for.
+const (
+	zoomAccountID    = "bench-account"
+	zoomClientID     = "bench-client"
+	zoomClientSecret = "bench-secret"
+)
+
+var hosts = []string{"host1@bench.example", "host2@bench.example", "host3@bench.example", "host4@bench.example"}
+
+// redisServer is a redis-server process on a free port of 127.0.0.1,
+// keeping nothing on disk.
+type redisServer struct {
+	cmd  *exec.Cmd
+	addr string
+	url  string
+	rdb  *redis.Client // the bench's own client, for FLUSHALL and INFO
+}
+
+func startRedis(ctx context.Context, dir string) (*redisServer, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return nil, errors.New("redis-server not found in PATH: run `make bench` (it installs it where it can) or install Redis 6.2 or newer")
+	}
+	var lastErr error
+	for try := 0; try < 5; try++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("redis-%d.log", try)))
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.Command("redis-server",
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir,
+			"--protected-mode", "no", "--loglevel", "warning")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = childSysProcAttr()
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return nil, fmt.Errorf("start redis-server: %w", err)
+		}
+		logf.Close() // the child holds its own descriptor
+		r := &redisServer{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+		r.url = "redis://" + r.addr + "/0"
+		r.rdb = redis.NewClient(&redis.Options{Addr: r.addr})
+		if lastErr = r.waitPing(ctx, 5*time.Second); lastErr == nil {
+			return r, nil
+		}
+		r.stop() // most likely another process took the port first
+	}
+	return nil, fmt.Errorf("start redis-server: %w", lastErr)
+}
+
+func (r *redisServer) waitPing(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := r.rdb.Ping(pctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("redis-server on %s did not answer PING: %w", r.addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *redisServer) stop() {
+	if r.rdb != nil {
+		_ = r.rdb.Close()
+	}
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+	}
+}
+
+// redisSnapshot is what redis-server has done so far.
+type redisSnapshot struct {
+	commands int64            // total_commands_processed
+	byCmd    map[string]int64 // commandstats calls by command
+	cpu      float64          // seconds, user+sys, of the server process
+}
+
+func (r *redisServer) snapshot(ctx context.Context) (redisSnapshot, error) {
+	s := redisSnapshot{byCmd: map[string]int64{}}
+	info, err := r.rdb.Info(ctx, "stats", "commandstats", "cpu").Result()
+	if err != nil {
+		return s, fmt.Errorf("redis INFO: %w", err)
+	}
+	var infoCPU float64
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case k == "total_commands_processed":
+			s.commands, _ = strconv.ParseInt(v, 10, 64)
+		case k == "used_cpu_user" || k == "used_cpu_sys":
+			f, _ := strconv.ParseFloat(v, 64)
+			infoCPU += f
+		case strings.HasPrefix(k, "cmdstat_"):
+			// cmdstat_evalsha:calls=12,usec=...
+			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+			s.byCmd[strings.TrimPrefix(k, "cmdstat_")], _ = strconv.ParseInt(calls, 10, 64)
+		}
+	}
+	// The INFO and FLUSHALL the bench itself sends are counted too: a few
+	// commands per scenario, noise next to thousands of jobs.
+	s.cpu = infoCPU
+	if c, ok := procCPU(r.cmd.Process.Pid); ok {
+		s.cpu = c
+	}
+	return s, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// stage is the world of one scenario: a fresh embedded NATS server with
+// JetStream, an emptied Redis, a fresh fake Zoom, the bench's own NATS
+// connection that publishes jobs, and the subscription that sees events.
+type stage struct {
+	name    string
+	nats    *server.Server
+	natsURL string
+	fake    *zoomtest.Server
+	zoomURL string
+	closeZ  func() error
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	events  *collector
+	pubErrs atomic.Int64
+}
+
+func newStage(ctx context.Context, dir, name string, rs *redisServer, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
+	st = &stage{name: name}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	if err := rs.rdb.FlushAll(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
+	}
+	storeDir := filepath.Join(dir, "nats-"+name)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT,
+		JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded NATS not ready within 10s")
+	}
+	st.nats, st.natsURL = ns, ns.ClientURL()
+
+	fakeOpts.AccountID, fakeOpts.ClientID, fakeOpts.ClientSecret = zoomAccountID, zoomClientID, zoomClientSecret
+	if fakeOpts.DailyMeetingLimit == 0 {
+		// Thousands of meetings for a few hosts: the per-host daily limit
+		// is not what this bench measures.
+		fakeOpts.DailyMeetingLimit = 1 << 30
+	}
+	st.fake = zoomtest.New(fakeOpts)
+	for i, h := range hosts {
+		st.fake.AddUser(h, "Host", strconv.Itoa(i+1), 1)
+	}
+	if st.zoomURL, st.closeZ, err = st.fake.Serve("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("fake Zoom: %w", err)
+	}
+
+	st.nc, err = nats.Connect(st.natsURL, nats.Name("bench-load"))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	st.js, err = jetstream.New(st.nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, _ error) { st.pubErrs.Add(1) }))
+	if err != nil {
+		return nil, err
+	}
+	// The streams and consumer exactly as the worker makes them, so the
+	// baseline runs on the same configuration.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := worker.SetupStreams(sctx, st.js, worker.Config{}); err != nil {
+		return nil, err
+	}
+	st.events = newCollector(jobs)
+	sub, err := st.nc.Subscribe(messages.SubjectEventsAll, st.events.onEvent)
+	if err != nil {
+		return nil, err
+	}
+	_ = sub.SetPendingLimits(-1, -1)
+	if err := st.nc.Flush(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *stage) close() {
+	if st.nc != nil {
+		st.nc.Close()
+	}
+	if st.closeZ != nil {
+		_ = st.closeZ()
+	}
+	if st.nats != nil {
+		st.nats.Shutdown()
+		st.nats.WaitForShutdown()
+	}
+}
+
+// natsSnapshot counts client messages at the server: all clients, and the
+// connections named workerConnName (the worker processes or the baseline).
+type natsSnapshot struct {
+	inAll, outAll       int64 // messages from / to every client
+	inWorker, outWorker int64 // messages from / to the worker connections
+}
+
+func (st *stage) natsSnapshot(connName string) natsSnapshot {
+	var s natsSnapshot
+	if v, err := st.nats.Varz(nil); err == nil {
+		s.inAll, s.outAll = v.InClientMsgs, v.OutClientMsgs
+	}
+	if cz, err := st.nats.Connz(&server.ConnzOptions{State: server.ConnAll, Limit: 4096}); err == nil {
+		for _, c := range cz.Conns {
+			if c.Name == connName {
+				s.inWorker += c.InMsgs
+				s.outWorker += c.OutMsgs
+			}
+		}
+	}
+	return s
+}
+
+// jobID names job i of a scenario; the collector reads i back.
+func jobID(scenario string, i int) string { return "bench-" + scenario + "-" + strconv.Itoa(i) }
+
+func jobIndex(id string) (int, bool) {
+	i := strings.LastIndexByte(id, '-')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	return n, err == nil
+}
+
+// jobBody is the contract's create-meeting example, for one of the hosts.
+func jobBody(id string, i int) []byte {
+	return fmt.Appendf(nil, `{"job_id":%q,"user_id":%q,"meeting":{"topic":"Bench meeting %d","type":2,`+
+		`"start_time":"2026-12-05T12:00:00Z","duration":45,"timezone":"America/Los_Angeles","password":"Hey123",`+
+		`"agenda":"This is the meeting description","settings":{"host_video":false,"participant_video":false,`+
+		`"join_before_host":false,"mute_upon_entry":true,"use_pmi":false,"approval_type":0}}}`, id, hosts[i%len(hosts)], i)
+}
+
+// publish publishes jobs [from, to) of the scenario with JetStream
+// (Nats-Msg-Id = job id, as the contract asks of publishers), recording
+// each job's publish time. perSecond 0 publishes as fast as the server
+// takes them; otherwise jobs go at that pace. It waits for every ack.
+func (st *stage) publish(ctx context.Context, from, to int, perSecond float64) error {
+	start := time.Now()
+	for i := from; i < to; i++ {
+		if perSecond > 0 {
+			due := start.Add(time.Duration(float64(i-from) / perSecond * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		id := jobID(st.name, i)
+		msg := nats.NewMsg(messages.SubjectMeetingCreate)
+		msg.Header.Set(messages.HeaderMsgID, id)
+		msg.Data = jobBody(id, i)
+		st.events.published(i)
+		for {
+			_, err := st.js.PublishMsgAsync(msg)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || ctx.Err() != nil {
+				return fmt.Errorf("publish job %d: %w", i, err)
+			}
+		}
+	}
+	select {
+	case <-st.js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		return errors.New("publish: acks not all in within 30s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if n := st.pubErrs.Load(); n > 0 {
+		return fmt.Errorf("publish: %d jobs not acknowledged by the server", n)
+	}
+	return nil
+}
+
+// collector keeps, per job, when it was published and when its first event
+// arrived (times are nanoseconds since the collector's start, 0 = not yet).
+type collector struct {
+	base   time.Time
+	pubAt  []atomic.Int64
+	doneAt []atomic.Int64
+
+	mu      sync.Mutex
+	target  int
+	done    int
+	failed  int
+	other   int
+	reached chan struct{}
+	last    int64
+}
+
+func newCollector(jobs int) *collector {
+	return &collector{base: time.Now(), pubAt: make([]atomic.Int64, jobs), doneAt: make([]atomic.Int64, jobs)}
+}
+
+func (c *collector) now() int64 { return int64(time.Since(c.base)) + 1 }
+
+func (c *collector) published(i int) { c.pubAt[i].Store(c.now()) }
+
+// expect returns a channel closed once total jobs have their event.
+func (c *collector) expect(total int) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.target = total
+	c.reached = make(chan struct{})
+	if c.done >= total {
+		close(c.reached)
+	}
+	return c.reached
+}
+
+func (c *collector) onEvent(m *nats.Msg) {
+	t := c.now()
+	jobID, _, _ := strings.Cut(m.Header.Get(messages.HeaderMsgID), ":")
+	i, ok := jobIndex(jobID)
+	if !ok || i < 0 || i >= len(c.doneAt) {
+		c.mu.Lock()
+		c.other++
+		c.mu.Unlock()
+		return
+	}
+	if !c.doneAt[i].CompareAndSwap(0, t) {
+		return // a repeated event: the first one counts
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done++
+	if m.Subject == messages.SubjectJobFailed {
+		c.failed++
+	}
+	c.last = t
+	if c.reached != nil && c.done == c.target {
+		close(c.reached)
+	}
+}
+
+func (c *collector) counts() (done, failed, other int, last time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done, c.failed, c.other, time.Duration(c.last)
+}
+
+// latencies returns, for jobs [from, to) that have their event, the time
+// from publish to event minus sub.
+func (c *collector) latencies(from, to int, sub time.Duration) []time.Duration {
+	out := make([]time.Duration, 0, to-from)
+	for i := from; i < to; i++ {
+		p, d := c.pubAt[i].Load(), c.doneAt[i].Load()
+		if p == 0 || d == 0 {
+			continue
+		}
+		out = append(out, time.Duration(d-p)-sub)
+	}
+	return out
+}
+
+// span is the time from the first publish of jobs [from, to) to their last event.
+func (c *collector) span(from, to int) time.Duration {
+	var first, last int64
+	for i := from; i < to; i++ {
+		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
+			first = p
+		}
+		if d := c.doneAt[i].Load(); d > last {
+			last = d
+		}
+	}
+	return time.Duration(last - first)
+}
+
+// steadyRate is the rate of events for jobs [from, to) in the window that
+// leaves out skip after the first publish and skip before the last event:
+// the warm-up (connections, the first wave) and the tail (the last, partial
+// wave) of a finite run. ok is false when the run is too short for it.
+func (c *collector) steadyRate(from, to int, skip time.Duration) (rate float64, ok bool) {
+	var first, last int64
+	for i := from; i < to; i++ {
+		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
+			first = p
+		}
+		if d := c.doneAt[i].Load(); d > last {
+			last = d
+		}
+	}
+	a, b := first+int64(skip), last-int64(skip)
+	if b-a < int64(time.Second) {
+		return 0, false
+	}
+	n := 0
+	for i := from; i < to; i++ {
+		if d := c.doneAt[i].Load(); d >= a && d < b {
+			n++
+		}
+	}
+	return float64(n) / time.Duration(b-a).Seconds(), true
+}
+
+// readLines is a small helper for /proc files.
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// results are what the scenarios found; a nil result did not run or failed.
+type results struct {
+	baseline *baselineResult
+	// baselineHTTP is the baseline loop plus one HTTP call to the fake Zoom per job.
+	baselineHTTP *baselineResult
+	latency0     *latency0Result
+	latency200   *latency200Result
+	rateLimit    *rateLimitResult
+	memory       *memoryResult
+	errs         map[string]error
+	notes        []string // what went wrong besides the measurements
+}
+
+type baselineResult struct {
+	n       int
+	elapsed time.Duration
+	rate    float64
+	costs   costs
+}
+
+type latency0Result struct {
+	n       int
+	elapsed time.Duration
+	rate    float64
+	failed  int
+	costs   costs
+}
+
+type latency200Result struct {
+	n        int
+	latency  time.Duration
+	conc     int
+	elapsed  time.Duration
+	rate     float64
+	bound    float64 // C/L
+	steady   float64 // rate without the warm-up and the tail
+	steadyOK bool
+	full     pcts // added latency, all jobs published at once
+	halfRate float64
+	halfN    int
+	half     pcts // added latency at half the achieved rate
+	failed   int
+	costs    costs
+}
+
+type rateLimitResult struct {
+	rate              float64
+	jobs              int
+	elapsed           time.Duration
+	created, failed   int
+	achieved          float64
+	requests, limited int
+	costs             costs
+}
+
+type memoryResult struct {
+	jobs        int
+	latency     time.Duration
+	maxInFlight int
+	atPeak      childStats // the sample with the most jobs in flight
+	maxRSS      childStats // the sample with the highest RSS
+	hwm         int64
+	failed      int
+	costs       costs
+}
+
+// pcts summarises durations.
+type pcts struct {
+	n             int
+	p50, p99, max time.Duration
+}
+
+func percentiles(d []time.Duration) pcts {
+	if len(d) == 0 {
+		return pcts{}
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(p float64) time.Duration {
+		i := int(math.Ceil(p*float64(len(s)))) - 1
+		return s[min(max(i, 0), len(s)-1)]
+	}
+	return pcts{n: len(s), p50: at(0.50), p99: at(0.99), max: s[len(s)-1]}
+}
+
+// row is one line of the table. verdict is PASS, MISS, ERROR or "" (no target).
+type row struct {
+	scenario, metric, result, target, verdict string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// rows builds the table from the results, in scenario order.
+func (r *results) rows(o options) []row {
+	var rows []row
+	add := func(sc, metric, result, target, v string) { rows = append(rows, row{sc, metric, result, target, v}) }
+	failedRow := func(sc string, failed, of int) {
+		if failed > 0 {
+			add(sc, "jobs failed (job.failed events)", fmt.Sprintf("%d of %d", failed, of), "0", "MISS")
+		}
+	}
+	cpuRow := func(sc string, c costs, worker string) {
+		add(sc, "CPU s per 1000 jobs", fmt.Sprintf("%s %.3f · bench process (NATS server, fake Zoom, load) %.3f · redis-server %.3f",
+			worker, per1000(c.workerCPU, c.jobs), per1000(c.benchCPU, c.jobs), per1000(c.redisCPU, c.jobs)), "", "")
+	}
+	natsRow := func(sc string, c costs, who string) {
+		add(sc, "NATS msgs per job (server count)", fmt.Sprintf("%s sent %.2f, received %.2f · all clients in %.2f, out %.2f",
+			who, c.natsSent, c.natsRecv, c.natsInAll, c.natsOutAll), "", "")
+	}
+	errRow := func(sc string) bool {
+		if err := r.errs[sc]; err != nil {
+			add(sc, "error", oneLine(err.Error()), "", "ERROR")
+			return true
+		}
+		return false
+	}
+
+	if o.only[scBaseline] && !errRow(scBaseline) && r.baseline != nil {
+		b := r.baseline
+		add(scBaseline, "throughput (take, publish event + await ack, ack)", fmt.Sprintf("**%s msgs/s** (%d in %s, C=%d)",
+			fmtNum(b.rate), b.n, fmtDur(b.elapsed), o.concurrency), "", "")
+		natsRow(scBaseline, b.costs, "loop")
+		cpuRow(scBaseline, b.costs, "loop")
+		add(scBaseline, "peak RSS of the loop process", fmtMiB(b.costs.peakRSS), "", "")
+	}
+	if o.only[scBaseline] && r.baselineHTTP != nil {
+		b := r.baselineHTTP
+		add(scBaseline+"-http", "throughput of the loop plus one create-meeting POST to the fake Zoom per job (no Redis)",
+			fmt.Sprintf("**%s msgs/s** (%d in %s, C=%d)", fmtNum(b.rate), b.n, fmtDur(b.elapsed), o.concurrency), "", "")
+		cpuRow(scBaseline+"-http", b.costs, "loop")
+	}
+	if o.only[scLatency0] && !errRow(scLatency0) && r.latency0 != nil {
+		l := r.latency0
+		res, v := fmt.Sprintf("**%s jobs/s** (%d in %s)", fmtNum(l.rate), l.n, fmtDur(l.elapsed)), ""
+		if r.baseline != nil {
+			share := l.rate / r.baseline.rate
+			res += fmt.Sprintf(" = %.0f%% of baseline", 100*share)
+			v = verdict(share >= 0.5)
+		} else {
+			res += " (baseline not run)"
+		}
+		if r.baselineHTTP != nil {
+			res += fmt.Sprintf(", %.0f%% of baseline-http", 100*l.rate/r.baselineHTTP.rate)
+		}
+		add(scLatency0, "throughput, first publish to last meeting.created", res, "≥ 50% of baseline", v)
+		add(scLatency0, "Zoom calls per job", fmt.Sprintf("%.3f (meetings created per job %.3f)", l.costs.zoomCalls, l.costs.zoomCreated),
+			"exactly 1", verdict(math.Abs(l.costs.zoomCalls-1) < 0.0005 && math.Abs(l.costs.zoomCreated-1) < 0.0005))
+		add(scLatency0, "Redis round trips per job (worker client; a pipeline is 1)", fmt.Sprintf("%.2f (%.2f commands; %.2f at the server with Lua-internal calls)",
+			l.costs.redisTrips, l.costs.redisCmdsClient, l.costs.redisCmds), "≤ 3", verdict(l.costs.redisTrips <= 3.0005))
+		natsRow(scLatency0, l.costs, "worker")
+		cpuRow(scLatency0, l.costs, "worker")
+		add(scLatency0, "peak RSS of the worker process", fmtMiB(l.costs.peakRSS), "", "")
+		failedRow(scLatency0, l.failed, l.n)
+	}
+	if o.only[scLatency200] && !errRow(scLatency200) && r.latency200 != nil {
+		l := r.latency200
+		rate, how := l.rate, "first publish to last event"
+		if l.steadyOK {
+			rate, how = l.steady, fmt.Sprintf("steady state, without the first and last %s", fmtDur(steadySkip(l.latency)))
+		}
+		share := rate / l.bound
+		add(scLatency200, "throughput, all jobs published at once", fmt.Sprintf("**%s jobs/s** (%s) = %.0f%% of C/L = %d/%s = %s/s · %s jobs/s first publish to last event (%d in %s)",
+			fmtNum(rate), how, 100*share, l.conc, fmtDur(l.latency), fmtNum(l.bound), fmtNum(l.rate), l.n, fmtDur(l.elapsed)),
+			"≥ 90% of C/L and ≥ 1,000/s", verdict(share >= 0.9 && rate >= 1000))
+		add(scLatency200, "time added to Zoom's latency, all at once (queueing included)", fmt.Sprintf("p50 %s, p99 %s, max %s",
+			fmtDur(l.full.p50), fmtDur(l.full.p99), fmtDur(l.full.max)), "", "")
+		if l.half.n > 0 {
+			add(scLatency200, fmt.Sprintf("time added to Zoom's latency at half load (%s jobs/s paced)", fmtNum(l.halfRate)),
+				fmt.Sprintf("p50 %s, **p99 %s**, max %s (%d jobs)", fmtDur(l.half.p50), fmtDur(l.half.p99), fmtDur(l.half.max), l.half.n),
+				"p99 ≤ 10 ms", verdict(l.half.p99 <= 10*time.Millisecond))
+		}
+		cpuRow(scLatency200, l.costs, "worker")
+		add(scLatency200, "peak RSS of the worker process", fmtMiB(l.costs.peakRSS), "", "")
+		failedRow(scLatency200, l.failed, l.n+l.halfN)
+	}
+	if o.only[scRateLimit] && !errRow(scRateLimit) && r.rateLimit != nil {
+		l := r.rateLimit
+		share := l.achieved / l.rate
+		add(scRateLimit, "Zoom create rate, 3 workers sharing the limit", fmt.Sprintf("**%.1f/s = %.1f%% of R=%g/s** (%d meetings in %s)",
+			l.achieved, 100*share, l.rate, l.created, fmtDur(l.elapsed)), "≥ 95% of R", verdict(share >= 0.95))
+		limitedShare := 0.0
+		if l.requests > 0 {
+			limitedShare = float64(l.limited) / float64(l.requests)
+		}
+		add(scRateLimit, "429s the fake Zoom served", fmt.Sprintf("%d of %d requests = %.2f%%", l.limited, l.requests, 100*limitedShare),
+			"≤ 1%", verdict(limitedShare <= 0.01))
+		add(scRateLimit, "Redis round trips per job (3 workers; limiter included)", fmt.Sprintf("%.2f (%.2f commands; %.2f at the server with Lua-internal calls)",
+			l.costs.redisTrips, l.costs.redisCmdsClient, l.costs.redisCmds), "", "")
+		cpuRow(scRateLimit, l.costs, "3 workers")
+		failedRow(scRateLimit, l.failed, l.jobs)
+	}
+	if o.only[scMemory] && !errRow(scMemory) && r.memory != nil {
+		m := r.memory
+		add(scMemory, fmt.Sprintf("peak RSS, %d jobs in flight (Zoom latency %s, C=%d)", m.jobs, fmtDur(m.latency), m.jobs),
+			fmt.Sprintf("**%s** (VmHWM) · with %d in flight: RSS %s, Go heap %s (GC goal %s), stacks %s, %d goroutines · highest RSS sampled %s, with %d in flight",
+				fmtMiB(m.hwm), m.maxInFlight, fmtMiB(m.atPeak.RSS), fmtMiB(int64(m.atPeak.HeapBytes)), fmtMiB(int64(m.atPeak.HeapGoal)),
+				fmtMiB(int64(m.atPeak.StackBytes)), m.atPeak.Goroutines, fmtMiB(m.maxRSS.RSS), m.maxRSS.InFlight),
+			"≤ 64 MiB", verdict(m.hwm > 0 && m.hwm <= 64<<20 && m.maxInFlight >= m.jobs))
+		failedRow(scMemory, m.failed, m.jobs)
+	}
+	return rows
+}
+
+func writeTable(w io.Writer, rows []row) {
+	fmt.Fprintln(w, "| scenario | metric | result | target | |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.scenario, r.metric, esc(r.result), r.target, r.verdict)
+	}
+}
+
+// writeDetails prints what explains the table: Redis commands per job, and
+// the warnings the workers logged.
+func (r *results) writeDetails(w io.Writer) {
+	perJob := func(m map[string]float64) string {
+		keys := make([]string, 0, len(m))
+		for k, v := range m {
+			if v >= 0.005 {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	detail := func(sc string, c costs) {
+		if c.redisUnavailable != "" {
+			fmt.Fprintf(w, "- %s: no Redis server counters: %s\n", sc, c.redisUnavailable)
+		}
+		if len(c.redisTripsBy) > 0 {
+			fmt.Fprintf(w, "- %s: Redis round trips per job, by what the worker sent: %s\n", sc, perJob(c.redisTripsBy))
+		}
+		if len(c.redisByCmd) > 0 {
+			fmt.Fprintf(w, "- %s: Redis commands per job at the server (calls inside Lua scripts included): %s\n", sc, perJob(c.redisByCmd))
+		}
+		if c.warns+c.errs > 0 {
+			fmt.Fprintf(w, "- %s: the worker logged %d warnings and %d errors, e.g.:\n", sc, c.warns, c.errs)
+			for _, s := range c.logSample { // one of each kind
+				fmt.Fprintf(w, "  - `%s`\n", strings.ReplaceAll(s, "`", "'"))
+			}
+		}
+	}
+	if r.baseline != nil {
+		detail(scBaseline, r.baseline.costs)
+	}
+	if r.baselineHTTP != nil {
+		detail(scBaseline+"-http", r.baselineHTTP.costs)
+	}
+	if r.latency0 != nil {
+		detail(scLatency0, r.latency0.costs)
+	}
+	if r.latency200 != nil {
+		detail(scLatency200, r.latency200.costs)
+	}
+	if r.rateLimit != nil {
+		detail(scRateLimit, r.rateLimit.costs)
+	}
+	if r.memory != nil {
+		detail(scMemory, r.memory.costs)
+	}
+	for _, n := range r.notes {
+		fmt.Fprintf(w, "- note: %s\n", oneLine(n))
+	}
+}
+
+func per1000(seconds float64, jobs int) float64 {
+	if jobs == 0 {
+		return 0
+	}
+	return seconds * 1000 / float64(jobs)
+}
+
+func fmtNum(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	if len(s) <= 3 || strings.ContainsAny(s, "eE+-NI") {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + fmtDur(-d)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+}
+
+func fmtMiB(b int64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+func esc(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests are quick and start nothing; the whole bench runs in
+// smoke_test.go, behind the benchsmoke build tag.
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	got := percentiles(d)
+	if got.p50 != 50*time.Millisecond || got.p99 != 99*time.Millisecond || got.max != 100*time.Millisecond || got.n != 100 {
+		t.Errorf("percentiles(1..100 ms) = %+v, want p50 50ms, p99 99ms, max 100ms, n 100", got)
+	}
+	if got := percentiles(nil); got.n != 0 {
+		t.Errorf("percentiles(nil).n = %d, want 0", got.n)
+	}
+}
+
+func TestJobIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		id   string
+		want int
+		ok   bool
+	}{
+		{name: "plain", id: jobID("latency0", 42), want: 42, ok: true},
+		{name: "dash in scenario", id: jobID("baseline-http", 7), want: 7, ok: true},
+		{name: "not ours", id: "m-x", ok: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := jobIndex(tc.id)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("jobIndex(%q) = %d, %v; want %d, %v", tc.id, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestProfilePath(t *testing.T) {
+	if got := profilePath("", "latency0"); got != "" {
+		t.Errorf(`profilePath("", ...) = %q, want ""`, got)
+	}
+	if got := profilePath("/tmp/cpu.out", "latency0"); got != "/tmp/cpu.latency0.out" {
+		t.Errorf("profilePath = %q, want /tmp/cpu.latency0.out", got)
+	}
+}
+
+func TestSteadyRate(t *testing.T) {
+	c := newCollector(1000)
+	// Published at 0, one event every 10 ms from 1 s on: 100 events/s.
+	for i := range 1000 {
+		c.pubAt[i].Store(1)
+		c.doneAt[i].Store(int64(time.Second + time.Duration(i)*10*time.Millisecond))
+	}
+	got, ok := c.steadyRate(0, 1000, 2*time.Second)
+	if !ok || got < 99 || got > 101 {
+		t.Errorf("steadyRate = %.1f, %v; want about 100, true", got, ok)
+	}
+	if _, ok := c.steadyRate(0, 1000, time.Hour); ok {
+		t.Error("steadyRate with a skip longer than the run: ok, want not ok")
+	}
+}
+
+func TestRowsVerdicts(t *testing.T) {
+	o := options{concurrency: 256, only: map[string]bool{scBaseline: true, scLatency0: true, scMemory: true}}
+	r := &results{
+		baseline: &baselineResult{n: 100, rate: 10000, elapsed: 10 * time.Millisecond},
+		latency0: &latency0Result{n: 100, rate: 6000, elapsed: time.Second,
+			costs: costs{jobs: 100, zoomCalls: 1, zoomCreated: 1, redisTrips: 2}},
+		memory: &memoryResult{jobs: 1000, maxInFlight: 1000, hwm: 80 << 20},
+		errs:   map[string]error{},
+	}
+	var b strings.Builder
+	writeTable(&b, r.rows(o))
+	table := b.String()
+	for _, want := range []string{
+		"= 60% of baseline | ≥ 50% of baseline | PASS",
+		"| exactly 1 | PASS",
+		"| ≤ 3 | PASS",
+		"80.0 MiB",
+		"| ≤ 64 MiB | MISS",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+}
