@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,8 +36,7 @@ type testEnv struct {
 	store *redisstore.Store
 	cfg   worker.Config
 
-	mu     sync.Mutex
-	events []*nats.Msg
+	events *testenv.Events
 
 	runs []*workerRun
 }
@@ -94,18 +91,7 @@ func newTestEnv(t *testing.T, fakeOpts zoomtest.Options, tweak ...func(*worker.C
 	t.Cleanup(func() { e.rdb.Close() })
 	e.store = redisstore.New(e.rdb, redisstore.Options{})
 
-	sub, err := nc.Subscribe(messages.SubjectEventsAll, func(m *nats.Msg) {
-		e.mu.Lock()
-		e.events = append(e.events, m)
-		e.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	e.events = testenv.RecordEvents(t, nc)
 	return e
 }
 
@@ -184,54 +170,16 @@ func testLogger(t *testing.T) *slog.Logger {
 // publish publishes a job with JetStream; msgID "" sends no Nats-Msg-Id.
 func (e *testEnv) publish(subject, body, msgID string) {
 	e.t.Helper()
-	msg := nats.NewMsg(subject)
-	msg.Data = []byte(body)
-	if msgID != "" {
-		msg.Header.Set(messages.HeaderMsgID, msgID)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
-		e.t.Fatalf("publish %s: %v", subject, err)
-	}
+	testenv.PublishJob(e.t, e.js, subject, body, msgID)
 }
 
-// eventsFor returns the events seen so far whose Nats-Msg-Id starts with "<jobID>:".
-func (e *testEnv) eventsFor(jobID string) []*nats.Msg {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []*nats.Msg
-	for _, m := range e.events {
-		if strings.HasPrefix(m.Header.Get(messages.HeaderMsgID), jobID+":") {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+// eventsFor returns the events seen so far of a job.
+func (e *testEnv) eventsFor(jobID string) []*nats.Msg { return e.events.For(jobID) }
 
 // waitEvent waits for the n-th event of a job on subject (n from 1).
 func (e *testEnv) waitEvent(jobID, subject string, n int) *nats.Msg {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var got []*nats.Msg
-		for _, m := range e.eventsFor(jobID) {
-			if m.Subject == subject {
-				got = append(got, m)
-			}
-		}
-		if len(got) >= n {
-			return got[n-1]
-		}
-		if time.Now().After(deadline) {
-			var seen []string
-			for _, m := range e.eventsFor(jobID) {
-				seen = append(seen, m.Subject+" "+string(m.Data))
-			}
-			e.t.Fatalf("no event %d on %s for job %s within 20s; its events: %v", n, subject, jobID, seen)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return e.events.Wait(e.t, jobID, subject, n, 20*time.Second)
 }
 
 // waitIdle waits until ZOOM_JOBS holds no job and none is pending ack.

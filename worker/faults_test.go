@@ -133,8 +133,7 @@ func TestBadInputAtTheEdges(t *testing.T) {
 			var msg *nats.Msg
 			deadline := time.Now().Add(20 * time.Second)
 			for msg == nil && time.Now().Before(deadline) {
-				e.mu.Lock()
-				for _, m := range e.events {
+				for _, m := range e.events.All() {
 					if m.Subject == messages.SubjectJobFailed && strings.Contains(string(m.Data), `"attempts"`) {
 						ev := decode[messages.JobFailed](t, m)
 						if ev.JobID == id || strings.HasPrefix(tt.body, `{"job_id":"`+ev.JobID+`"`) {
@@ -142,7 +141,6 @@ func TestBadInputAtTheEdges(t *testing.T) {
 						}
 					}
 				}
-				e.mu.Unlock()
 				time.Sleep(10 * time.Millisecond)
 			}
 			if msg == nil {
@@ -263,15 +261,7 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 	if e.js, err = jetstream.New(nc); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := nc.Subscribe(messages.SubjectEventsAll, func(m *nats.Msg) {
-		e.mu.Lock()
-		e.events = append(e.events, m)
-		e.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	e.events = testenv.RecordEvents(t, nc)
 	e.start()
 
 	const n = 60

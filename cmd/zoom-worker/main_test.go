@@ -55,8 +55,7 @@ type e2e struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 
-	mu     sync.Mutex
-	events []*nats.Msg
+	events *testenv.Events
 }
 
 const testSecret = "s3cret-client-secret-value"
@@ -76,16 +75,7 @@ func newE2E(t *testing.T, opts zoomtest.Options) *e2e {
 	t.Cleanup(nc.Close)
 	e.nc = nc
 	e.js, _ = jetstream.New(nc)
-	sub, err := nc.Subscribe(messages.SubjectEventsAll, func(m *nats.Msg) {
-		e.mu.Lock()
-		e.events = append(e.events, m)
-		e.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	_ = nc.Flush()
+	e.events = testenv.RecordEvents(t, nc)
 	return e
 }
 
@@ -196,35 +186,12 @@ func (e *e2e) checkNoSecrets(logs string) {
 
 func (e *e2e) publish(subject, body, msgID string) {
 	e.t.Helper()
-	msg := nats.NewMsg(subject)
-	msg.Data = []byte(body)
-	if msgID != "" {
-		msg.Header.Set(messages.HeaderMsgID, msgID)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
-		e.t.Fatal(err)
-	}
+	testenv.PublishJob(e.t, e.js, subject, body, msgID)
 }
 
 func (e *e2e) waitEvent(jobID, subject string, limit time.Duration) *nats.Msg {
 	e.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		e.mu.Lock()
-		for _, m := range e.events {
-			if m.Subject == subject && strings.HasPrefix(m.Header.Get(messages.HeaderMsgID), jobID+":") {
-				e.mu.Unlock()
-				return m
-			}
-		}
-		e.mu.Unlock()
-		if time.Now().After(deadline) {
-			e.t.Fatalf("no %s event for job %s within %s", subject, jobID, limit)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return e.events.Wait(e.t, jobID, subject, 1, limit)
 }
 
 func (e *e2e) storedEvents(subject string) uint64 {

@@ -1,0 +1,98 @@
+package testenv
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zoomworker/zoom-worker/messages"
+)
+
+// PublishJob publishes a job body with JetStream and waits for the server's
+// ack; msgID "" sends no Nats-Msg-Id.
+func PublishJob(tb testing.TB, js jetstream.JetStream, subject, body, msgID string) {
+	tb.Helper()
+	msg := nats.NewMsg(subject)
+	msg.Data = []byte(body)
+	if msgID != "" {
+		msg.Header.Set(messages.HeaderMsgID, msgID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
+		tb.Fatalf("publish %s: %v", subject, err)
+	}
+}
+
+// Events records every message on zoom.events.> as a subscriber sees it.
+type Events struct {
+	mu   sync.Mutex
+	msgs []*nats.Msg
+}
+
+// RecordEvents subscribes to zoom.events.> on nc until the test ends.
+func RecordEvents(tb testing.TB, nc *nats.Conn) *Events {
+	tb.Helper()
+	ev := &Events{}
+	sub, err := nc.Subscribe(messages.SubjectEventsAll, func(m *nats.Msg) {
+		ev.mu.Lock()
+		ev.msgs = append(ev.msgs, m)
+		ev.mu.Unlock()
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return ev
+}
+
+// All returns the events seen so far.
+func (ev *Events) All() []*nats.Msg {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return append([]*nats.Msg(nil), ev.msgs...)
+}
+
+// For returns the events seen so far whose Nats-Msg-Id starts with "<jobID>:".
+func (ev *Events) For(jobID string) []*nats.Msg {
+	var out []*nats.Msg
+	for _, m := range ev.All() {
+		if strings.HasPrefix(m.Header.Get(messages.HeaderMsgID), jobID+":") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Wait waits up to limit for the n-th event (from 1) of a job on subject.
+func (ev *Events) Wait(tb testing.TB, jobID, subject string, n int, limit time.Duration) *nats.Msg {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		var got []*nats.Msg
+		for _, m := range ev.For(jobID) {
+			if m.Subject == subject {
+				got = append(got, m)
+			}
+		}
+		if len(got) >= n {
+			return got[n-1]
+		}
+		if time.Now().After(deadline) {
+			var seen []string
+			for _, m := range ev.For(jobID) {
+				seen = append(seen, m.Subject+" "+string(m.Data))
+			}
+			tb.Fatalf("no event %d on %s for job %s within %s; its events: %v", n, subject, jobID, limit, seen)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
