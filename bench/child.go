@@ -284,16 +284,10 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
-	opts, err := redis.ParseURL(cfg.RedisURL)
+	opts, err := redisstore.ClientOptions(cfg.RedisURL) // as cmd/zoom-worker
 	if err != nil {
 		return nil, err
 	}
-	conc := cfg.Concurrency
-	if conc <= 0 {
-		conc = worker.DefaultConcurrency
-	}
-	opts.PoolSize = max(opts.PoolSize, conc/4, 32)
-	opts.MaxRetries = 2
 	if n := cfg.RedisBuffer; n > 0 {
 		opts.ReadBufferSize, opts.WriteBufferSize = n, n
 		opts.PipelineReadBufferSize, opts.PipelineWriteBufferSize = n, n
@@ -318,7 +312,7 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	}
 	acct.Zoom = client
 
-	w, err := worker.New(worker.Config{Concurrency: conc, InstanceID: cfg.Name, Logger: log, Metrics: m},
+	w, err := worker.New(worker.Config{Concurrency: cfg.Concurrency, InstanceID: cfg.Name, Logger: log, Metrics: m},
 		worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{worker.DefaultAccount: acct}})
 	if err != nil {
 		return nil, err

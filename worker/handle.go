@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -378,20 +379,25 @@ func hostLimitKey(j messages.Job) string {
 }
 
 // keepAlive tells JetStream the job is still being worked on every period,
-// so a long Zoom call is not redelivered under a running attempt.
+// so a long Zoom call is not redelivered under a running attempt. It uses a
+// timer, not a goroutine, per job: a worker may hold thousands of jobs.
 func keepAlive(msg jetstream.Msg, period time.Duration) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				_ = msg.InProgress()
-			}
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	t = time.AfterFunc(period, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	return func() { close(done) }
+		_ = msg.InProgress()
+		t.Reset(period)
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
 }

@@ -49,12 +49,14 @@ const (
 	// MaxResponseBytes is the most of an answer's body a Client reads; a
 	// longer answer is an error.
 	MaxResponseBytes = 4 << 20
+	// MaxConnsPerHost bounds the connections a client opens to one host.
+	MaxConnsPerHost = 256
 	// MaxPageSize is the largest page Zoom lists.
 	MaxPageSize = 300
 )
 
 // NewHTTPClient returns an http.Client with a transport pooled for many
-// concurrent calls to one host (256 idle connections kept per host) and the
+// concurrent calls to one host (at most MaxConnsPerHost connections, all kept idle) and the
 // given overall timeout per exchange; 0 means DefaultTimeout.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	if timeout <= 0 {
@@ -62,7 +64,12 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 512
-	t.MaxIdleConnsPerHost = 256
+	t.MaxIdleConnsPerHost = MaxConnsPerHost
+	// Over HTTP/1.1 each request in flight holds a connection (two
+	// goroutines and two buffers); bounding them bounds a worker's memory
+	// when it runs many slow calls. Over HTTP/2, as api.zoom.us speaks it,
+	// each connection carries many requests.
+	t.MaxConnsPerHost = MaxConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = timeout

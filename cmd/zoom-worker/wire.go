@@ -199,14 +199,10 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 }
 
 func connectRedis(cfg *Config) (*redis.Client, error) {
-	opts, err := redis.ParseURL(cfg.RedisURL)
+	opts, err := redisstore.ClientOptions(cfg.RedisURL)
 	if err != nil {
 		return nil, &badSetting{name: "REDIS_URL", why: err.Error()}
 	}
-	// Each job makes about three quick Redis calls; a pool a quarter of the
-	// concurrency keeps them from queueing.
-	opts.PoolSize = max(opts.PoolSize, cfg.Worker.Concurrency/4, 32)
-	opts.MaxRetries = 2
 	return redis.NewClient(opts), nil
 }
 

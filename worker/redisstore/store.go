@@ -371,3 +371,30 @@ func (s *Store) InvalidateUser(ctx context.Context, account, idOrEmail string) e
 	})
 	return err
 }
+
+// Connection defaults of ClientOptions.
+const (
+	DefaultPoolSize   = 32
+	DefaultBufferSize = 8 << 10
+)
+
+// ClientOptions parses a redis:// or rediss:// URL into go-redis options
+// sized for a worker: each job makes two or three Redis calls of well under
+// a millisecond, so even thousands of jobs in flight keep only a few
+// connections busy. go-redis otherwise sizes its pool by GOMAXPROCS and gives
+// each connection 32 KiB buffers each way; a fixed pool of DefaultPoolSize
+// with DefaultBufferSize buffers keeps a worker's memory flat. A pool_size
+// in the URL wins.
+func ClientOptions(url string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_size=") {
+		opts.PoolSize = DefaultPoolSize
+	}
+	opts.ReadBufferSize, opts.WriteBufferSize = DefaultBufferSize, DefaultBufferSize
+	opts.PipelineReadBufferSize, opts.PipelineWriteBufferSize = DefaultBufferSize, DefaultBufferSize
+	opts.MaxRetries = 2
+	return opts, nil
+}
