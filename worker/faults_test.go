@@ -299,3 +299,22 @@ func (e *testEnv) publishRetry(subject, body, msgID string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestRateLimitWaitsDoNotUseAttempts(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.MaxAttempts = 2 })
+	// A slow limit and a short in-process wait: most jobs go back to the
+	// stream to wait for their slot, again and again.
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(&redisstore.Limits{PerSecond: 4, MaxWait: 50 * time.Millisecond})})
+	const n = 10
+	for i := range n {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("w-%d", i)), "")
+	}
+	e.waitAll("w-", n)
+	for i := range n {
+		for _, m := range e.eventsFor(fmt.Sprintf("w-%d", i)) {
+			if m.Subject == messages.SubjectJobFailed {
+				t.Errorf("job w-%d failed while waiting for the rate limiter: %s", i, m.Data)
+			}
+		}
+	}
+}

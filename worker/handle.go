@@ -59,6 +59,8 @@ type outcome struct {
 	until time.Time     // for deferral
 	fail  *messages.FailError
 	err   error
+	// refund gives the attempt back: the job did not get to call Zoom.
+	refund bool
 }
 
 type outcomeKind int
@@ -249,6 +251,14 @@ func (w *Worker) decide(ctx context.Context, a *attempt, err error) outcome {
 	class, at := classify(err)
 	var ae *zoom.APIError
 	isAPI := errors.As(err, &ae)
+	var held interface{ RetryAt() time.Time }
+	if !isAPI && errors.As(err, &held) {
+		// The shared rate limiter held the request back: nothing reached
+		// Zoom, so the job goes back until its slot without using an attempt.
+		delay := time.Until(held.RetryAt())
+		delay += time.Duration(rand.N(int64(delay/4) + 1))
+		return outcome{kind: outHandBack, delay: delay, refund: true, err: err}
+	}
 	if isAPI && ae.DailyLimit {
 		if host := hostLimitKey(a.job); host != "" {
 			if serr := w.cache.SetHostLimited(ctx, a.account.Name, host, ae.RetryAfter); serr != nil {

@@ -84,7 +84,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 
 	case outHandBack:
 		if a.begun {
-			w.finishQuietly(pctx, a, StateRetrying, nil)
+			w.finishStore(pctx, a, Finish{State: StateRetrying, Refund: out.refund})
 		}
 		w.nak(a, out.delay)
 		log.Info("job handed back", "outcome", OutcomeHandedBack, "err", out.err, "retry_in", out.delay.Round(time.Millisecond).String())
@@ -136,11 +136,16 @@ func (w *Worker) nak(a *attempt, d time.Duration) {
 // finishQuietly records a non-success end; a store error only makes the
 // next attempt more careful (it reconciles), so it is logged, not fatal.
 func (w *Worker) finishQuietly(ctx context.Context, a *attempt, state string, fe *messages.FailError) {
-	err := w.store.Finish(ctx, Finish{Account: a.account.Name, JobID: a.jobID, Owner: a.owner,
-		State: state, Uncertain: a.uncertain, Error: fe})
-	if err != nil {
+	w.finishStore(ctx, a, Finish{State: state, Error: fe})
+}
+
+// finishStore records a non-success end of a's attempt; f needs only its
+// state, error and refund.
+func (w *Worker) finishStore(ctx context.Context, a *attempt, f Finish) {
+	f.Account, f.JobID, f.Owner, f.Uncertain = a.account.Name, a.jobID, a.owner, a.uncertain
+	if err := w.store.Finish(ctx, f); err != nil {
 		w.health.failed()
-		a.log.Warn("record job state", "state", state, "err", err)
+		a.log.Warn("record job state", "state", f.State, "err", err)
 	}
 }
 

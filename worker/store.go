@@ -117,6 +117,9 @@ type Finish struct {
 	State string
 	// Uncertain marks a retrying attempt whose Zoom call may have taken effect.
 	Uncertain bool
+	// Refund gives a retrying attempt back: it never got to call Zoom (the
+	// shared rate limiter held it), so it does not count against MaxAttempts.
+	Refund bool
 	// EventSubject and Event are the success event, kept to publish again.
 	EventSubject string
 	Event        []byte

@@ -163,7 +163,8 @@ func msTime(s string) time.Time {
 }
 
 // finishScript records the end of an attempt. KEYS: job hash.
-// ARGV: owner, state, uncertain (0/1), event subject, event, error JSON, ttl s.
+// ARGV: owner, state, uncertain (0/1), event subject, event, error JSON, ttl s,
+// refund (0/1: give the attempt back).
 // A job that already succeeded is never changed.
 var finishScript = redis.NewScript(`
 local t = redis.call('TIME')
@@ -178,6 +179,7 @@ elseif ARGV[3] == '1' then
   redis.call('HSET', KEYS[1], 'uncertain', '1')
 end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return 1
 `)
@@ -188,14 +190,17 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 	if f.Error != nil {
 		errJSON, _ = json.Marshal(f.Error)
 	}
-	unc := "0"
+	unc, refund := "0", "0"
 	if f.Uncertain {
 		unc = "1"
+	}
+	if f.Refund {
+		refund = "1"
 	}
 	run := func() error {
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)},
-				f.Owner, f.State, unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second))
+				f.Owner, f.State, unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)
 			s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
 			if f.ClaimMeeting != 0 {
 				p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
