@@ -45,7 +45,7 @@ type result struct {
 	eventSubject string
 	event        any
 	users        []messages.User
-	meetings     []messages.Meeting
+	meetings     []MeetingJSON
 	claimMeeting int64
 	dropMeetings []int64
 	dropUsers    []string

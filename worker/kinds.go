@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -64,12 +64,15 @@ func (w *Worker) createMeeting(ctx context.Context, a *attempt, j *messages.Crea
 			return nil, err
 		}
 	}
-	meeting := w.meetingFrom(m)
+	meeting, err := w.meetingJSON(m)
+	if err != nil {
+		return nil, err
+	}
 	return &result{
 		eventSubject: messages.SubjectMeetingCreated,
-		event:        messages.MeetingCreated{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID, Meeting: meeting},
-		meetings:     []messages.Meeting{meeting},
-		claimMeeting: meeting.ID,
+		event:        meetingCreated{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID, Meeting: meeting},
+		meetings:     []MeetingJSON{{ID: m.ID, JSON: meeting}},
+		claimMeeting: m.ID,
 	}, nil
 }
 
@@ -167,11 +170,14 @@ func (w *Worker) updateMeeting(ctx context.Context, a *attempt, j *messages.Upda
 	if err != nil {
 		return nil, err
 	}
-	meeting := w.meetingFrom(m)
+	meeting, err := w.meetingJSON(m)
+	if err != nil {
+		return nil, err
+	}
 	return &result{
 		eventSubject: messages.SubjectMeetingUpdated,
-		event:        messages.MeetingUpdated{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, Meeting: meeting},
-		meetings:     []messages.Meeting{meeting},
+		event:        meetingUpdated{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, Meeting: meeting},
+		meetings:     []MeetingJSON{{ID: j.MeetingID, JSON: meeting}},
 	}, nil
 }
 
@@ -259,22 +265,40 @@ func userFrom(u *zoom.User) messages.User {
 	return messages.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Type: u.Type}
 }
 
-// meetingFrom is what events and the cache say of a meeting: what Zoom
-// answered, without start_url (it carries the host's ZAK) unless configured.
-func (w *Worker) meetingFrom(m *zoom.Meeting) messages.Meeting {
-	var out messages.Meeting
-	if len(m.Raw) == 0 || json.Unmarshal(m.Raw, &out) != nil || out.ID == 0 {
-		out = messages.Meeting{ID: m.ID, UUID: m.UUID, HostID: m.HostID, Topic: m.Topic, Type: m.Type,
-			StartTime: m.StartTime, Duration: m.Duration, Timezone: m.Timezone, JoinURL: m.JoinURL,
-			StartURL: m.StartURL, Password: m.Password, Agenda: m.Agenda, CreatedAt: m.CreatedAt}
-	}
-	if !w.cfg.IncludeStartURL {
-		out.StartURL = ""
-		for k := range out.Extra {
-			if strings.EqualFold(k, "start_url") {
-				delete(out.Extra, k)
-			}
+// meetingJSON is what events and the cache say of a meeting: what Zoom
+// answered, without start_url (it carries the host's ZAK) unless
+// configured. It works on Zoom's JSON as it came, so fields the worker does
+// not know pass through, and decodes it only once.
+func (w *Worker) meetingJSON(m *zoom.Meeting) (json.RawMessage, error) {
+	raw := m.Raw
+	if len(raw) == 0 {
+		var err error
+		if raw, err = json.Marshal(m); err != nil {
+			return nil, err
 		}
 	}
-	return out
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, fmt.Errorf("zoom answered a meeting that is not a JSON object: %w", err)
+	}
+	if !w.cfg.IncludeStartURL {
+		delete(fields, "start_url")
+	}
+	return json.Marshal(fields)
+}
+
+// meetingCreated and meetingUpdated are messages.MeetingCreated and
+// messages.MeetingUpdated with the meeting already encoded: the same JSON.
+type meetingCreated struct {
+	JobID   string          `json:"job_id"`
+	Account string          `json:"account,omitempty"`
+	UserID  string          `json:"user_id"`
+	Meeting json.RawMessage `json:"meeting"`
+}
+
+type meetingUpdated struct {
+	JobID     string          `json:"job_id"`
+	Account   string          `json:"account,omitempty"`
+	MeetingID int64           `json:"meeting_id"`
+	Meeting   json.RawMessage `json:"meeting"`
 }

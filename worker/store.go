@@ -100,6 +100,12 @@ type Record struct {
 	Error        *messages.FailError `json:"error,omitempty"`
 }
 
+// MeetingJSON is a meeting to cache, already encoded (as events carry it).
+type MeetingJSON struct {
+	ID   int64
+	JSON json.RawMessage
+}
+
 // Record states.
 const (
 	StateRunning   = "running"
@@ -126,7 +132,7 @@ type Finish struct {
 	Error        *messages.FailError
 	// Objects to cache with a success.
 	Users    []messages.User
-	Meetings []messages.Meeting
+	Meetings []MeetingJSON
 	// ClaimMeeting marks a meeting as made by this job (for reconciliation).
 	ClaimMeeting int64
 	// DropMeetings and DropUsers are cache entries to invalidate.

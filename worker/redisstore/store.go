@@ -231,7 +231,7 @@ func isNoScript(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
-func (s *Store) cacheObjects(ctx context.Context, p redis.Pipeliner, account string, users []messages.User, meetings []messages.Meeting) {
+func (s *Store) cacheObjects(ctx context.Context, p redis.Pipeliner, account string, users []messages.User, meetings []worker.MeetingJSON) {
 	for _, u := range users {
 		b, err := json.Marshal(u)
 		if err != nil || u.ID == "" {
@@ -243,11 +243,9 @@ func (s *Store) cacheObjects(ctx context.Context, p redis.Pipeliner, account str
 		}
 	}
 	for _, m := range meetings {
-		b, err := json.Marshal(m)
-		if err != nil || m.ID == 0 {
-			continue
+		if m.ID != 0 && len(m.JSON) > 0 {
+			p.Set(ctx, s.meetingKey(account, m.ID), []byte(m.JSON), s.opts.CacheTTL)
 		}
-		p.Set(ctx, s.meetingKey(account, m.ID), b, s.opts.CacheTTL)
 	}
 }
 

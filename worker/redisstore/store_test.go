@@ -48,7 +48,7 @@ func TestJobRecordLifecycle(t *testing.T) {
 	ev := []byte(`{"job_id":"j-1"}`)
 	if err := s.Finish(ctx, worker.Finish{JobID: "j-1", Owner: "b", State: worker.StateSucceeded,
 		EventSubject: messages.SubjectMeetingCreated, Event: ev,
-		Meetings: []messages.Meeting{{ID: 42, Topic: "t"}}, ClaimMeeting: 42}); err != nil {
+		Meetings: []worker.MeetingJSON{{ID: 42, JSON: []byte(`{"id":42,"topic":"t"}`)}}, ClaimMeeting: 42}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = s.Begin(ctx, b)

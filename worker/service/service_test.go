@@ -149,7 +149,7 @@ func (e *svcEnv) fixtures() fixtures {
 	e.finish(worker.Finish{JobID: "m-ok", State: worker.StateSucceeded,
 		EventSubject: messages.SubjectMeetingCreated, Event: f.event,
 		Users:    []messages.User{{ID: "cachedhost", Email: "james@bond.com", FirstName: "James", LastName: "Bond", Type: 1}},
-		Meetings: []messages.Meeting{cm}})
+		Meetings: []worker.MeetingJSON{{ID: cm.ID, JSON: mustJSON(e.t, cm)}}})
 
 	e.begin("m-running", messages.SubjectMeetingCreate)
 
@@ -556,4 +556,13 @@ func TestStopEndsService(t *testing.T) {
 	if _, err := e.nc.Request(service.SubjectJobStatus, []byte(`{"job_id":"x"}`), 300*time.Millisecond); err == nil {
 		t.Error("a stopped service still answers")
 	}
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
