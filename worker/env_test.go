@@ -37,6 +37,8 @@ type testEnv struct {
 	cfg   worker.Config
 
 	events *testenv.Events
+	// wrapStore, if set, wraps the store the workers use (fault injection).
+	wrapStore func(worker.Store) worker.Store
 
 	runs []*workerRun
 }
@@ -125,7 +127,11 @@ func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	cfg := e.cfg
 	cfg.Logger = testLogger(e.t)
 	cfg.Metrics = worker.NewMetrics(nil)
-	w, err := worker.New(cfg, worker.Deps{NATS: e.nc, Store: e.store, Cache: e.store, Accounts: accounts})
+	var store worker.Store = e.store
+	if e.wrapStore != nil {
+		store = e.wrapStore(store)
+	}
+	w, err := worker.New(cfg, worker.Deps{NATS: e.nc, Store: store, Cache: e.store, Accounts: accounts})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
 package worker_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,5 +319,32 @@ func TestRateLimitWaitsDoNotUseAttempts(t *testing.T) {
 				t.Errorf("job w-%d failed while waiting for the rate limiter: %s", i, m.Data)
 			}
 		}
+	}
+}
+
+// failingFinish fails the first successful Finish of one job, as a Redis
+// blip right after Zoom answered would.
+type failingFinish struct {
+	worker.Store
+	jobID  string
+	failed atomic.Bool
+}
+
+func (f *failingFinish) Finish(ctx context.Context, fin worker.Finish) error {
+	if fin.JobID == f.jobID && fin.State == worker.StateSucceeded && f.failed.CompareAndSwap(false, true) {
+		return errors.New("redis: connection reset (injected)")
+	}
+	return f.Store.Finish(ctx, fin)
+}
+
+func TestRecordLostAfterZoomAnsweredDoesNotDuplicate(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.wrapStore = func(s worker.Store) worker.Store { return &failingFinish{Store: s, jobID: "rf-1"} }
+	e.start()
+	e.publish(messages.SubjectMeetingCreate, meetingJob("rf-1"), "")
+	e.waitEvent("rf-1", messages.SubjectMeetingCreated, 1)
+	e.waitIdle()
+	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+		t.Errorf("meetings created = %d; want 1 (the second attempt must adopt the first one's meeting)", got)
 	}
 }

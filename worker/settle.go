@@ -25,6 +25,9 @@ const (
 
 // succeed records a success and builds the event; settle publishes it.
 func (w *Worker) succeed(ctx context.Context, a *attempt, res *result) outcome {
+	// Zoom has done the job: should anything below fail, the next attempt
+	// must reconcile, not create again.
+	a.uncertain = true
 	body, err := json.Marshal(res.event)
 	if err != nil {
 		return outcome{kind: outRetry, delay: time.Second, err: fmt.Errorf("encode event: %w", err)}
@@ -37,7 +40,7 @@ func (w *Worker) succeed(ctx context.Context, a *attempt, res *result) outcome {
 	})
 	if err != nil {
 		// Zoom did it but we could not record it: the next attempt
-		// reconciles (the record still says running, so it is uncertain).
+		// reconciles (the record says running or uncertain).
 		w.health.failed()
 		return outcome{kind: outHandBack, delay: time.Second, err: err}
 	}
@@ -92,7 +95,8 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 
 	case outDefer:
 		if a.begun {
-			w.finishQuietly(pctx, a, StateRetrying, nil)
+			// Zoom refused the call for the day: the attempt is given back.
+			w.finishStore(pctx, a, Finish{State: StateRetrying, Refund: true})
 		}
 		ev := messages.JobDeferred{JobID: a.jobID, Account: accountLabel(a), Subject: a.subject,
 			Until: out.until.UTC().Format(time.RFC3339), Reason: out.fail.Message}
