@@ -38,6 +38,8 @@ type attempt struct {
 	repeated bool
 	// begun is true once Begin started an attempt that must be finished in the store.
 	begun bool
+	// applied is true once this attempt's change (an update) reached Zoom.
+	applied bool
 }
 
 // result is what a successful attempt publishes and records.

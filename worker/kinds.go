@@ -162,9 +162,13 @@ func meetingStart(s, tz string) (time.Time, bool) {
 // outcome leaves Zoom as one would.
 func (w *Worker) updateMeeting(ctx context.Context, a *attempt, j *messages.UpdateMeetingJob) (*result, error) {
 	z := a.account.Zoom
-	if err := z.UpdateMeeting(ctx, j.MeetingID, j.OccurrenceID, j.Meeting); err != nil {
-		a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-		return nil, err
+	if !a.applied {
+		if err := z.UpdateMeeting(ctx, j.MeetingID, j.OccurrenceID, j.Meeting); err != nil {
+			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
+			return nil, err
+		}
+		// Retries of this attempt only read the meeting back.
+		a.applied = true
 	}
 	m, err := z.GetMeeting(ctx, j.MeetingID)
 	if err != nil {

@@ -164,3 +164,20 @@ func TestTwoAccountsOneRateLimited(t *testing.T) {
 		t.Errorf("school-b's Zoom answered %d requests with 429; want (almost) none", got)
 	}
 }
+
+func TestUpdateIsSentOnceWhenReadingBackFails(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.start()
+	id := e.createMeeting("c-4")
+	before := e.fake.Stats().MeetingsUpdated
+	// The PATCH succeeds; the GET that reads the meeting back fails twice.
+	e.fake.FailNextAfter(1, 2, 503)
+	e.publish(messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"up-once","meeting_id":%d,"meeting":{"topic":"Once"}}`, id), "")
+	ev := decode[messages.MeetingUpdated](t, e.waitEvent("up-once", messages.SubjectMeetingUpdated, 1))
+	if ev.Meeting.Topic != "Once" {
+		t.Errorf("meeting.updated topic = %q; want Once", ev.Meeting.Topic)
+	}
+	if got := e.fake.Stats().MeetingsUpdated - before; got != 1 {
+		t.Errorf("PATCH reached Zoom %d times; want 1", got)
+	}
+}

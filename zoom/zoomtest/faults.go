@@ -61,6 +61,20 @@ func (s *Server) FailNext(n int, status int) {
 	s.queueFailures(n, status)
 }
 
+// FailNextAfter lets the next skip API requests through untouched, then
+// answers the n after them as FailNext does (to fail a read-back after a
+// change, say).
+func (s *Server) FailNextAfter(skip, n, status int) {
+	if status < 100 {
+		status = http.StatusInternalServerError
+	}
+	s.queueFailures(skip, passThrough)
+	s.queueFailures(n, status)
+}
+
+// passThrough is a queued order to answer normally.
+const passThrough = -1
+
 // ResetNext drops the connections of the next n API requests without an
 // answer, before doing anything (queued with FailNext's orders).
 func (s *Server) ResetNext(n int) { s.queueFailures(n, 0) }
@@ -93,6 +107,8 @@ func (s *Server) pickFault() fault {
 			s.failNext = s.failNext[1:]
 		}
 		switch {
+		case status == passThrough:
+			return fault{}
 		case status == 0:
 			s.stats.Resets++
 			return fault{reset: true}
