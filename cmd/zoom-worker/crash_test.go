@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -87,6 +88,56 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			if got := e.storedEvents(event); got != 1 {
 				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, event)
+			}
+		})
+	}
+}
+
+// TestCrashRecoveryUpdateAndDelete kills the worker after Zoom applied an
+// update or a delete and before the worker recorded it.
+func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
+	tests := []struct {
+		name, subject, event, body string
+	}{
+		{"update", messages.SubjectMeetingUpdate, messages.SubjectMeetingUpdated, `{"job_id":"%s","meeting_id":%d,"meeting":{"topic":"After the crash"}}`},
+		{"delete", messages.SubjectMeetingDelete, messages.SubjectMeetingDeleted, `{"job_id":"%s","meeting_id":%d}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, zoomtest.Options{})
+			client, err := zoom.NewClient(zoom.Options{BaseURL: e.zoom.URL + "/v2", Tokens: zoom.StaticToken(e.fake.IssueToken())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := client.CreateMeeting(t.Context(), "james@bond.com", map[string]any{"topic": "Before", "type": 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobID := "crash-" + tt.name
+			first := e.startProc("ZOOMW_TEST_FAILPOINT=after_zoom:" + jobID)
+			e.publish(tt.subject, fmt.Sprintf(tt.body, jobID, m.ID), "")
+			if code := first.wait(t, 20*time.Second); code != -1 {
+				t.Fatalf("first worker exit code = %d; want it killed after Zoom answered", code)
+			}
+			e.startProc()
+			msg := e.waitEvent(jobID, tt.event, 30*time.Second)
+			if got := e.storedEvents(tt.event); got != 1 {
+				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, tt.event)
+			}
+			switch tt.subject {
+			case messages.SubjectMeetingUpdate:
+				var ev messages.MeetingUpdated
+				_ = json.Unmarshal(msg.Data, &ev)
+				if ev.Meeting.Topic != "After the crash" {
+					t.Errorf("meeting.updated = %s; want the new topic", msg.Data)
+				}
+			case messages.SubjectMeetingDelete:
+				var ev messages.MeetingDeleted
+				_ = json.Unmarshal(msg.Data, &ev)
+				if ev.AlreadyGone || e.fake.Stats().MeetingsDeleted != 1 {
+					t.Errorf("meeting.deleted = %s, deletes at Zoom %d; want already_gone false and 1 delete", msg.Data, e.fake.Stats().MeetingsDeleted)
+				}
 			}
 		})
 	}
