@@ -181,3 +181,38 @@ func TestUpdateIsSentOnceWhenReadingBackFails(t *testing.T) {
 		t.Errorf("PATCH reached Zoom %d times; want 1", got)
 	}
 }
+
+func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.start()
+	id := e.createMeeting("c-5")
+	e.fake.AddUser("temp@bond.com", "Temp", "User", 1)
+	tests := []struct {
+		name, subject, body, event string
+	}{
+		{"update", messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"tr-up","meeting_id":%d,"meeting":{"duration":15}}`, id), messages.SubjectMeetingUpdated},
+		{"delete meeting", messages.SubjectMeetingDelete, fmt.Sprintf(`{"job_id":"tr-del","meeting_id":%d}`, id), messages.SubjectMeetingDeleted},
+		{"delete user", messages.SubjectUserDelete, `{"job_id":"tr-ud","user_id":"temp@bond.com"}`, messages.SubjectUserDeleted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.fake.FailNext(2, 503)
+			var jobID string
+			_ = jsonUnmarshal([]byte(tt.body), &struct {
+				JobID *string `json:"job_id"`
+			}{&jobID})
+			e.publish(tt.subject, tt.body, "")
+			e.waitEvent(jobID, tt.event, 1)
+			// A repeat of the same job id reaches Zoom no more and yields the same event.
+			before := e.fake.Stats().Requests
+			e.publish(tt.subject, tt.body, "")
+			again := e.waitEvent(jobID, tt.event, 2)
+			if first := e.waitEvent(jobID, tt.event, 1); string(first.Data) != string(again.Data) {
+				t.Errorf("repeated event differs:\n %s\n %s", first.Data, again.Data)
+			}
+			if got := e.fake.Stats().Requests - before; got != 0 {
+				t.Errorf("a repeated %s job made %d Zoom requests; want 0", tt.name, got)
+			}
+		})
+	}
+}
