@@ -35,16 +35,16 @@ var devHosts = []struct{ email, first, last string }{
 // startDev starts what `zoom-worker dev` needs beside the worker: an
 // embedded NATS server with JetStream, the Zoom simulator, and an
 // in-process Redis when none answers at REDIS_URL. It points cfg at them.
-func startDev(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+func startDev(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (_ func(), err error) {
 	var stops []func()
-	stop = func() {
+	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			stop()
+			stopAll()
 		}
 	}()
 
@@ -118,7 +118,7 @@ or without the nats CLI:
   go run ./cmd/zoom-worker submit meeting --nats-url %s --user james@bond.com --topic Demo --wait
 
 `, cfg.NATSURL, zurl, redisNote, cfg.NATSURL, cfg.NATSURL, cfg.NATSURL)
-	return stop, nil
+	return stopAll, nil
 }
 
 func redisAnswers(ctx context.Context, url string) bool {
