@@ -215,17 +215,7 @@ func (e *testEnv) waitIdle() {
 // streamCount is how many messages a stream holds on subject.
 func (e *testEnv) streamCount(stream, subject string) uint64 {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := e.js.Stream(ctx, stream)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return info.State.Subjects[subject]
+	return testenv.StreamCount(e.t, e.js, stream, subject)
 }
 
 func decode[T any](t *testing.T, m *nats.Msg) T {

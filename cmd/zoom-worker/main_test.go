@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -196,17 +195,7 @@ func (e *e2e) waitEvent(jobID, subject string, limit time.Duration) *nats.Msg {
 
 func (e *e2e) storedEvents(subject string) uint64 {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := e.js.Stream(ctx, messages.StreamEvents)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return info.State.Subjects[subject]
+	return testenv.StreamCount(e.t, e.js, messages.StreamEvents, subject)
 }
 
 func TestBadSettingsExit2NamingTheSetting(t *testing.T) {

@@ -96,3 +96,19 @@ func (ev *Events) Wait(tb testing.TB, jobID, subject string, n int, limit time.D
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// StreamCount is how many messages stream holds on subject.
+func StreamCount(tb testing.TB, js jetstream.JetStream, stream, subject string) uint64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
