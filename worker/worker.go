@@ -228,8 +228,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			break
 		}
 		if err != nil {
+			// The iterator pulls again by itself (after a lost heartbeat, a
+			// reconnect); pause a little so a persistent error is not a spin.
 			if ctx.Err() == nil {
 				w.log.Warn("fetch jobs", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 			w.release(sem)
 			continue
