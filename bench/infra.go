@@ -459,6 +459,34 @@ func (c *collector) steadyRate(from, to int, skip time.Duration) (rate float64, 
 	return float64(n) / time.Duration(b-a).Seconds(), true
 }
 
+// timeline is the event rate of jobs [from, to) in consecutive windows of
+// width step, from the first publish to the last event.
+func (c *collector) timeline(from, to int, step time.Duration) []float64 {
+	var first, last int64
+	for i := from; i < to; i++ {
+		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
+			first = p
+		}
+		if d := c.doneAt[i].Load(); d > last {
+			last = d
+		}
+	}
+	if last <= first || step <= 0 {
+		return nil
+	}
+	counts := make([]int, (last-first)/int64(step)+1)
+	for i := from; i < to; i++ {
+		if d := c.doneAt[i].Load(); d != 0 {
+			counts[(d-first)/int64(step)]++
+		}
+	}
+	out := make([]float64, len(counts))
+	for i, n := range counts {
+		out[i] = float64(n) / step.Seconds()
+	}
+	return out
+}
+
 // readLines is a small helper for /proc files.
 func readLines(path string) ([]string, error) {
 	f, err := os.Open(path)

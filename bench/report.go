@@ -62,6 +62,7 @@ type rateLimitResult struct {
 	created, failed   int
 	achieved          float64
 	requests, limited int
+	timeline          []float64 // creates per second in windows of rateStep
 	costs             costs
 }
 
@@ -273,6 +274,13 @@ func (r *results) writeDetails(w io.Writer) {
 		detail(scLatency200, r.latency200.costs)
 	}
 	if r.rateLimit != nil {
+		if len(r.rateLimit.timeline) > 1 {
+			parts := make([]string, len(r.rateLimit.timeline))
+			for i, v := range r.rateLimit.timeline {
+				parts[i] = fmt.Sprintf("%.0f", v)
+			}
+			fmt.Fprintf(w, "- %s: creates per second in windows of %s (the last one partial): %s\n", scRateLimit, rateStep, strings.Join(parts, " "))
+		}
 		detail(scRateLimit, r.rateLimit.costs)
 	}
 	if r.memory != nil {

@@ -365,6 +365,9 @@ func (b *bench) runLatency200(ctx context.Context) error {
 // lat the steady-state rate leaves out.
 func steadySkip(lat time.Duration) time.Duration { return max(3*lat, 500*time.Millisecond) }
 
+// rateStep is the width of the windows of the ratelimit scenario's timeline.
+const rateStep = 5 * time.Second
+
 // 4. Three workers sharing a rate limit of R against a Zoom enforcing R.
 func (b *bench) runRateLimit(ctx context.Context) error {
 	rate, jobs, conc := b.opts.rate, b.opts.rateJobs, b.opts.concurrency
@@ -394,6 +397,7 @@ func (b *bench) runRateLimit(ctx context.Context) error {
 	created := w.zoom1.MeetingsCreated - w.zoom0.MeetingsCreated
 	r := &rateLimitResult{rate: rate, jobs: jobs, elapsed: span, created: created, failed: failed,
 		achieved: float64(created) / span.Seconds(), requests: c.zoomRequests, limited: c.zoomLimited, costs: c}
+	r.timeline = st.events.timeline(0, jobs, rateStep)
 	b.res.rateLimit = r
 	b.log("ratelimit: %d meetings in %s: %.1f/s of %.0f/s; %d of %d requests answered 429",
 		created, span.Round(time.Millisecond), r.achieved, rate, r.limited, r.requests)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // timezone checks work where the system has no zoneinfo (scratch images)
 	"unicode/utf8"
@@ -374,6 +375,22 @@ func isTime(s, layout string) bool {
 	return err == nil
 }
 
+// knownZones caches the time zones that loaded: parsing tzdata for every
+// job showed in the worker's profile. Only names that exist are kept, so
+// the cache is bounded by the IANA database.
+var knownZones sync.Map
+
+func loadLocation(name string) (*time.Location, error) {
+	if l, ok := knownZones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err == nil {
+		knownZones.Store(name, l)
+	}
+	return l, err
+}
+
 func checkTimezone(field, tz string) error {
 	bad := len(tz) > maxTimezoneLen || tz == "Local"
 	for _, r := range tz {
@@ -383,7 +400,7 @@ func checkTimezone(field, tz string) error {
 		}
 	}
 	if !bad {
-		if _, err := time.LoadLocation(tz); err != nil {
+		if _, err := loadLocation(tz); err != nil {
 			bad = true
 		}
 	}
