@@ -156,7 +156,7 @@ var Settings = []setting{
 		set: str(func(c *Config) *string { return &c.APISecret })},
 	{env: "ZOOMW_ACCOUNTS_FILE", flag: "accounts-file", usage: "JSON file naming more Zoom accounts (see README, Accounts)",
 		set: str(func(c *Config) *string { return &c.AccountsFile })},
-	{env: "ZOOMW_CONCURRENCY", flag: "concurrency", def: strconv.Itoa(worker.DefaultConcurrency), usage: "jobs one process works on at once",
+	{env: "ZOOMW_CONCURRENCY", flag: "concurrency", def: strconv.Itoa(worker.DefaultConcurrency), usage: "jobs one process works on at once (at most 256 HTTP/1.1 connections to a Zoom host; api.zoom.us speaks HTTP/2, which carries many calls per connection)",
 		set: posInt(func(c *Config) *int { return &c.Worker.Concurrency }, 1)},
 	{env: "ZOOMW_RATE_LIMIT", flag: "rate-limit", def: "20", usage: "Zoom requests per second for the whole account, shared through Redis; 0 = no limit",
 		set: rate(func(c *Config) *float64 { return &c.RateLimit })},
