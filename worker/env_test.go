@@ -126,7 +126,9 @@ func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	e.t.Helper()
 	cfg := e.cfg
 	cfg.Logger = testLogger(e.t)
-	cfg.Metrics = worker.NewMetrics(nil)
+	if cfg.Metrics == nil {
+		cfg.Metrics = worker.NewMetrics(nil)
+	}
 	var store worker.Store = e.store
 	if e.wrapStore != nil {
 		store = e.wrapStore(store)

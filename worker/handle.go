@@ -397,6 +397,8 @@ func keepAlive(msg jetstream.Msg, period time.Duration) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
+	mu.Lock() // the callback uses t: it must see it assigned
+	defer mu.Unlock()
 	t = time.AfterFunc(period, func() {
 		mu.Lock()
 		defer mu.Unlock()

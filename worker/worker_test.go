@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
@@ -266,5 +268,25 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 	}
 	if got := len(e.fake.MeetingsForHost("james@bond.com")); got != n {
 		t.Errorf("host has %d meetings; want %d", got, n)
+	}
+}
+
+func TestLongZoomCallIsNotRedelivered(t *testing.T) {
+	m := worker.NewMetrics(nil)
+	e := newTestEnv(t, zoomtest.Options{Latency: 3500 * time.Millisecond}, func(c *worker.Config) {
+		c.AckWait = time.Second // the call takes more than three ack waits
+		c.Metrics = m
+	})
+	e.start()
+	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
+	e.waitEvent("m-7", messages.SubjectMeetingCreated, 1)
+	e.waitIdle()
+	for _, outcome := range []string{worker.OutcomeHandedBack, worker.OutcomeRepeated, worker.OutcomeRetried} {
+		if got := testutil.ToFloat64(m.Jobs.WithLabelValues(messages.SubjectMeetingCreate, outcome)); got != 0 {
+			t.Errorf("jobs with outcome %s = %v; want 0 (the job must not be redelivered under its running call)", outcome, got)
+		}
+	}
+	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+		t.Errorf("meetings created = %d; want 1", got)
 	}
 }
