@@ -519,7 +519,7 @@ func TestAsyncAPIHeaders(t *testing.T) {
 			t.Errorf("eventHeaders: %s missing from properties or required", h)
 		}
 	}
-	for _, h := range []string{"traceparent", "tracestate"} {
+	for _, h := range []string{"traceparent", "tracestate", "ce-traceparent", "ce-tracestate"} {
 		if _, ok := eventProps[h]; !ok {
 			t.Errorf("eventHeaders: %s (propagated from the job) missing", h)
 		}

@@ -199,6 +199,10 @@ func TestCloudEventsCarryTraceparent(t *testing.T) {
 			if h := r.msg.Header.Get("tracestate"); h != "zw=test" {
 				t.Errorf("tracestate %q, want the job's", h)
 			}
+			// The CloudEvents SDK sees it as the distributed tracing extension.
+			if v, _ := r.ev.Extensions()["traceparent"].(string); v != tt.traceparent {
+				t.Errorf("CloudEvents extension traceparent = %v, want the job's %q", r.ev.Extensions()["traceparent"], tt.traceparent)
+			}
 		})
 	}
 }

@@ -50,11 +50,14 @@ func (w *Worker) publishWithID(ctx context.Context, a *attempt, subject string, 
 	h.Set(HeaderCESubject, a.jobID)
 	h.Set(HeaderContentType, "application/json")
 	h[HeaderCEContentType] = []string{"application/json"}
-	// W3C trace context flows from the job to the events it causes.
+	// W3C trace context flows from the job to the events it causes: as
+	// plain headers for NATS tooling, and as the CloudEvents distributed
+	// tracing extension (ce-traceparent, ce-tracestate) for CloudEvents SDKs.
 	if jh := a.msg.Headers(); jh != nil {
 		for _, k := range []string{"traceparent", "tracestate"} {
 			if v := jh.Get(k); v != "" {
 				h.Set(k, v)
+				h.Set("ce-"+k, v)
 			}
 		}
 	}
