@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"regexp"
 	"sort"
@@ -136,5 +135,3 @@ func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metr
 	acct.Zoom = client
 	return acct, nil
 }
-
-var _ = http.DefaultClient

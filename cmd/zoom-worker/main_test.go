@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -287,5 +286,3 @@ func meetingJob(id string) string {
 	return `{"job_id":"` + id + `","user_id":"james@bond.com","meeting":{"topic":"Crash test ` + id + `","type":2,` +
 		`"start_time":"2026-12-05T12:00:00Z","duration":30,"password":"abc123"}}`
 }
-
-var _ = io.Discard

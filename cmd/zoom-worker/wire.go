@@ -23,7 +23,6 @@ import (
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/worker/service"
-	"github.com/zoomworker/zoom-worker/zoom"
 )
 
 // runWorker is `zoom-worker run` (dev=false) and `zoom-worker dev`.
@@ -262,5 +261,3 @@ func errText(err error) string {
 	}
 	return s
 }
-
-var _ = zoom.DefaultBaseURL
