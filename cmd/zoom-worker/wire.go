@@ -30,8 +30,8 @@ import (
 // Shutdown order, on SIGTERM or SIGINT: the worker stops fetching, hands
 // back jobs fetched but not started, lets jobs in flight finish (or cancels
 // and hands them back after ZOOMW_SHUTDOWN_TIMEOUT), flushes NATS; then the
-// HTTP endpoint closes, the NATS connection drains, Redis closes, and in dev
-// the embedded servers stop. Exit code 0.
+// HTTP endpoint and the service API stop, Redis closes, the NATS connection
+// drains, and in dev the embedded servers stop. Exit code 0.
 func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) error {
 	name := "run"
 	if dev {
@@ -121,10 +121,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 			_ = srv.Shutdown(sctx)
 		})
 	}
-	if err := w.Run(ctx); err != nil {
-		return err
-	}
-	return nil
+	return w.Run(ctx)
 }
 
 // failpoint is for crash tests only: ZOOMW_TEST_FAILPOINT="after_zoom" (or
