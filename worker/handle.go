@@ -31,6 +31,8 @@ type attempt struct {
 	owner    string
 	log      *slog.Logger
 	received time.Time
+	// seq is the job's stream sequence in ZOOM_JOBS (0 when unknown).
+	seq uint64
 	// uncertain is true once a call that creates something may have taken
 	// effect at Zoom without an answer: the next try must reconcile first.
 	uncertain bool
@@ -96,16 +98,14 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	defer stop()
 
 	a := &attempt{msg: msg, subject: msg.Subject(), body: msg.Data(), owner: w.owner, received: w.cfg.Now()}
-	meta, _ := msg.Metadata()
-	var seq uint64
 	delivered := uint64(1)
-	if meta != nil {
-		seq, delivered = meta.Sequence.Stream, meta.NumDelivered
-		a.owner = w.owner + ":" + strconv.FormatUint(seq, 10)
+	if meta, _ := msg.Metadata(); meta != nil {
+		a.seq, delivered = meta.Sequence.Stream, meta.NumDelivered
+		a.owner = w.owner + ":" + strconv.FormatUint(a.seq, 10)
 	}
 	job, derr := messages.DecodeJob(a.subject, a.body)
 	a.job = job
-	a.jobID = jobIDOf(job, a.body, msg.Headers().Get(messages.HeaderMsgID), seq)
+	a.jobID = jobIDOf(job, a.body, msg.Headers().Get(messages.HeaderMsgID), a.seq)
 	a.log = w.log.With("job_id", a.jobID, "subject", a.subject, "delivery", delivered)
 
 	var out outcome
@@ -143,16 +143,14 @@ func (w *Worker) run(ctx context.Context, a *attempt, derr error) outcome {
 	}
 	a.account = acct
 
-	if key := orderKey(a.job); key != "" && w.seq != nil {
-		if meta, _ := a.msg.Metadata(); meta != nil {
-			prev, err := w.seq.earlier(ctx, key, meta.Sequence.Stream)
-			if err != nil {
-				return outcome{kind: outHandBack, delay: time.Second, err: fmt.Errorf("check order: %w", err)}
-			}
-			if prev != 0 {
-				return outcome{kind: outHandBack, delay: orderWait,
-					err: fmt.Errorf("waits for job at sequence %d of the same meeting", prev)}
-			}
+	if key := orderKey(a.job); key != "" && w.seq != nil && a.seq != 0 {
+		prev, err := w.seq.earlier(ctx, key, a.seq)
+		if err != nil {
+			return outcome{kind: outHandBack, delay: time.Second, err: fmt.Errorf("check order: %w", err)}
+		}
+		if prev != 0 {
+			return outcome{kind: outHandBack, delay: orderWait,
+				err: fmt.Errorf("waits for job at sequence %d of the same meeting", prev)}
 		}
 	}
 

@@ -155,18 +155,13 @@ func (w *Worker) finishStore(ctx context.Context, a *attempt, f Finish) {
 
 // deadLetter keeps the failed job in ZOOM_DLQ, then publishes job.failed.
 func (w *Worker) deadLetter(ctx context.Context, a *attempt, fe *messages.FailError) error {
-	meta, _ := a.msg.Metadata()
-	var seq uint64
-	if meta != nil {
-		seq = meta.Sequence.Stream
-	}
 	dl := nats.NewMsg(messages.DeadLetterSubject(a.subject))
 	for k, v := range a.msg.Headers() {
 		if k != messages.HeaderMsgID {
 			dl.Header[k] = v
 		}
 	}
-	dl.Header.Set(messages.HeaderMsgID, a.jobID+":dlq:"+strconv.FormatUint(seq, 10))
+	dl.Header.Set(messages.HeaderMsgID, a.jobID+":dlq:"+strconv.FormatUint(a.seq, 10))
 	dl.Header.Set(HeaderJobSubject, a.subject)
 	dl.Header.Set(HeaderJobID, a.jobID)
 	dl.Header.Set(HeaderErrorKind, fe.Kind)

@@ -34,9 +34,6 @@ type Cache interface {
 	SetHostLimited(ctx context.Context, account, host string, until time.Time) error
 	// JobRecord returns what is known of a job (nil when nothing).
 	JobRecord(ctx context.Context, account, jobID string) (*Record, error)
-	// Invalidate drops cached objects (after an update or a delete).
-	InvalidateMeeting(ctx context.Context, account string, meetingID int64) error
-	InvalidateUser(ctx context.Context, account string, idOrEmail string) error
 }
 
 // Begin is the start of an attempt at a job.
@@ -50,11 +47,8 @@ type Begin struct {
 	// delivery may take over.
 	Lease time.Duration
 	// HostLimitKey, when set, is the host whose daily-limit mark Begin also
-	// reads (create and update meeting jobs).
+	// reads (create-meeting jobs).
 	HostLimitKey string
-	// Sequence, when set, is this job's place in its meeting's order (see
-	// the ordering keys); Begin reports an earlier job still unfinished.
-	OrderKey string
 }
 
 // ClaimState is what Begin found.

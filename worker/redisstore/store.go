@@ -361,20 +361,6 @@ func (s *Store) JobRecord(ctx context.Context, account, jobID string) (*worker.R
 	return r, nil
 }
 
-// InvalidateMeeting implements worker.Cache.
-func (s *Store) InvalidateMeeting(ctx context.Context, account string, id int64) error {
-	return s.rdb.Del(ctx, s.meetingKey(account, id)).Err()
-}
-
-// InvalidateUser implements worker.Cache.
-func (s *Store) InvalidateUser(ctx context.Context, account, idOrEmail string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.dropUser(ctx, p, account, idOrEmail)
-		return nil
-	})
-	return err
-}
-
 // Connection defaults of ClientOptions.
 const (
 	DefaultPoolSize   = 32
