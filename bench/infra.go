@@ -418,9 +418,8 @@ func (c *collector) latencies(from, to int, sub time.Duration) []time.Duration {
 	return out
 }
 
-// span is the time from the first publish of jobs [from, to) to their last event.
-func (c *collector) span(from, to int) time.Duration {
-	var first, last int64
+// bounds returns the first publish and the last event (Unix ns) of jobs [from, to).
+func (c *collector) bounds(from, to int) (first, last int64) {
 	for i := from; i < to; i++ {
 		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
 			first = p
@@ -429,6 +428,12 @@ func (c *collector) span(from, to int) time.Duration {
 			last = d
 		}
 	}
+	return first, last
+}
+
+// span is the time from the first publish of jobs [from, to) to their last event.
+func (c *collector) span(from, to int) time.Duration {
+	first, last := c.bounds(from, to)
 	return time.Duration(last - first)
 }
 
@@ -437,15 +442,7 @@ func (c *collector) span(from, to int) time.Duration {
 // the warm-up (connections, the first wave) and the tail (the last, partial
 // wave) of a finite run. ok is false when the run is too short for it.
 func (c *collector) steadyRate(from, to int, skip time.Duration) (rate float64, ok bool) {
-	var first, last int64
-	for i := from; i < to; i++ {
-		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
-			first = p
-		}
-		if d := c.doneAt[i].Load(); d > last {
-			last = d
-		}
-	}
+	first, last := c.bounds(from, to)
 	a, b := first+int64(skip), last-int64(skip)
 	if b-a < int64(time.Second) {
 		return 0, false
@@ -462,15 +459,7 @@ func (c *collector) steadyRate(from, to int, skip time.Duration) (rate float64, 
 // timeline is the event rate of jobs [from, to) in consecutive windows of
 // width step, from the first publish to the last event.
 func (c *collector) timeline(from, to int, step time.Duration) []float64 {
-	var first, last int64
-	for i := from; i < to; i++ {
-		if p := c.pubAt[i].Load(); p != 0 && (first == 0 || p < first) {
-			first = p
-		}
-		if d := c.doneAt[i].Load(); d > last {
-			last = d
-		}
-	}
+	first, last := c.bounds(from, to)
 	if last <= first || step <= 0 {
 		return nil
 	}
