@@ -69,7 +69,7 @@ func userNotFound(id string) answer {
 }
 
 func meetingNotFound(id string) answer {
-	return zoomError(http.StatusNotFound, codeMeetingMissing, "Meeting "+id+" is not found or has expired.")
+	return zoomError(http.StatusNotFound, codeMeetingMissing, "Meeting does not exist: "+id+".")
 }
 
 func writeAnswer(w http.ResponseWriter, a answer) {

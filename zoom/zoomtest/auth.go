@@ -25,24 +25,26 @@ type tokenAnswer struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope"`
+	APIURL      string `json:"api_url,omitempty"`
 }
 
 // serveToken is POST /oauth/token, Server-to-Server OAuth's
 // account_credentials grant. grant_type and account_id are read from the
 // query or a form body, the client id and secret from Basic auth. Errors are
-// answered as Zoom does, with 400 and {"reason", "error"}.
+// answered as Zoom does, with {"reason", "error"}: 401 invalid_client for
+// credentials it refuses (RFC 6749 section 5.2, for a client that
+// authenticated), 400 for the rest.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	bad := func(reason, code string) {
-		writeAnswer(w, answer{status: http.StatusBadRequest, body: tokenError{Reason: reason, Error: code}})
+	bad := func(status int, reason, code string) {
+		writeAnswer(w, answer{status: status, body: tokenError{Reason: reason, Error: code}})
 	}
 	if r.Method != http.MethodPost {
-		writeAnswer(w, answer{status: http.StatusMethodNotAllowed,
-			body: tokenError{Reason: "Method Not Allowed", Error: "invalid_request"}})
+		bad(http.StatusMethodNotAllowed, "Method Not Allowed", "invalid_request")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
-		bad("Bad Request", "invalid_request")
+		bad(http.StatusBadRequest, "Bad Request", "invalid_request")
 		return
 	}
 	id, secret, hasBasic := r.BasicAuth()
@@ -51,58 +53,109 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 		hasBasic = id != ""
 	}
+	s.mu.Lock()
+	rejected, apiURL, ttl := s.rejectApp, s.apiURL, s.tokenTTL
+	s.mu.Unlock()
+	wrong := false
 	if o := s.opts; o.ClientID != "" {
-		if !hasBasic || !equal(id, o.ClientID) || !equal(secret, o.ClientSecret) {
-			bad("Invalid client_id or client_secret", "invalid_client")
-			return
-		}
+		wrong = !hasBasic || !equal(id, o.ClientID) || !equal(secret, o.ClientSecret)
+	}
+	if wrong || rejected {
+		s.mu.Lock()
+		s.stats.TokensRefused++
+		s.mu.Unlock()
+		bad(http.StatusUnauthorized, "Invalid client_id or client_secret", "invalid_client")
+		return
 	}
 	switch gt := r.Form.Get("grant_type"); gt {
 	case "account_credentials":
 	case "":
-		bad("Missing grant type", "invalid_request")
+		bad(http.StatusBadRequest, "Missing grant type", "invalid_request")
 		return
 	default:
-		bad("unsupported grant type", "unsupported_grant_type")
+		bad(http.StatusBadRequest, "unsupported grant type", "unsupported_grant_type")
 		return
 	}
 	acct := r.Form.Get("account_id")
 	if acct == "" || (s.opts.AccountID != "" && acct != s.opts.AccountID) {
-		bad("Bad Request", "invalid_request")
+		bad(http.StatusBadRequest, "Bad Request", "invalid_request")
 		return
 	}
 
-	tok, ttl := s.IssueToken(), s.opts.TokenTTL
+	tok := s.IssueToken()
 	expiresIn := int64(ttl/time.Second) - 1 // Zoom answers 3599 for an hour
 	if expiresIn < 1 {
 		expiresIn = 1
 	}
+	switch apiURL {
+	case "":
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		apiURL = scheme + "://" + r.Host
+	case "none":
+		apiURL = ""
+	}
 	h := http.Header{}
 	h.Set("Cache-Control", "no-store")
 	writeAnswer(w, answer{status: http.StatusOK, header: h,
-		body: tokenAnswer{AccessToken: tok, TokenType: "bearer", ExpiresIn: expiresIn, Scope: tokenScope}})
+		body: tokenAnswer{AccessToken: tok, TokenType: "bearer", ExpiresIn: expiresIn, Scope: tokenScope, APIURL: apiURL}})
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
+// RejectCredentials makes the token endpoint refuse the app (reject true)
+// as Zoom does when its secret was rotated or the app deactivated: 401
+// {"reason": "Invalid client_id or client_secret", "error":
+// "invalid_client"}, whatever the credentials; false accepts them again.
+// Tokens issued before stay good until they expire (ExpireTokens ends
+// them now).
+func (s *Server) RejectCredentials(reject bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejectApp = reject
+}
+
+// SetAPIURL changes Options.APIURL, the api_url of token answers from now
+// on ("" for the URL the request came to, "none" for no api_url).
+func (s *Server) SetAPIURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiURL = url
+}
+
+// SetTokenTTL changes Options.TokenTTL for tokens issued from now on (0
+// means 1 hour). A token's expires_in is its lifetime in whole seconds, less
+// one, and at least 1.
+func (s *Server) SetTokenTTL(d time.Duration) {
+	if d <= 0 {
+		d = time.Hour
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenTTL = d
+}
+
 // IssueToken mints an OAuth access token as the token endpoint would (it
-// counts in Stats.TokensIssued and expires after Options.TokenTTL), for
+// counts in Stats.TokensIssued and expires after the token lifetime), for
 // tests that hand a fixed token to their client.
 func (s *Server) IssueToken() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	ttl := s.tokenTTL
 	// Forget tokens long expired, now and then, so the map stays small.
-	if now.Sub(s.tokensPruned) > s.opts.TokenTTL {
+	if now.Sub(s.tokensPruned) > ttl {
 		for t, exp := range s.tokens {
-			if now.Sub(exp) > s.opts.TokenTTL {
+			if now.Sub(exp) > ttl {
 				delete(s.tokens, t)
 			}
 		}
 		s.tokensPruned = now
 	}
 	tok := "zt." + s.randString(48, alnum)
-	s.tokens[tok] = now.Add(s.opts.TokenTTL)
+	s.tokens[tok] = now.Add(ttl)
 	s.stats.TokensIssued++
 	return tok
 }

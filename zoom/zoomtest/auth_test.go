@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,11 +30,11 @@ func TestTokenEndpoint(t *testing.T) {
 			form:       "grant_type=account_credentials&account_id=" + testAccount + "&client_id=" + testClient + "&client_secret=" + testSecret,
 			wantStatus: 200},
 		{name: "wrong secret", method: "POST", form: "grant_type=account_credentials&account_id=" + testAccount,
-			user: testClient, pass: "nope", wantStatus: 400, wantError: "invalid_client"},
+			user: testClient, pass: "nope", wantStatus: 401, wantError: "invalid_client"},
 		{name: "wrong client id", method: "POST", form: "grant_type=account_credentials&account_id=" + testAccount,
-			user: "other", pass: testSecret, wantStatus: 400, wantError: "invalid_client"},
+			user: "other", pass: testSecret, wantStatus: 401, wantError: "invalid_client"},
 		{name: "no credentials", method: "POST", form: "grant_type=account_credentials&account_id=" + testAccount,
-			wantStatus: 400, wantError: "invalid_client"},
+			wantStatus: 401, wantError: "invalid_client"},
 		{name: "other grant type", method: "POST", form: "grant_type=client_credentials&account_id=" + testAccount,
 			user: testClient, pass: testSecret, wantStatus: 400, wantError: "unsupported_grant_type"},
 		{name: "no grant type", method: "POST", form: "account_id=" + testAccount,
@@ -245,4 +246,93 @@ func TestTokenExpiresInFollowsTTL(t *testing.T) {
 	if ta.ExpiresIn != 599 {
 		t.Errorf("expires_in: got %d, want 599", ta.ExpiresIn)
 	}
+}
+
+// postToken asks srvURL's token endpoint for a token with the test
+// credentials and returns the status and the decoded answer.
+func (e *testEnv) postToken(srvURL string) (int, tokenAnswer, []byte) {
+	e.t.Helper()
+	form := url.Values{"grant_type": {"account_credentials"}, "account_id": {testAccount}}
+	req, _ := http.NewRequest(http.MethodPost, srvURL+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(testClient, testSecret)
+	resp, body := e.send(req)
+	var ta tokenAnswer
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &ta); err != nil {
+			e.t.Fatalf("token answer %s: %v", body, err)
+		}
+	}
+	return resp.StatusCode, ta, body
+}
+
+func TestTokenAPIURL(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	if _, ta, _ := e.postToken(e.srv.URL); ta.APIURL != e.srv.URL {
+		t.Errorf("api_url by default: got %q, want the URL asked (%q)", ta.APIURL, e.srv.URL)
+	}
+
+	// A second listener serving the same fake stands for the regional API:
+	// the token from the first is good there.
+	var regional atomic.Int64
+	second := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		regional.Add(1)
+		e.fake.ServeHTTP(w, r)
+	}))
+	e.fake.SetAPIURL(second.URL)
+	_, ta, _ := e.postToken(e.srv.URL)
+	if ta.APIURL != second.URL {
+		t.Fatalf("api_url after SetAPIURL: got %q, want %q", ta.APIURL, second.URL)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ta.APIURL+"/v2/users/me", nil)
+	req.Header.Set("Authorization", "Bearer "+ta.AccessToken)
+	if resp, body := e.send(req); resp.StatusCode != http.StatusOK || regional.Load() != 1 {
+		t.Errorf("GET at api_url: got %d (%s), %d requests there; want 200 and 1", resp.StatusCode, body, regional.Load())
+	}
+
+	e.fake.SetAPIURL("none")
+	if _, _, body := e.postToken(e.srv.URL); strings.Contains(string(body), "api_url") {
+		t.Errorf(`with "none": got %s, want no api_url`, body)
+	}
+}
+
+func TestRejectCredentials(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	e.fake.RejectCredentials(true)
+	status, _, body := e.postToken(e.srv.URL)
+	if status != http.StatusUnauthorized {
+		t.Fatalf("while rejected: got %d (%s), want 401", status, body)
+	}
+	var te tokenError
+	if err := json.Unmarshal(body, &te); err != nil || te != (tokenError{Reason: "Invalid client_id or client_secret", Error: "invalid_client"}) {
+		t.Errorf("body: got %s, want Zoom's invalid_client", body)
+	}
+	if got := e.fake.Stats().TokensRefused; got != 1 {
+		t.Errorf("TokensRefused: got %d, want 1", got)
+	}
+	// A token issued before stays good until it expires.
+	if resp, body := e.do("GET", "/users/me", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the earlier token while rejected: got %d (%s), want 200", resp.StatusCode, body)
+	}
+	e.fake.RejectCredentials(false)
+	if status, _, body := e.postToken(e.srv.URL); status != http.StatusOK {
+		t.Errorf("accepted again: got %d (%s), want 200", status, body)
+	}
+}
+
+func TestSetTokenTTL(t *testing.T) {
+	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	e := newTestEnv(t, Options{Now: clock.Now})
+	e.fake.SetTokenTTL(3 * time.Second)
+	_, ta, _ := e.postToken(e.srv.URL)
+	if ta.ExpiresIn != 2 {
+		t.Errorf("expires_in for 3 s: got %d, want 2", ta.ExpiresIn)
+	}
+	clock.Add(2 * time.Second)
+	if resp, body := e.doCtx(t.Context(), ta.AccessToken, "GET", "/users/me", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("after 2 s: got %d (%s), want 200", resp.StatusCode, body)
+	}
+	clock.Add(time.Second)
+	resp, body := e.doCtx(t.Context(), ta.AccessToken, "GET", "/users/me", nil)
+	wantZoomError(t, resp, body, http.StatusUnauthorized, codeInvalidToken, msgExpiredToken)
 }

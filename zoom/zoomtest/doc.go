@@ -19,9 +19,12 @@
 //
 //   - POST /oauth/token: the account_credentials grant (grant_type and
 //     account_id in the query or a form body, Basic auth). 200 with
-//     access_token, token_type "bearer", expires_in (3599 for an hour) and
-//     scope; wrong credentials are 400 {"reason": "Invalid client_id or
-//     client_secret", "error": "invalid_client"}, another grant type 400
+//     access_token, token_type "bearer", expires_in (3599 for an hour;
+//     SetTokenTTL), scope and api_url (the URL asked, or Options.APIURL /
+//     SetAPIURL: the regional API base a client is to use, "/v2" left
+//     out); wrong credentials, and any while RejectCredentials(true) is in
+//     force, are 401 {"reason": "Invalid client_id or client_secret",
+//     "error": "invalid_client"}, another grant type 400
 //     unsupported_grant_type, a wrong account id 400 invalid_request.
 //   - Every /v2 request needs "Authorization: Bearer <token>": a token from
 //     the endpoint that has not expired, or (with Options.APIKey) an HS256
@@ -60,7 +63,7 @@
 //     PATCH /v2/meetings/{meetingId}[?occurrence_id=] → 204;
 //     DELETE /v2/meetings/{meetingId}[?occurrence_id=&schedule_for_reminder=
 //     &cancel_meeting_reminder=] → 204. Unknown meetings are 404 {"code":
-//     3001, "message": "Meeting {meetingId} is not found or has expired."}.
+//     3001, "message": "Meeting does not exist: {meetingId}."}.
 //
 // A body that is not one JSON object is 400 {"code": 300, "message":
 // "Request Body should be a valid JSON object."}. Numbers and booleans sent

@@ -430,9 +430,9 @@ func TestGetMeeting(t *testing.T) {
 		{name: "an unknown occurrence", path: meetingPath(t, m) + "?occurrence_id=1",
 			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: occurrence_id."},
 		{name: "an unknown meeting", path: "/meetings/12345678901",
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting 12345678901 is not found or has expired."},
+			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: 12345678901."},
 		{name: "not a meeting id", path: "/meetings/abc",
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting abc is not found or has expired."},
+			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: abc."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -534,7 +534,7 @@ func TestUpdateMeeting(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "unknown meeting", path: "/meetings/12345678901", body: map[string]any{"topic": "x"},
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting 12345678901 is not found or has expired."},
+			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: 12345678901."},
 		{name: "malformed JSON", body: "{", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON},
 		{name: "topic too long", body: map[string]any{"topic": strings.Repeat("x", 201)}, wantStatus: 400, wantCode: 300, wantMsg: msgValidation},
 		{name: "bad password", body: map[string]any{"password": "way too long!"}, wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
@@ -634,7 +634,7 @@ func TestDeleteMeeting(t *testing.T) {
 			resp, body = e.do("GET", meetingPath(t, m), nil)
 			wantZoomError(t, resp, body, 404, 3001, "")
 			resp, body = e.do("DELETE", meetingPath(t, m), nil)
-			wantZoomError(t, resp, body, 404, 3001, fmt.Sprintf("Meeting %d is not found or has expired.", num(t, m["id"])))
+			wantZoomError(t, resp, body, 404, 3001, fmt.Sprintf("Meeting does not exist: %d.", num(t, m["id"])))
 			if s := e.fake.Stats(); s.MeetingsDeleted != 1 {
 				t.Errorf("Stats.MeetingsDeleted: got %d, want 1", s.MeetingsDeleted)
 			}

@@ -60,11 +60,18 @@ type Options struct {
 	// Logger receives one Debug record per answer (method, path, status); nil
 	// means silent. Tokens and secrets are never logged.
 	Logger *slog.Logger
+	// APIURL is the token answer's api_url: the base URL (without "/v2") of
+	// the account's regional API, which a client is to use instead of the
+	// one it was configured with. "" means the URL the token request came
+	// to ("http://" + its Host); "none" leaves the field out, as Zoom's
+	// answers did before it had one. SetAPIURL changes it.
+	APIURL string
 }
 
 // Stats counts what the fake served.
 type Stats struct {
 	TokensIssued    int
+	TokensRefused   int // token requests answered 401 invalid_client
 	UsersCreated    int
 	MeetingsCreated int
 	MeetingsUpdated int
@@ -94,6 +101,9 @@ type Server struct {
 	resetRate      float64
 	resetAfterRate float64
 	rateLimit      float64
+	tokenTTL       time.Duration
+	apiURL         string
+	rejectApp      bool // the token endpoint answers invalid_client
 	rng            *rand.Rand
 	stats          Stats
 
@@ -134,6 +144,8 @@ func New(opts Options) *Server {
 		resetRate:      opts.ResetRate,
 		resetAfterRate: opts.ResetAfterRate,
 		rateLimit:      opts.RateLimit,
+		tokenTTL:       opts.TokenTTL,
+		apiURL:         opts.APIURL,
 		tokens:         map[string]time.Time{},
 		jwtSeen:        map[string]bool{},
 		jwtRejected:    map[string]bool{},
@@ -147,8 +159,8 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.opts.TokenTTL <= 0 {
-		s.opts.TokenTTL = time.Hour
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = time.Hour
 	}
 	if s.opts.DailyMeetingLimit <= 0 {
 		s.opts.DailyMeetingLimit = 100
