@@ -22,7 +22,6 @@ import (
 
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/worker/service"
 )
 
 // runWorker is `zoom-worker run` (dev=false) and `zoom-worker dev`.
@@ -103,12 +102,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return &badSetting{name: "worker", why: err.Error()}
 	}
 
-	svc, err := service.Start(nc, service.Config{Cache: store, Accounts: w.Accounts(), Version: version,
-		Logger: log, IncludeStartURL: cfg.IncludeStartURL})
+	stopReads, err := startReadSide(ctx, cfg, nc, store, deps.Accounts, log)
 	if err != nil {
-		return fmt.Errorf("start the NATS service API: %w", err)
+		return err
 	}
-	cleanup = append(cleanup, func() { _ = svc.Stop() })
+	cleanup = append(cleanup, stopReads)
 
 	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
 		srv, err := serveHTTP(cfg, w, reg, log)

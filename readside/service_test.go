@@ -1,4 +1,4 @@
-package service_test
+package readside_test
 
 import (
 	"context"
@@ -17,25 +17,25 @@ import (
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/worker/service"
 	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 // svcEnv is a real NATS server, a real redis-server with the worker's store
-// on it, the fake Zoom behind the real Zoom client, and the service.
+// on it, the fake Zoom behind the real Zoom client, and the readside.
 type svcEnv struct {
 	t     *testing.T
 	redis *testenv.Redis
 	nc    *nats.Conn
 	store *redisstore.Store
 	zoom  *zoom.Client
-	svc   micro.Service
+	svc   *readside.Service
 }
 
-func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*service.Config)) *svcEnv {
+func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Config)) *svcEnv {
 	t.Helper()
 	e := &svcEnv{t: t, redis: testenv.StartRedis(t)}
 	ns := testenv.StartNATS(t)
@@ -60,16 +60,17 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*service.Config
 	}
 	t.Cleanup(e.nc.Close)
 
-	cfg := service.Config{
+	cfg := readside.Config{
+		Jobs:     e.store,
 		Cache:    e.store,
-		Accounts: map[string]worker.Account{worker.DefaultAccount: {Name: worker.DefaultAccount, Zoom: e.zoom}},
+		Accounts: map[string]readside.Zoom{worker.DefaultAccount: e.zoom},
 		Version:  "v1.2.3",
 		Logger:   testLogger(),
 	}
 	for _, f := range edit {
 		f(&cfg)
 	}
-	if e.svc, err = service.Start(e.nc, cfg); err != nil {
+	if e.svc, err = readside.Start(e.nc, cfg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.svc.Stop() })
@@ -190,7 +191,7 @@ func TestDiscovery(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 
 	// As `nats micro ping` and `nats micro ls` do.
-	m, err := e.nc.Request("$SRV.PING."+service.Name, nil, 5*time.Second)
+	m, err := e.nc.Request("$SRV.PING."+readside.Name, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("$SRV.PING: %v", err)
 	}
@@ -199,7 +200,7 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("ping = %+v, want zoom-worker 1.2.3", ping)
 	}
 
-	m, err = e.nc.Request("$SRV.INFO."+service.Name, nil, 5*time.Second)
+	m, err = e.nc.Request("$SRV.INFO."+readside.Name, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("$SRV.INFO: %v", err)
 	}
@@ -231,20 +232,21 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("%d endpoints, want 3: %+v", len(info.Endpoints), info.Endpoints)
 	}
 
-	// Errors show in $SRV.STATS, as `nats micro stats` reads them.
-	e.request(service.SubjectJobStatus, `{"job_id": "nope"}`)
-	m, err = e.nc.Request("$SRV.STATS."+service.Name, nil, 5*time.Second)
+	// Errors show in $SRV.STATS, as `nats micro stats` reads them: requests
+	// counted by micro, errors in the endpoint's data.
+	e.request(readside.SubjectJobStatus, `{"job_id": "nope"}`)
+	m, err = e.nc.Request("$SRV.STATS."+readside.Name, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("$SRV.STATS: %v", err)
 	}
 	stats := decodeAs[micro.Stats](t, m.Data)
 	for _, ep := range stats.Endpoints {
-		if ep.Subject != service.SubjectJobStatus {
+		if ep.Subject != readside.SubjectJobStatus {
 			continue
 		}
-		if ep.NumRequests != 1 || ep.NumErrors != 1 || !strings.Contains(ep.LastError, "404") {
-			t.Errorf("job.status stats = %d requests, %d errors, last %q; want 1, 1, a 404",
-				ep.NumRequests, ep.NumErrors, ep.LastError)
+		d := decodeAs[readside.EndpointData](t, ep.Data)
+		if ep.NumRequests != 1 || d.Errors != 1 || !strings.Contains(d.LastError, "404") {
+			t.Errorf("job.status stats = %d requests, data %s; want 1 request, 1 error, a 404", ep.NumRequests, ep.Data)
 		}
 	}
 }
@@ -255,8 +257,8 @@ func TestVersions(t *testing.T) {
 	}{
 		{"semver with v", "v1.2.3", "1.2.3", ""},
 		{"semver", "0.4.0-rc.1", "0.4.0-rc.1", ""},
-		{"devel", "(devel)", service.DevVersion, "(devel)"},
-		{"empty", "", service.DevVersion, ""},
+		{"devel", "(devel)", readside.DevVersion, "(devel)"},
+		{"empty", "", readside.DevVersion, ""},
 	}
 	ns := testenv.StartNATS(t)
 	nc, err := nats.Connect(ns.URL)
@@ -268,7 +270,7 @@ func TestVersions(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, err := service.Start(nc, service.Config{Cache: redisstore.New(rdb, redisstore.Options{}), Version: tt.version})
+			svc, err := readside.Start(nc, readside.Config{Jobs: redisstore.New(rdb, redisstore.Options{}), Cache: redisstore.New(rdb, redisstore.Options{}), Version: tt.version})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +290,7 @@ func TestStartNeedsCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	if _, err := service.Start(nc, service.Config{}); err == nil || !strings.Contains(err.Error(), "Cache") {
+	if _, err := readside.Start(nc, readside.Config{}); err == nil || !strings.Contains(err.Error(), "Cache") {
 		t.Errorf("Start without a cache: err = %v, want one naming Config.Cache", err)
 	}
 }
@@ -306,9 +308,9 @@ func TestEndpoints(t *testing.T) {
 		wantDesc string // a part of the error description
 		check    check
 	}{
-		{name: "job succeeded", subject: service.SubjectJobStatus, body: `{"job_id": "m-ok"}`,
+		{name: "job succeeded", subject: readside.SubjectJobStatus, body: `{"job_id": "m-ok"}`,
 			check: func(t *testing.T, b []byte) {
-				r := decodeAs[service.JobStatusResponse](t, b)
+				r := decodeAs[readside.JobStatusResponse](t, b)
 				j := r.Job
 				if r.Source != "store" || j.JobID != "m-ok" || j.State != "succeeded" || j.Attempts != 1 ||
 					j.Account != "default" || j.Subject != messages.SubjectMeetingCreate {
@@ -325,101 +327,101 @@ func TestEndpoints(t *testing.T) {
 					t.Errorf("event = %s", j.Event)
 				}
 			}},
-		{name: "job running", subject: service.SubjectJobStatus, body: `{"job_id": "m-running", "account": "default"}`,
+		{name: "job running", subject: readside.SubjectJobStatus, body: `{"job_id": "m-running", "account": "default"}`,
 			check: func(t *testing.T, b []byte) {
-				j := decodeAs[service.JobStatusResponse](t, b).Job
+				j := decodeAs[readside.JobStatusResponse](t, b).Job
 				if j.State != "running" || j.Attempts != 1 || j.Event != nil || j.Error != nil {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "job failed", subject: service.SubjectJobStatus, body: `{"job_id": "m-failed"}`,
+		{name: "job failed", subject: readside.SubjectJobStatus, body: `{"job_id": "m-failed"}`,
 			check: func(t *testing.T, b []byte) {
-				j := decodeAs[service.JobStatusResponse](t, b).Job
+				j := decodeAs[readside.JobStatusResponse](t, b).Job
 				if j.State != "failed" || j.Error == nil || j.Error.Kind != "zoom_rejected" || j.Error.ZoomCode != 1001 {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "job unknown", subject: service.SubjectJobStatus, body: `{"job_id": "m-never"}`,
+		{name: "job unknown", subject: readside.SubjectJobStatus, body: `{"job_id": "m-never"}`,
 			wantCode: "404", wantDesc: "not found"},
-		{name: "job bad JSON", subject: service.SubjectJobStatus, body: `{"job_id": `,
+		{name: "job bad JSON", subject: readside.SubjectJobStatus, body: `{"job_id": `,
 			wantCode: "400", wantDesc: "not valid JSON"},
-		{name: "job empty body", subject: service.SubjectJobStatus, body: ``,
+		{name: "job empty body", subject: readside.SubjectJobStatus, body: ``,
 			wantCode: "400", wantDesc: "empty body"},
-		{name: "job not an object", subject: service.SubjectJobStatus, body: `"m-ok"`,
+		{name: "job not an object", subject: readside.SubjectJobStatus, body: `"m-ok"`,
 			wantCode: "400", wantDesc: "JSON object"},
-		{name: "job without id", subject: service.SubjectJobStatus, body: `{}`,
+		{name: "job without id", subject: readside.SubjectJobStatus, body: `{}`,
 			wantCode: "400", wantDesc: "job_id is required"},
-		{name: "job id of wrong type", subject: service.SubjectJobStatus, body: `{"job_id": 7}`,
+		{name: "job id of wrong type", subject: readside.SubjectJobStatus, body: `{"job_id": 7}`,
 			wantCode: "400", wantDesc: "job_id must be a JSON string"},
-		{name: "job id with a space", subject: service.SubjectJobStatus, body: `{"job_id": "m ok"}`,
+		{name: "job id with a space", subject: readside.SubjectJobStatus, body: `{"job_id": "m ok"}`,
 			wantCode: "400", wantDesc: "job_id must be 1 to 128 characters"},
-		{name: "job unknown account", subject: service.SubjectJobStatus, body: `{"job_id": "m-ok", "account": "other"}`,
+		{name: "job unknown account", subject: readside.SubjectJobStatus, body: `{"job_id": "m-ok", "account": "other"}`,
 			wantCode: "400", wantDesc: `unknown account "other"`},
 
-		{name: "meeting cached", subject: service.SubjectMeetingGet, body: `{"meeting_id": 111}`,
+		{name: "meeting cached", subject: readside.SubjectMeetingGet, body: `{"meeting_id": 111}`,
 			check: func(t *testing.T, b []byte) {
-				r := decodeAs[service.MeetingResponse](t, b)
+				r := decodeAs[readside.MeetingResponse](t, b)
 				if r.Source != "cache" || r.Meeting.ID != 111 || r.Meeting.Topic != "Cached topic" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "meeting id as string", subject: service.SubjectMeetingGet, body: `{"meeting_id": "111"}`,
+		{name: "meeting id as string", subject: readside.SubjectMeetingGet, body: `{"meeting_id": "111"}`,
 			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[service.MeetingResponse](t, b); r.Source != "cache" || r.Meeting.ID != 111 {
+				if r := decodeAs[readside.MeetingResponse](t, b); r.Source != "cache" || r.Meeting.ID != 111 {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "meeting from zoom", subject: service.SubjectMeetingGet,
+		{name: "meeting from zoom", subject: readside.SubjectMeetingGet,
 			body: `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`,
 			check: func(t *testing.T, b []byte) {
-				r := decodeAs[service.MeetingResponse](t, b)
+				r := decodeAs[readside.MeetingResponse](t, b)
 				if r.Source != "zoom" || r.Meeting.ID != f.zoomMeeting || r.Meeting.Topic != "Gadgets" ||
 					r.Meeting.HostID != f.zoomUserID || r.Meeting.JoinURL == "" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "meeting unknown", subject: service.SubjectMeetingGet, body: `{"meeting_id": 999999999}`,
+		{name: "meeting unknown", subject: readside.SubjectMeetingGet, body: `{"meeting_id": 999999999}`,
 			wantCode: "404", wantDesc: "not found"},
-		{name: "meeting without id", subject: service.SubjectMeetingGet, body: `{"account": "default"}`,
+		{name: "meeting without id", subject: readside.SubjectMeetingGet, body: `{"account": "default"}`,
 			wantCode: "400", wantDesc: "meeting_id is required"},
-		{name: "meeting id not a number", subject: service.SubjectMeetingGet, body: `{"meeting_id": "abc"}`,
+		{name: "meeting id not a number", subject: readside.SubjectMeetingGet, body: `{"meeting_id": "abc"}`,
 			wantCode: "400", wantDesc: "meeting_id must be"},
-		{name: "meeting id negative", subject: service.SubjectMeetingGet, body: `{"meeting_id": -3}`,
+		{name: "meeting id negative", subject: readside.SubjectMeetingGet, body: `{"meeting_id": -3}`,
 			wantCode: "400", wantDesc: "meeting_id must be"},
-		{name: "meeting bad JSON", subject: service.SubjectMeetingGet, body: `meeting 111`,
+		{name: "meeting bad JSON", subject: readside.SubjectMeetingGet, body: `meeting 111`,
 			wantCode: "400", wantDesc: "JSON object"},
 
-		{name: "user cached by email", subject: service.SubjectUserGet, body: `{"user_id": "James@Bond.com"}`,
+		{name: "user cached by email", subject: readside.SubjectUserGet, body: `{"user_id": "James@Bond.com"}`,
 			check: func(t *testing.T, b []byte) {
-				r := decodeAs[service.UserResponse](t, b)
+				r := decodeAs[readside.UserResponse](t, b)
 				if r.Source != "cache" || r.User.ID != "cachedhost" || r.User.LastName != "Bond" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "user cached by id", subject: service.SubjectUserGet, body: `{"user_id": "cachedhost"}`,
+		{name: "user cached by id", subject: readside.SubjectUserGet, body: `{"user_id": "cachedhost"}`,
 			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[service.UserResponse](t, b); r.Source != "cache" || r.User.Email != "james@bond.com" {
+				if r := decodeAs[readside.UserResponse](t, b); r.Source != "cache" || r.User.Email != "james@bond.com" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "user from zoom by email", subject: service.SubjectUserGet, body: `{"user_id": "q@mi6.example"}`,
+		{name: "user from zoom by email", subject: readside.SubjectUserGet, body: `{"user_id": "q@mi6.example"}`,
 			check: func(t *testing.T, b []byte) {
-				r := decodeAs[service.UserResponse](t, b)
+				r := decodeAs[readside.UserResponse](t, b)
 				if r.Source != "zoom" || r.User.ID != f.zoomUserID || r.User.FirstName != "Q" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "user from zoom by id", subject: service.SubjectUserGet, body: `{"user_id": "` + f.zoomUserID + `"}`,
+		{name: "user from zoom by id", subject: readside.SubjectUserGet, body: `{"user_id": "` + f.zoomUserID + `"}`,
 			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[service.UserResponse](t, b); r.Source != "zoom" || r.User.Email != "q@mi6.example" {
+				if r := decodeAs[readside.UserResponse](t, b); r.Source != "zoom" || r.User.Email != "q@mi6.example" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "user unknown", subject: service.SubjectUserGet, body: `{"user_id": "nobody@example.com"}`,
+		{name: "user unknown", subject: readside.SubjectUserGet, body: `{"user_id": "nobody@example.com"}`,
 			wantCode: "404", wantDesc: "not found"},
-		{name: "user without id", subject: service.SubjectUserGet, body: `{"user": "q@mi6.example"}`,
+		{name: "user without id", subject: readside.SubjectUserGet, body: `{"user": "q@mi6.example"}`,
 			wantCode: "400", wantDesc: "user_id is required"},
-		{name: "user id with a slash", subject: service.SubjectUserGet, body: `{"user_id": "../meetings"}`,
+		{name: "user id with a slash", subject: readside.SubjectUserGet, body: `{"user_id": "../meetings"}`,
 			wantCode: "400", wantDesc: "user_id must be"},
 	}
 	for _, tt := range tests {
@@ -432,7 +434,7 @@ func TestEndpoints(t *testing.T) {
 				if !strings.Contains(a.Description, tt.wantDesc) {
 					t.Errorf("description %q, want it to contain %q", a.Description, tt.wantDesc)
 				}
-				body := decodeAs[service.ErrorResponse](t, a.Body)
+				body := decodeAs[readside.ErrorResponse](t, a.Body)
 				if got := body.Error.Code; jsonInt(int64(got)) != tt.wantCode || body.Error.Description != a.Description {
 					t.Errorf("error body = %s, want code %s and the header's description", a.Body, tt.wantCode)
 				}
@@ -449,15 +451,15 @@ func TestEndpoints(t *testing.T) {
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestIncludeStartURL(t *testing.T) {
-	e := newSvcEnv(t, zoomtest.Options{}, func(c *service.Config) { c.IncludeStartURL = true })
+	e := newSvcEnv(t, zoomtest.Options{}, func(c *readside.Config) { c.IncludeStartURL = true })
 	f := e.fixtures()
 
 	tests := []struct {
 		name, subject, body, want string
 	}{
-		{"cached meeting", service.SubjectMeetingGet, `{"meeting_id": 111}`, cachedStartURL},
-		{"zoom meeting", service.SubjectMeetingGet, `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`, `"start_url":"http`},
-		{"job event", service.SubjectJobStatus, `{"job_id": "m-ok"}`, cachedStartURL},
+		{"cached meeting", readside.SubjectMeetingGet, `{"meeting_id": 111}`, cachedStartURL},
+		{"zoom meeting", readside.SubjectMeetingGet, `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`, `"start_url":"http`},
+		{"job event", readside.SubjectJobStatus, `{"job_id": "m-ok"}`, cachedStartURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -477,9 +479,9 @@ func TestRedisUnreachable(t *testing.T) {
 	e.redis.Stop()
 
 	tests := []struct{ name, subject, body string }{
-		{"job status", service.SubjectJobStatus, `{"job_id": "m-ok"}`},
-		{"meeting", service.SubjectMeetingGet, `{"meeting_id": 111}`},
-		{"user", service.SubjectUserGet, `{"user_id": "james@bond.com"}`},
+		{"job status", readside.SubjectJobStatus, `{"job_id": "m-ok"}`},
+		{"meeting", readside.SubjectMeetingGet, `{"meeting_id": 111}`},
+		{"user", readside.SubjectUserGet, `{"user_id": "james@bond.com"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -505,10 +507,10 @@ func TestZoomErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newSvcEnv(t, tt.fake, func(c *service.Config) { c.Timeout = tt.timeout })
+			e := newSvcEnv(t, tt.fake, func(c *readside.Config) { c.Timeout = tt.timeout })
 			for _, req := range []struct{ subject, body string }{
-				{service.SubjectMeetingGet, `{"meeting_id": 85746065432}`},
-				{service.SubjectUserGet, `{"user_id": "q@mi6.example"}`},
+				{readside.SubjectMeetingGet, `{"meeting_id": 85746065432}`},
+				{readside.SubjectUserGet, `{"user_id": "q@mi6.example"}`},
 			} {
 				start := time.Now()
 				a := e.request(req.subject, req.body)
@@ -529,15 +531,15 @@ func TestZoomErrors(t *testing.T) {
 }
 
 func TestNoZoomAccount(t *testing.T) {
-	e := newSvcEnv(t, zoomtest.Options{}, func(c *service.Config) { c.Accounts = nil })
+	e := newSvcEnv(t, zoomtest.Options{}, func(c *readside.Config) { c.Accounts = nil })
 	e.fixtures()
 	tests := []struct {
 		name, subject, body, wantCode string
 	}{
-		{"cached meeting", service.SubjectMeetingGet, `{"meeting_id": 111}`, ""},
-		{"uncached meeting", service.SubjectMeetingGet, `{"meeting_id": 222}`, "404"},
-		{"uncached user", service.SubjectUserGet, `{"user_id": "q@mi6.example"}`, "404"},
-		{"any account name", service.SubjectJobStatus, `{"job_id": "m-ok", "account": "other"}`, "404"},
+		{"cached meeting", readside.SubjectMeetingGet, `{"meeting_id": 111}`, ""},
+		{"uncached meeting", readside.SubjectMeetingGet, `{"meeting_id": 222}`, "404"},
+		{"uncached user", readside.SubjectUserGet, `{"user_id": "q@mi6.example"}`, "404"},
+		{"any account name", readside.SubjectJobStatus, `{"job_id": "m-ok", "account": "other"}`, "404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -553,7 +555,7 @@ func TestStopEndsService(t *testing.T) {
 	if err := e.svc.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.nc.Request(service.SubjectJobStatus, []byte(`{"job_id":"x"}`), 300*time.Millisecond); err == nil {
+	if _, err := e.nc.Request(readside.SubjectJobStatus, []byte(`{"job_id":"x"}`), 300*time.Millisecond); err == nil {
 		t.Error("a stopped service still answers")
 	}
 }

@@ -1,6 +1,10 @@
-// Package service answers operators' and other systems' questions about
-// zoom-worker's jobs, users and meetings over NATS request-reply, as a NATS
-// micro service (github.com/nats-io/nats.go/micro).
+// Package readside is zoom-worker's read side: it answers operators' and
+// other systems' questions about zoom-worker's jobs, users and meetings over
+// NATS request-reply, as a NATS micro service
+// (github.com/nats-io/nats.go/micro), from what the worker stored, so that
+// they need not call Zoom. It declares the small interfaces it reads through
+// (Jobs, Cache, Zoom); cmd/zoom-worker hands it the Redis store and the
+// accounts' Zoom clients.
 //
 // Every `zoom-worker run` process starts one instance with [Start]. All
 // instances share the micro queue group, so each request is answered by one
@@ -24,7 +28,7 @@
 //	zoom.svc.user.get     {"user_id": "james@bond.com", "account"?: "..."}   (a Zoom user id or an email)
 //	                      → {"source": "cache" | "zoom", "user": {...}}
 //
-// job.status reads what the shared store records of a job ([worker.Cache.JobRecord]).
+// job.status reads what the shared store records of a job ([Jobs]).
 // meeting.get and user.get answer from the worker's cache of what its jobs
 // made, and ask Zoom on a miss (source "zoom"); the Zoom answer is not cached.
 //
@@ -61,4 +65,4 @@
 // subscription, one request at a time per process; every request is bounded
 // by Config.Timeout, and running more worker processes spreads requests over
 // them through the queue group.
-package service
+package readside

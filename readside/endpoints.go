@@ -1,4 +1,4 @@
-package service
+package readside
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 	if aerr != nil {
 		return nil, aerr
 	}
-	rec, err := h.cfg.Cache.JobRecord(ctx, account, req.JobID)
+	rec, err := h.cfg.Jobs.JobRecord(ctx, account, req.JobID)
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}
@@ -76,7 +76,7 @@ func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError)
 	if aerr != nil {
 		return nil, aerr
 	}
-	account, acct, aerr := h.account(req.Account)
+	account, zc, aerr := h.account(req.Account)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -86,10 +86,10 @@ func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError)
 	}
 	source := SourceCache
 	if m == nil {
-		if acct.Zoom == nil {
+		if zc == nil {
 			return nil, errorf(CodeNotFound, "not found: meeting %d is not in the cache of account %q, and no Zoom account is configured to ask", id, account)
 		}
-		zm, err := acct.Zoom.GetMeeting(ctx, id)
+		zm, err := zc.GetMeeting(ctx, id)
 		if err != nil {
 			return nil, zoomError(ctx, fmt.Sprintf("meeting %d", id), err)
 		}
@@ -110,7 +110,7 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	if aerr := checkUserID(req.UserID); aerr != nil {
 		return nil, aerr
 	}
-	account, acct, aerr := h.account(req.Account)
+	account, zc, aerr := h.account(req.Account)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -121,10 +121,10 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	if u != nil {
 		return UserResponse{Source: SourceCache, User: u}, nil
 	}
-	if acct.Zoom == nil {
+	if zc == nil {
 		return nil, errorf(CodeNotFound, "not found: user %q is not in the cache of account %q, and no Zoom account is configured to ask", req.UserID, account)
 	}
-	zu, err := acct.Zoom.GetUser(ctx, req.UserID)
+	zu, err := zc.GetUser(ctx, req.UserID)
 	if err != nil {
 		return nil, zoomError(ctx, fmt.Sprintf("user %q", req.UserID), err)
 	}
@@ -132,22 +132,23 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	return UserResponse{Source: SourceZoom, User: &user}, nil
 }
 
-// account resolves a request's account name: "" is the default account. It
-// is a 400 to name an account that is not configured (where any are).
-func (h *handlers) account(name string) (string, worker.Account, *apiError) {
+// account resolves a request's account name ("" is the default account)
+// to its Zoom read client (nil where no Zoom is configured). It is a 400 to
+// name an account that is not configured (where any are).
+func (h *handlers) account(name string) (string, Zoom, *apiError) {
 	if name == "" {
 		name = worker.DefaultAccount
 	} else if aerr := checkToken("account", name, maxAccountLen); aerr != nil {
-		return "", worker.Account{}, aerr
+		return "", nil, aerr
 	}
 	if len(h.cfg.Accounts) == 0 {
-		return name, worker.Account{Name: name}, nil
+		return name, nil, nil
 	}
-	acct, ok := h.cfg.Accounts[name]
+	zc, ok := h.cfg.Accounts[name]
 	if !ok {
-		return "", worker.Account{}, errorf(CodeBadRequest, "bad request: unknown account %q", name)
+		return "", nil, errorf(CodeBadRequest, "bad request: unknown account %q", name)
 	}
-	return name, acct, nil
+	return name, zc, nil
 }
 
 // decode reads a request body that must be one JSON object.

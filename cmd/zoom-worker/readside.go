@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/zoomworker/zoom-worker/readside"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+)
+
+// startReadSide starts the read service (zoom.svc.*) and returns what stops it.
+func startReadSide(_ context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
+	accounts map[string]worker.Account, log *slog.Logger) (func(), error) {
+	zc := make(map[string]readside.Zoom, len(accounts))
+	for name, a := range accounts {
+		zc[name] = a.Zoom
+	}
+	svc, err := readside.Start(nc, readside.Config{Jobs: store, Cache: store, Accounts: zc, Version: version,
+		Logger: log, IncludeStartURL: cfg.IncludeStartURL})
+	if err != nil {
+		return nil, fmt.Errorf("start the NATS service API: %w", err)
+	}
+	return func() { _ = svc.Stop() }, nil
+}

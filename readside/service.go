@@ -1,0 +1,334 @@
+package readside
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/zoom"
+)
+
+// Jobs is where the records of jobs are read: the worker's shared store.
+// A job it has no record of is (nil, nil).
+type Jobs interface {
+	JobRecord(ctx context.Context, account, jobID string) (*worker.Record, error)
+}
+
+// Cache is the shared cache of the users and meetings the worker has seen.
+// Misses are (nil, nil).
+type Cache interface {
+	CachedUser(ctx context.Context, account, idOrEmail string) (*messages.User, error)
+	CachedMeeting(ctx context.Context, account string, meetingID int64) (*messages.Meeting, error)
+}
+
+// Zoom is the part of one Zoom account's API that reads call (*zoom.Client).
+type Zoom interface {
+	GetMeeting(ctx context.Context, meetingID int64) (*zoom.Meeting, error)
+	GetUser(ctx context.Context, idOrEmail string) (*zoom.User, error)
+}
+
+// DefaultTimeout bounds each request when Config.Timeout is zero. It is
+// below the 5 s that `nats req` and most clients wait, so a slow Zoom or
+// Redis gets a 504 answer rather than a client-side timeout.
+const DefaultTimeout = 4 * time.Second
+
+// DevVersion is the version reported when Config.Version is not SemVer.
+const DevVersion = "0.0.0-dev"
+
+// DefaultMaxConcurrent bounds the requests one process serves at once when
+// Config.MaxConcurrent is zero.
+const DefaultMaxConcurrent = 512
+
+// Config configures the service.
+type Config struct {
+	// Jobs is where job records are read. Required.
+	Jobs Jobs
+	// Cache is where users and meetings are read. Required.
+	Cache Cache
+	// Accounts are the configured Zoom accounts' read clients by name
+	// (worker.DefaultAccount for requests without "account"). meeting.get and
+	// user.get ask an account's Zoom on a cache miss. Nil or empty means any
+	// account name is accepted and a cache miss is a 404; otherwise a request
+	// naming an account not in the map is a 400.
+	Accounts map[string]Zoom
+	// Version is the program's version. $SRV.INFO requires SemVer: a leading
+	// "v" is dropped, and a version that is still not SemVer ("dev",
+	// "(devel)", "") is reported as DevVersion with the given text in the
+	// service metadata under "build".
+	Version string
+	// Logger nil means slog.Default().
+	Logger *slog.Logger
+	// IncludeStartURL keeps meetings' start_url (it carries the host's ZAK
+	// token) in answers; false drops it everywhere.
+	IncludeStartURL bool
+	// Timeout bounds each request's cache and Zoom calls; zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// MaxConcurrent bounds the requests this process serves at once; zero
+	// means DefaultMaxConcurrent. When all are busy, further requests wait
+	// in the NATS subscription's buffer.
+	MaxConcurrent int
+}
+
+// Service is the running micro service.
+type Service struct {
+	micro.Service
+	h *handlers
+}
+
+// Stop stops answering, lets requests being served finish (their Zoom and
+// Redis calls are cancelled), and returns.
+func (s *Service) Stop() error {
+	err := s.Service.Stop()
+	s.h.cancel()
+	s.h.running.Wait()
+	return err
+}
+
+// Start registers the zoom-worker micro service on nc and returns it; its
+// endpoints answer until Stop is called or nc is closed. It returns an error
+// when cfg.Jobs, cfg.Cache or nc is nil or the service cannot subscribe.
+func Start(nc *nats.Conn, cfg Config) (*Service, error) {
+	if nc == nil {
+		return nil, errors.New("readside: nil NATS connection")
+	}
+	if cfg.Cache == nil || cfg.Jobs == nil {
+		return nil, errors.New("readside: Config.Jobs and Config.Cache are required")
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	version, build := semver(cfg.Version)
+	meta := map[string]string{"subject_prefix": SubjectPrefix}
+	if build != "" {
+		meta["build"] = build
+	}
+
+	// base is cancelled when the service stops, so that requests still
+	// running give up their Zoom and Redis calls.
+	base, cancel := context.WithCancel(context.Background())
+	h := &handlers{cfg: cfg, nc: nc, log: cfg.Logger.With("component", "service"), base: base, cancel: cancel,
+		slots: make(chan struct{}, cfg.MaxConcurrent), counts: map[string]*EndpointData{}}
+
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        Name,
+		Version:     version,
+		Description: "Status of zoom-worker jobs, and the Zoom users and meetings they made",
+		Metadata:    meta,
+		DoneHandler: func(micro.Service) { cancel() },
+		// micro counts the requests; the errors and the time spent answering
+		// are counted here (see handle) and reported as each endpoint's data.
+		StatsHandler: func(ep *micro.Endpoint) any { return h.stats(ep.Name) },
+		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
+			h.log.Error("service subscription error", "subject", e.Subject, "error", e.Description)
+		},
+	})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("readside: add %s: %w", Name, err)
+	}
+	g := svc.AddGroup(SubjectPrefix)
+	endpoints := []struct {
+		name, subject, request, description string
+		fn                                  func(context.Context, []byte) (any, *apiError)
+	}{
+		{"job-status", "job.status", `{"job_id": "...", "account"?: "..."}`,
+			"What the store records of a job: state, attempts, times, its event or its error", h.jobStatus},
+		{"meeting-get", "meeting.get", `{"meeting_id": 85746065432, "account"?: "..."}`,
+			"A meeting from the cache, else from Zoom", h.meetingGet},
+		{"user-get", "user.get", `{"user_id": "id or email", "account"?: "..."}`,
+			"A user from the cache, else from Zoom", h.userGet},
+	}
+	for _, ep := range endpoints {
+		err := g.AddEndpoint(ep.name, h.handle(ep.name, ep.fn),
+			micro.WithEndpointSubject(ep.subject),
+			micro.WithEndpointMetadata(map[string]string{"request": ep.request, "description": ep.description}))
+		if err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("readside: add endpoint %s: %w", ep.name, err)
+		}
+	}
+	return &Service{Service: svc, h: h}, nil
+}
+
+// semverRE is semver.org's suggested expression, as micro checks Version.
+var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+
+// semver returns the SemVer version to report for v and, where v is not
+// SemVer, v itself to report as build metadata.
+func semver(v string) (version, build string) {
+	if s := strings.TrimPrefix(v, "v"); semverRE.MatchString(s) {
+		return s, ""
+	}
+	return DevVersion, v
+}
+
+// handlers holds the endpoints' shared state.
+type handlers struct {
+	cfg    Config
+	nc     *nats.Conn
+	log    *slog.Logger
+	base   context.Context
+	cancel context.CancelFunc
+	// slots bounds the requests served at once; running counts them so
+	// that Stop can wait for them.
+	slots   chan struct{}
+	running sync.WaitGroup
+
+	mu     sync.Mutex
+	counts map[string]*EndpointData
+}
+
+// EndpointData is what $SRV.STATS reports in each endpoint's "data": the
+// answers that were errors and the time spent answering, counted where the
+// answer is sent.
+type EndpointData struct {
+	Answered   int64         `json:"answered"`
+	Errors     int64         `json:"errors"`
+	LastError  string        `json:"last_error,omitempty"`
+	Processing time.Duration `json:"processing_time"`
+}
+
+func (h *handlers) stats(endpoint string) EndpointData {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.counts[endpoint]; c != nil {
+		return *c
+	}
+	return EndpointData{}
+}
+
+func (h *handlers) count(endpoint string, d time.Duration, aerr *apiError) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.counts[endpoint]
+	if c == nil {
+		c = &EndpointData{}
+		h.counts[endpoint] = c
+	}
+	c.Answered++
+	c.Processing += d
+	if aerr != nil {
+		c.Errors++
+		c.LastError = aerr.code + ":" + aerr.desc
+	}
+}
+
+// apiError is an answer that is an error: a micro error code and a
+// description the requester can act on.
+type apiError struct {
+	code string
+	desc string
+}
+
+// errorf builds an apiError. The description goes into a NATS header, so it
+// is kept to one line of at most maxDescription bytes.
+func errorf(code, format string, args ...any) *apiError {
+	desc := strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, fmt.Sprintf(format, args...))
+	if len(desc) > maxDescription {
+		desc = strings.ToValidUTF8(desc[:maxDescription], "") + "..."
+	}
+	return &apiError{code: code, desc: desc}
+}
+
+const maxDescription = 1024
+
+// handle adapts an endpoint function to micro. micro calls a handler from
+// its endpoint's one subscription, one request at a time; handle serves each
+// request on its own goroutine (at most Config.MaxConcurrent at once), so a
+// request that waits for Zoom never holds up a cache hit behind it. Each is
+// bounded by the timeout; a panic becomes a 500 rather than a dead process.
+//
+// The answer is published to the request's reply subject directly rather
+// than through micro.Request, whose error bookkeeping is not safe once the
+// handler has returned; so `nats micro stats` counts requests but not errors
+// (EndpointData, in each endpoint's stats "data", does).
+func (h *handlers) handle(endpoint string, fn func(context.Context, []byte) (any, *apiError)) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		data, reply := req.Data(), req.Reply()
+		select {
+		case h.slots <- struct{}{}:
+		case <-h.base.Done():
+			return
+		}
+		h.running.Add(1)
+		go func() {
+			defer func() { <-h.slots; h.running.Done() }()
+			h.serve(endpoint, fn, data, reply)
+		}()
+	})
+}
+
+func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any, *apiError), data []byte, reply string) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(h.base, h.cfg.Timeout)
+	defer cancel()
+
+	resp, aerr := func() (resp any, aerr *apiError) {
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("service handler panicked", "endpoint", endpoint, "panic", fmt.Sprint(p))
+				resp, aerr = nil, errorf(CodeInternal, "internal error in %s", endpoint)
+			}
+		}()
+		return fn(ctx, data)
+	}()
+
+	if aerr == nil {
+		body, err := json.Marshal(resp)
+		if err != nil {
+			aerr = errorf(CodeInternal, "encode answer: %v", err)
+		} else {
+			h.respond(endpoint, &nats.Msg{Subject: reply, Data: body})
+			h.count(endpoint, time.Since(start), nil)
+			h.log.Debug("service request", "endpoint", endpoint, "duration", time.Since(start))
+			return
+		}
+	}
+
+	level := slog.LevelInfo
+	if aerr.code >= "500" {
+		level = slog.LevelWarn
+	}
+	h.log.Log(ctx, level, "service request failed", "endpoint", endpoint, "code", aerr.code,
+		"error", aerr.desc, "duration", time.Since(start))
+	var body ErrorResponse
+	body.Error.Code, _ = strconv.Atoi(aerr.code)
+	body.Error.Description = aerr.desc
+	data, _ = json.Marshal(body)
+	h.respond(endpoint, &nats.Msg{Subject: reply, Data: data,
+		Header: nats.Header{micro.ErrorCodeHeader: {aerr.code}, micro.ErrorHeader: {aerr.desc}}})
+	h.count(endpoint, time.Since(start), aerr)
+}
+
+func (h *handlers) respond(endpoint string, m *nats.Msg) {
+	if m.Subject == "" {
+		return // a publish without a reply subject wants no answer
+	}
+	if err := h.nc.PublishMsg(m); err != nil {
+		h.log.Warn("service respond failed", "endpoint", endpoint, "error", err)
+	}
+}
