@@ -16,6 +16,9 @@ import (
 // a job and proves that a second worker finishes it with exactly one Zoom
 // object and one event.
 func TestCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: slow; make test runs it")
+	}
 	tests := []struct {
 		name      string
 		subject   string
@@ -96,6 +99,9 @@ func TestCrashRecovery(t *testing.T) {
 // TestCrashRecoveryUpdateAndDelete kills the worker after Zoom applied an
 // update or a delete and before the worker recorded it.
 func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: slow; make test runs it")
+	}
 	tests := []struct {
 		name, subject, event, body string
 	}{

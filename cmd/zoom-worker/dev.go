@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -6,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -15,8 +16,12 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
+
+// devBuild says whether this binary was built with -tags dev (it was).
+const devBuild = true
 
 // Credentials of the Zoom simulator in dev mode. They are not secrets.
 const (
@@ -33,8 +38,8 @@ var devHosts = []struct{ email, first, last string }{
 }
 
 // startDev starts what `zoom-worker dev` needs beside the worker: an
-// embedded NATS server with JetStream, the Zoom simulator, and an
-// in-process Redis when none answers at REDIS_URL. It points cfg at them.
+// embedded NATS server with JetStream, the Zoom simulator, and its own store
+// (see devStore). It points cfg at them.
 func startDev(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (_ func(), err error) {
 	var stops []func()
 	stopAll := func() {
@@ -92,17 +97,17 @@ func startDev(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 	cfg.APIKey, cfg.APISecret = "", ""
 	cfg.AccountsFile = ""
 
-	// Redis, or an in-process stand-in.
-	redisNote := "Redis at " + redactURL(cfg.RedisURL)
-	if !redisAnswers(ctx, cfg.RedisURL) {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.Start(); err != nil {
-			return nil, fmt.Errorf("dev: in-process store: %w", err)
-		}
-		stops = append(stops, mr.Close)
-		log.Warn("no Redis answers at REDIS_URL: using an in-process store (its state is lost at exit)", "redis_url", redactURL(cfg.RedisURL))
-		cfg.RedisURL = "redis://" + mr.Addr() + "/0"
-		redisNote = "an in-process store (no Redis answered)"
+	// The store: in-process unless a Redis was asked for, so that dev's state
+	// lives and dies with the process and a user's Redis is never written
+	// silently.
+	redisNote, err := devStore(ctx, cfg, log, &stops)
+	if err != nil {
+		return nil, err
+	}
+
+	// The HTTP endpoint: loopback unless set.
+	if !cfg.explicitlySet["ZOOMW_HTTP_ADDR"] {
+		cfg.HTTPAddr = devHTTPAddr
 	}
 
 	log.Info("dev mode ready", "nats_url", cfg.NATSURL, "zoom_simulator", zurl, "hosts", "james@bond.com dev@example.com")
@@ -121,25 +126,61 @@ or without the nats CLI:
 	return stopAll, nil
 }
 
-func redisAnswers(ctx context.Context, url string) bool {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return false
+// devHTTPAddr is dev's HTTP endpoint unless ZOOMW_HTTP_ADDR says otherwise:
+// loopback, since dev serves a laptop, not a network.
+const devHTTPAddr = "127.0.0.1:9090"
+
+// devPrefixSuffix ends the key prefix dev uses in a real Redis, so that dev
+// never reads or clears keys a worker wrote.
+const devPrefixSuffix = "-dev"
+
+// devStore points cfg at dev's store and says which it is. By default that is
+// an in-process Redis stand-in whose state is lost at exit. With REDIS_URL
+// set, dev uses that Redis under its own prefix (ZOOMW_REDIS_PREFIX + "-dev")
+// and deletes that prefix's keys at start, so no state survives from an
+// earlier run (a cached meeting from a simulator that no longer exists).
+func devStore(ctx context.Context, cfg *Config, log *slog.Logger, stops *[]func()) (string, error) {
+	if !cfg.explicitlySet["REDIS_URL"] {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return "", fmt.Errorf("dev: in-process store: %w", err)
+		}
+		*stops = append(*stops, mr.Close)
+		cfg.RedisURL = "redis://" + mr.Addr() + "/0"
+		log.Info("dev: using an in-process store (its state is lost at exit; set REDIS_URL to use a Redis)")
+		return "an in-process store (state lost at exit; set REDIS_URL to use a Redis)", nil
 	}
-	opts.MaxRetries = -1
-	opts.DialTimeout = 500 * time.Millisecond
-	c := redis.NewClient(opts)
-	defer c.Close()
-	pctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	return c.Ping(pctx).Err() == nil
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = redisstore.DefaultPrefix
+	}
+	cfg.RedisPrefix += devPrefixSuffix
+	n, err := clearPrefix(ctx, cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		return "", &badSetting{name: "REDIS_URL", value: redactURL(cfg.RedisURL), why: "dev could not clear its keys there: " + err.Error()}
+	}
+	log.Info("dev: using the Redis at REDIS_URL under its own prefix, cleared at start",
+		"redis_url", redactURL(cfg.RedisURL), "prefix", cfg.RedisPrefix, "keys_deleted", n)
+	return fmt.Sprintf("Redis at %s, keys %s:* (cleared at start: %d deleted)", redactURL(cfg.RedisURL), cfg.RedisPrefix, n), nil
 }
 
-// redactURL drops the password from a URL before it is logged.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
+// clearPrefix deletes every key under prefix and says how many there were.
+func clearPrefix(ctx context.Context, url, prefix string) (int, error) {
+	opts, err := redisstore.ClientOptions(url)
 	if err != nil {
-		return "(unparsable URL)"
+		return 0, err
 	}
-	return u.Redacted()
+	opts.MaxRetries = -1
+	c := redis.NewClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	n := 0
+	iter := c.Scan(ctx, 0, prefix+":*", 500).Iterator()
+	for iter.Next(ctx) {
+		if err := c.Del(ctx, iter.Val()).Err(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, iter.Err()
 }

@@ -1,11 +1,15 @@
+//go:build dev
+
 package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,71 +17,132 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
-// TestDevRunsEverythingInOneProcess runs `zoom-worker dev` as a user would
-// on a machine with nothing installed (no Redis answers) and sends it the
-// contract's example job.
-func TestDevRunsEverythingInOneProcess(t *testing.T) {
+// devProc is `zoom-worker dev` run as a user would, on a free NATS port.
+type devProc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+	url  string // the embedded NATS
+}
+
+func startDevProc(t *testing.T, env ...string) *devProc {
+	t.Helper()
 	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "dev")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr,
-		"REDIS_URL=redis://127.0.0.1:1/0", "ZOOMW_HTTP_ADDR=off"}
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	d := &devProc{out: &syncBuffer{}, done: make(chan error, 1), url: "nats://" + addr}
+	d.cmd = exec.Command(binary, "dev")
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { d.done <- d.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = d.cmd.Process.Kill()
 		select {
-		case <-done:
+		case <-d.done:
 		case <-time.After(5 * time.Second):
+		}
+		if t.Failed() {
+			t.Logf("dev output:\n%s", d.out.String())
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "worker started") {
+	for !strings.Contains(d.out.String(), "worker started") {
 		if time.Now().After(deadline) {
-			t.Fatalf("dev did not start:\n%s", out.String())
+			t.Fatalf("dev did not start:\n%s", d.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "in-process store") {
-		t.Errorf("dev does not say it uses an in-process store:\n%s", out.String())
-	}
+	return d
+}
 
-	nc, err := nats.Connect("nats://" + addr)
+// meetingCreated sends the contract's example job and returns its event.
+func (d *devProc) meetingCreated(t *testing.T, jobID string) *nats.Msg {
+	t.Helper()
+	nc, err := nats.Connect(d.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	events := testenv.RecordEvents(t, nc)
 	js, _ := jetstream.New(nc)
-	testenv.PublishJob(t, js, messages.SubjectMeetingCreate, `{"job_id": "m-7", "user_id": "james@bond.com",
+	testenv.PublishJob(t, js, messages.SubjectMeetingCreate, `{"job_id": "`+jobID+`", "user_id": "james@bond.com",
  "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
              "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description"}}`, "")
-	msg := events.Wait(t, "m-7", messages.SubjectMeetingCreated, 1, 20*time.Second)
+	return events.Wait(t, jobID, messages.SubjectMeetingCreated, 1, 20*time.Second)
+}
+
+// TestDevRunsEverythingInOneProcess runs `zoom-worker dev` as a user would
+// on a machine with nothing installed and sends it the contract's example
+// job. Its store is in-process and its HTTP endpoint on loopback.
+func TestDevRunsEverythingInOneProcess(t *testing.T) {
+	d := startDevProc(t)
+	if !strings.Contains(d.out.String(), "in-process store") {
+		t.Errorf("dev does not say it uses an in-process store:\n%s", d.out.String())
+	}
+	m := regexp.MustCompile(`"msg":"http endpoint listening","addr":"([^"]+)"`).FindStringSubmatch(d.out.String())
+	if m == nil || !strings.HasPrefix(m[1], "127.0.0.1:") {
+		t.Errorf("dev's HTTP endpoint: %v; want it on 127.0.0.1", m)
+	}
+	msg := d.meetingCreated(t, "m-7")
 	if !bytes.Contains(msg.Data, []byte(`"join_url":"https://zoom.us/j/`)) {
 		t.Errorf("meeting.created = %s; want a join URL", msg.Data)
 	}
 
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = d.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case err := <-done:
+	case err := <-d.done:
 		if err != nil {
-			t.Errorf("dev exited with %v after SIGTERM; want 0", err)
+			t.Errorf("dev exited with %v after SIGINT; want 0", err)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("dev did not stop after SIGTERM")
+		t.Fatal("dev did not stop after SIGINT")
+	}
+}
+
+// TestDevKeepsOutOfTheUsersRedis: with REDIS_URL set, dev writes only under
+// its own prefix, deletes that prefix's keys at start (nothing from an
+// earlier run is served) and says so; a worker's keys stay untouched.
+func TestDevKeepsOutOfTheUsersRedis(t *testing.T) {
+	r := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "zw:default:job:users-own", "keep", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, "zw-dev:default:job:m-1", "yesterday", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d := startDevProc(t, "REDIS_URL="+r.URL, "ZOOMW_HTTP_ADDR=off")
+	if !strings.Contains(d.out.String(), `"prefix":"zw-dev","keys_deleted":1`) {
+		t.Errorf("dev does not say it cleared its prefix zw-dev:\n%s", d.out.String())
+	}
+	d.meetingCreated(t, "m-1")
+	if v, _ := rdb.Get(ctx, "zw:default:job:users-own").Result(); v != "keep" {
+		t.Errorf("the user's key = %q; want it untouched", v)
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k != "zw:default:job:users-own" && !strings.HasPrefix(k, "zw-dev:") {
+			t.Errorf("dev wrote %q outside its prefix", k)
+		}
+	}
+	if len(keys) < 2 {
+		t.Errorf("keys = %v; want dev's own beside the user's", keys)
 	}
 }
 

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "zoom-worker")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	out, err := exec.Command("go", buildArgs(devBuild, binary)...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build zoom-worker: %v\n%s", err, out)
 		os.RemoveAll(dir)

@@ -18,12 +18,16 @@ const usage = `zoom-worker creates Zoom users and meetings for jobs published to
 Usage:
   zoom-worker run      run one worker against the NATS, Redis and Zoom the settings name
   zoom-worker dev      run everything in one process: embedded NATS, a Zoom simulator, the worker
+                       (in dev builds only: make run, or go run -tags dev ./cmd/zoom-worker dev)
   zoom-worker dlq      list or replay dead-lettered jobs (zoom-worker dlq --help)
   zoom-worker submit   publish a job and optionally wait for its event (zoom-worker submit --help)
   zoom-worker version  print the version
 
 Settings come from the environment (flags mirror them): zoom-worker run --help lists them.
 `
+
+// devMissing is what a binary built without -tags dev says to `zoom-worker dev`.
+const devMissing = "dev is not in this build (the production binary leaves it out): use `make run`, or `go run -tags dev ./cmd/zoom-worker dev`"
 
 // run is the whole program; main only catches signals and sets the exit
 // code. Exit codes: 0 success, 1 failure, 2 bad usage or a bad setting.
@@ -38,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "run":
 		err = runWorker(ctx, rest, getenv, stdout, stderr, false)
 	case "dev":
+		if !devBuild {
+			fmt.Fprintln(stderr, "zoom-worker:", devMissing)
+			return 2
+		}
 		err = runWorker(ctx, rest, getenv, stdout, stderr, true)
 	case "dlq":
 		err = runDLQ(ctx, rest, getenv, stdout, stderr)
