@@ -30,6 +30,11 @@ type accountSpec struct {
 	RateLimit       float64 `json:"rate_limit"`
 	RateLimitLight  float64 `json:"rate_limit_light"`
 	RateLimitMedium float64 `json:"rate_limit_medium"`
+	// Read side (cmd/zoom-worker/webhook.go, readside.go): the account's
+	// Zoom app webhook secret and Meeting SDK app, secrets by reference.
+	WebhookSecretTokenEnv string `json:"webhook_secret_token_env"`
+	SDKKey                string `json:"sdk_key"`
+	SDKSecretEnv          string `json:"sdk_secret_env"`
 }
 
 // accountsFile is the format of ZOOMW_ACCOUNTS_FILE:

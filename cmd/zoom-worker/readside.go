@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
@@ -13,8 +14,13 @@ import (
 )
 
 // startReadSide starts the read service (zoom.svc.*) and returns what stops it.
-func startReadSide(_ context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
+func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
 	accounts map[string]worker.Account, log *slog.Logger) (func(), error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	setupWebhookStream(ctx, js, cfg.Worker.StreamReplicas, log)
 	zc := make(map[string]readside.Zoom, len(accounts))
 	for name, a := range accounts {
 		zc[name] = a.Zoom

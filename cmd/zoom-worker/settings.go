@@ -42,6 +42,8 @@ type Config struct {
 	ResultTTL       time.Duration
 	Worker          worker.Config
 	IncludeStartURL bool
+	// Read side and webhooks (readside.go, webhook.go).
+	WebhookAddr, WebhookSecret string
 
 	// dev only
 	DevNATSAddr   string
@@ -170,6 +172,10 @@ var Settings = []setting{
 		set: str(func(c *Config) *string { return &c.HTTPAddr })},
 	{env: "ZOOMW_EVENTS_INCLUDE_START_URL", flag: "events-include-start-url", def: "false", usage: "true puts the meeting's start_url (it carries the host's ZAK) into events",
 		set: boolean(func(c *Config) *bool { return &c.IncludeStartURL })},
+	{env: "ZOOMW_WEBHOOK_ADDR", flag: "webhook-addr", def: "off", usage: "listen address of the Zoom webhook receiver (POST /zoom/webhook), apart from ZOOMW_HTTP_ADDR; \"off\" = none",
+		set: str(func(c *Config) *string { return &c.WebhookAddr })},
+	{env: "ZOOM_WEBHOOK_SECRET_TOKEN", usage: "the Zoom app's webhook secret token (default account) that signs webhooks", secret: true,
+		set: str(func(c *Config) *string { return &c.WebhookSecret })},
 	{env: "ZOOMW_ACK_WAIT", flag: "ack-wait", def: worker.DefaultAckWait.String(), usage: "JetStream ack wait of the consumer (running jobs send InProgress every third of it)",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.AckWait })},
 	{env: "ZOOMW_MAX_ACK_PENDING", flag: "max-ack-pending", def: strconv.Itoa(worker.DefaultMaxAckPending), usage: "unacknowledged jobs the consumer allows across all workers",

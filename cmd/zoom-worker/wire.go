@@ -108,6 +108,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	cleanup = append(cleanup, stopReads)
+	stopWebhooks, err := startWebhooks(cfg, nc, accounts, getenv, log)
+	if err != nil {
+		return err
+	}
+	cleanup = append(cleanup, stopWebhooks)
 
 	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
 		srv, err := serveHTTP(cfg, w, reg, log)
