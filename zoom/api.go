@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -17,12 +18,81 @@ const (
 	Light  Category = "light"  // e.g. GET /users/{id}, POST /users, GET/PATCH/DELETE /meetings/{id}
 	Medium Category = "medium" // e.g. POST /users/{id}/meetings, GET /users/{id}/meetings (list)
 	Heavy  Category = "heavy"
+	// ResourceIntensive shares its daily pool with Heavy.
+	ResourceIntensive Category = "resource-intensive"
 )
 
 // Limiter is asked before every API request (not token requests). Wait blocks
 // until the request may go, or returns ctx's error. Nil means no limit.
 type Limiter interface {
 	Wait(ctx context.Context, cat Category) error
+}
+
+// QuotaObserver may be implemented by a Limiter: then the client tells it
+// what each API answer said about the account's quota, so the limiter owns
+// both the wait before a request and the pause after a 429. ObserveQuota is
+// called after every answer that carries a rate-limit header or is a 429
+// (Quota.Known), before the call returns; it should be quick and must not
+// block on ctx longer than the call itself would.
+type QuotaObserver interface {
+	ObserveQuota(ctx context.Context, q Quota)
+}
+
+// Quota is what one answer of Zoom said about the account's rate limits,
+// from its headers (Zoom sends them where it has them, not on every answer).
+type Quota struct {
+	// Op names the operation ("create meeting"); Category is its
+	// rate-limit category from this package's table, the one Limiter.Wait got.
+	Op       string
+	Category Category
+	// ZoomCategory is X-RateLimit-Category as Zoom named it, lower-cased
+	// ("light", "medium", "heavy", "resource-intensive"); "" when not sent.
+	ZoomCategory Category
+	// Type is X-RateLimit-Type: "QPS" (per second) or "Daily-limit"; "" when not sent.
+	Type string
+	// Limit is X-RateLimit-Limit; 0 when not sent.
+	Limit int
+	// Remaining is X-RateLimit-Remaining; -1 when not sent.
+	Remaining int
+	// Reset is X-RateLimit-Reset (when the quota refills); zero when not sent.
+	Reset time.Time
+	// RetryAfter is Retry-After; zero when not sent. For a daily limit
+	// without one it is the next 00:00 UTC.
+	RetryAfter time.Time
+	// Status is the answer's HTTP status.
+	Status int
+	// Limited is true for a 429 of the account's quota (per second or a
+	// daily pool): every request of Category should wait until RetryAfter
+	// (a second when zero). False for the 429s that hold for one user or
+	// one meeting only (UserBusy, PerUser).
+	Limited bool
+	// UserBusy is true for Zoom's 429 saying another request for the same
+	// user is in progress ("a request to ... this user has already been
+	// made"): only that call should be retried soon; the account is not
+	// over its quota.
+	UserBusy bool
+	// PerUser is true for a 429 of a per-user or per-resource daily limit
+	// (a host's 100 meeting creates and updates a day, a registrant's 3
+	// registrations a day for one meeting): it holds for that user only.
+	PerUser bool
+}
+
+// Known reports whether the answer said anything about the quota: a
+// rate-limit header, Retry-After, or status 429.
+func (q Quota) Known() bool {
+	return q.ZoomCategory != "" || q.Type != "" || q.Limit > 0 || q.Remaining >= 0 ||
+		!q.Reset.IsZero() || !q.RetryAfter.IsZero() || q.Status == 429
+}
+
+// Daily reports whether the quota is a daily one (X-RateLimit-Type Daily-limit).
+func (q Quota) Daily() bool { return strings.Contains(strings.ToLower(q.Type), "daily") }
+
+// APIURLSource may be implemented by a TokenSource whose token answer names
+// the account's API host (OAuth's "api_url", e.g. "https://api-eu.zoom.us"):
+// a Client with an empty Options.BaseURL sends its requests there. APIURL
+// returns "" when the source knows none (yet).
+type APIURLSource interface {
+	APIURL() string
 }
 
 // TokenCache shares access tokens between processes (Redis in the worker).
@@ -60,7 +130,10 @@ type OAuthConfig struct {
 	HTTPClient *http.Client
 	// Cache nil means tokens are cached in this process only.
 	Cache TokenCache
-	// RefreshBefore is how long before expiry a token is replaced; 0 means 5 minutes.
+	// RefreshBefore is the most a token is replaced before its expiry; 0
+	// means 5 minutes. A token is replaced no more than a twelfth of its
+	// lifetime before it expires, so a short-lived one is not fetched anew
+	// for every call.
 	RefreshBefore time.Duration
 	// Now nil means time.Now.
 	Now func() time.Time
@@ -81,12 +154,17 @@ const (
 
 // Options configures a Client.
 type Options struct {
-	// BaseURL defaults to DefaultBaseURL ("/v2" included).
+	// BaseURL is Zoom's REST base URL, "/v2" included. "" means the
+	// account's own host: the api_url of the token answer + "/v2" when
+	// Tokens implements APIURLSource and knows one (Zoom's regional hosts:
+	// api-eu, api-uk, ...), else DefaultBaseURL. An explicit BaseURL always wins.
 	BaseURL string
 	Tokens  TokenSource
 	// HTTPClient nil means a pooled client with a 30 s timeout.
 	HTTPClient *http.Client
-	Limiter    Limiter
+	// Limiter nil means no limit. When it implements QuotaObserver it also
+	// hears what each answer said about the quota.
+	Limiter Limiter
 	// Now nil means time.Now (used to read Retry-After and daily limits).
 	Now func() time.Time
 }
@@ -152,3 +230,34 @@ type DeleteUserOptions struct {
 	TransferWebinar   *bool
 	TransferRecording *bool
 }
+
+// Registrant is a meeting registrant as Zoom answers it: the answer to
+// adding one (POST /meetings/{meetingId}/registrants) or an element of the
+// listing (GET). Raw is that JSON as Zoom sent it.
+type Registrant struct {
+	// RegistrantID is Zoom's registrant id: "registrant_id" of the add
+	// answer, "id" of a listed registrant.
+	RegistrantID string
+	// MeetingID is the add answer's "id" (the meeting); 0 in a listing.
+	MeetingID int64
+	Email     string
+	FirstName string
+	LastName  string
+	// Status is "approved", "pending" or "denied" (listing only).
+	Status string
+	// JoinURL is the registrant's own link; Zoom leaves it out while a
+	// manually approved registration is pending.
+	JoinURL            string
+	Topic              string // add answer only
+	StartTime          string // add answer only
+	CreateTime         string // listing only
+	ParticipantPinCode int64
+	Raw                json.RawMessage
+}
+
+// Registrant statuses, as GET /meetings/{meetingId}/registrants?status= takes them.
+const (
+	RegistrantApproved = "approved"
+	RegistrantPending  = "pending"
+	RegistrantDenied   = "denied"
+)

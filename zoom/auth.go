@@ -19,8 +19,8 @@ import (
 
 // TokenError is a failure to get an access token from the OAuth token
 // endpoint. Its message never contains the client secret or a token.
-// Classify sorts it by StatusCode: 5xx, 408 and 429 are transient,
-// 400/401/403 (invalid_client, a wrong account id) are Permanent; with
+// Classify sorts it by StatusCode: 5xx, 408 and 429 are transient; a
+// Rejected one (the endpoint refused the app) is AccountFault; with
 // StatusCode 0 (no answer) it is sorted by Err.
 type TokenError struct {
 	// StatusCode is the endpoint's HTTP status; 0 when there was no answer.
@@ -33,6 +33,29 @@ type TokenError struct {
 	RetryAfter time.Time
 	// Err is the underlying failure when there was no usable answer.
 	Err error
+	// Rejected is true when the endpoint refused the app itself: a 4xx other
+	// than 408 and 429 (invalid_client, invalid_grant, a wrong account id,
+	// "Invalid client_id or client_secret", an app not enabled), or
+	// credentials missing from the settings. Only new credentials (or the
+	// app re-enabled at Zoom) fix it, for every job of the account alike:
+	// see IsCredentialsRejected.
+	Rejected bool
+}
+
+// IsCredentialsRejected reports whether err is, or wraps, a *TokenError
+// whose endpoint rejected the app's credentials. That is a fault of the
+// whole account, not of the job that saw it: the worker stops taking the
+// account's jobs and probes with (*Client).CheckCredentials until they work.
+func IsCredentialsRejected(err error) bool {
+	var te *TokenError
+	return errors.As(err, &te) && te.Rejected
+}
+
+// rejects reports whether a token endpoint answer with this status refuses
+// the app rather than failing for a while.
+func rejects(status int) bool {
+	return status >= 400 && status < 500 &&
+		status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
 }
 
 // Error reads "zoom: get access token: <status> <error>: <reason>" or
@@ -62,12 +85,15 @@ func (e *TokenError) Error() string {
 func (e *TokenError) Unwrap() error { return e.Err }
 
 const (
+	// defaultRefreshBefore is the most a token is replaced before it expires;
+	// a short-lived token is replaced a twelfth of its lifetime before.
 	defaultRefreshBefore = 5 * time.Minute
 	defaultTokenLifetime = time.Hour
 	// failedRefreshPause is how long a source keeps handing out a token that
 	// is due for refresh, but still valid, after a refresh failed.
 	failedRefreshPause = 5 * time.Second
-	// minTokenValidity: a token with less left than this is not handed out.
+	// minTokenValidity: a token with less left than this (or than half its
+	// refresh margin, for a short-lived one) is not handed out.
 	minTokenValidity = 10 * time.Second
 	maxTokenBody     = 64 << 10
 )
@@ -81,12 +107,16 @@ func (cfg OAuthConfig) CacheKey() string {
 
 // NewOAuth returns the TokenSource of a Server-to-Server OAuth app: it POSTs
 // grant_type=account_credentials&account_id=... to cfg.TokenURL with the
-// client id and secret as Basic auth, and keeps the token until
-// cfg.RefreshBefore its expiry. All goroutines share one token and at most
+// client id and secret as Basic auth, and keeps the token until shortly
+// before it expires: cfg.RefreshBefore, but never more than a twelfth of the
+// token's lifetime (as NewJWT does), so a token that lives 3 s is fetched
+// about once every 2.75 s, not for every call. All goroutines share one token and at most
 // one request to the token endpoint is in flight at a time; with cfg.Cache
 // the token is shared with other processes under cfg.CacheKey(). Errors are
-// *TokenError. Missing credentials are reported by Token, as a Permanent
-// *TokenError.
+// *TokenError; a fetch the endpoint rejected is not kept, so the next Token
+// call asks again. Missing credentials are reported by Token, as a Rejected
+// *TokenError. The source also implements APIURLSource: the api_url of its
+// last token answer.
 func NewOAuth(cfg OAuthConfig) TokenSource {
 	if cfg.TokenURL == "" {
 		cfg.TokenURL = DefaultTokenURL
@@ -110,8 +140,10 @@ type oauthSource struct {
 	mu       sync.Mutex
 	tok      string
 	exp      time.Time
-	rejected string    // the last token Zoom rejected; never taken from the cache again
-	retryAt  time.Time // no new refresh before this while tok is still valid
+	life     time.Duration // tok's lifetime; 0 until one was fetched
+	apiURL   string        // the api_url that came with tok ("" when none)
+	rejected string        // the last token Zoom rejected; never taken from the cache again
+	retryAt  time.Time     // no new refresh before this while tok is still valid
 	flight   *tokenFlight
 }
 
@@ -122,16 +154,39 @@ type tokenFlight struct {
 	err  error
 }
 
+// margin is how long before its expiry a token that lives life is replaced.
+func (s *oauthSource) margin(life time.Duration) time.Duration {
+	if life <= 0 {
+		life = defaultTokenLifetime
+	}
+	return min(s.cfg.RefreshBefore, life/12)
+}
+
+// usable reports whether a token expiring at exp, due for refresh, may
+// still be handed out while a refresh fails. Called with mu held.
+func (s *oauthSource) usable(now, exp time.Time) bool {
+	return now.Before(exp.Add(-min(minTokenValidity, s.margin(s.life)/2)))
+}
+
+// APIURL implements APIURLSource: the api_url of the current token's answer
+// (from this process's fetch or the shared cache), "" before the first
+// token or when Zoom sent none.
+func (s *oauthSource) APIURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apiURL
+}
+
 func (s *oauthSource) Token(ctx context.Context) (string, error) {
 	for {
 		s.mu.Lock()
 		now := s.cfg.Now()
-		if s.tok != "" && now.Before(s.exp.Add(-s.cfg.RefreshBefore)) {
+		if s.tok != "" && now.Before(s.exp.Add(-s.margin(s.life))) {
 			tok := s.tok
 			s.mu.Unlock()
 			return tok, nil
 		}
-		if s.tok != "" && now.Before(s.retryAt) && now.Before(s.exp.Add(-minTokenValidity)) {
+		if s.tok != "" && now.Before(s.retryAt) && s.usable(now, s.exp) {
 			tok := s.tok // due for refresh, but the last refresh just failed
 			s.mu.Unlock()
 			return tok, nil
@@ -155,13 +210,14 @@ func (s *oauthSource) Token(ctx context.Context) (string, error) {
 		s.flight = f
 		s.mu.Unlock()
 
-		tok, exp, err := s.obtain(ctx)
+		got, err := s.obtain(ctx)
+		tok := got.tok
 
 		s.mu.Lock()
 		switch {
 		case err == nil:
-			s.tok, s.exp = tok, exp
-		case s.tok != "" && s.cfg.Now().Before(s.exp.Add(-minTokenValidity)) && !isContextError(err):
+			s.tok, s.exp, s.life, s.apiURL = got.tok, got.exp, got.life, got.apiURL
+		case s.tok != "" && s.usable(s.cfg.Now(), s.exp) && !isContextError(err):
 			// Refreshing early failed; the current token still works.
 			tok, err = s.tok, nil
 			s.retryAt = s.cfg.Now().Add(failedRefreshPause)
@@ -174,58 +230,82 @@ func (s *oauthSource) Token(ctx context.Context) (string, error) {
 	}
 }
 
+// issued is a token with what came with it.
+type issued struct {
+	tok    string
+	exp    time.Time
+	life   time.Duration
+	apiURL string
+}
+
+// apiURLKey is the cache key of the api_url that came with the token
+// cached under key.
+func apiURLKey(key string) string { return key + ":api_url" }
+
 // obtain takes the token from the shared cache when it has a fresh one, else
 // fetches one from the endpoint and stores it in the cache. Cache failures
 // are not errors: the cache only saves token requests.
-func (s *oauthSource) obtain(ctx context.Context) (string, time.Time, error) {
-	if tok, exp, ok := s.fromCache(ctx); ok {
-		return tok, exp, nil
+func (s *oauthSource) obtain(ctx context.Context) (issued, error) {
+	if got, ok := s.fromCache(ctx); ok {
+		return got, nil
 	}
 	if l, ok := s.cfg.Cache.(TokenLocker); ok {
 		// Across processes, one fetches; the others wait for its token.
-		unlock, got, err := l.LockToken(ctx, s.key, 10*time.Second)
-		if err == nil && got {
+		unlock, locked, err := l.LockToken(ctx, s.key, 10*time.Second)
+		if err == nil && locked {
 			defer unlock()
-			if tok, exp, ok := s.fromCache(ctx); ok {
-				return tok, exp, nil
+			if got, ok := s.fromCache(ctx); ok {
+				return got, nil
 			}
 		} else if err == nil {
 			for range 100 {
 				select {
 				case <-ctx.Done():
-					return "", time.Time{}, ctx.Err()
+					return issued{}, ctx.Err()
 				case <-time.After(50 * time.Millisecond):
 				}
-				if tok, exp, ok := s.fromCache(ctx); ok {
-					return tok, exp, nil
+				if got, ok := s.fromCache(ctx); ok {
+					return got, nil
 				}
 			}
 		}
 	}
-	tok, exp, err := s.fetch(ctx)
+	got, err := s.fetch(ctx)
 	if err != nil {
-		return "", time.Time{}, err
+		return issued{}, err
 	}
 	if c := s.cfg.Cache; c != nil {
-		_ = c.SetToken(ctx, s.key, tok, exp)
+		// The api_url first: a process that finds the token finds its host.
+		if got.apiURL != "" {
+			_ = c.SetToken(ctx, apiURLKey(s.key), got.apiURL, got.exp)
+		}
+		_ = c.SetToken(ctx, s.key, got.tok, got.exp)
 	}
-	return tok, exp, nil
+	return got, nil
 }
 
 // fromCache returns the shared token when it is fresh and not rejected.
-func (s *oauthSource) fromCache(ctx context.Context) (string, time.Time, bool) {
+// The cache keeps no lifetime: the last one this source fetched is assumed,
+// else Zoom's usual hour (so a short-lived token is fetched once by each
+// process before the others' are taken from the cache).
+func (s *oauthSource) fromCache(ctx context.Context) (issued, bool) {
 	c := s.cfg.Cache
 	if c == nil {
-		return "", time.Time{}, false
+		return issued{}, false
 	}
 	tok, exp, ok, err := c.GetToken(ctx, s.key)
+	now := s.cfg.Now()
 	s.mu.Lock()
-	rejected := s.rejected
+	rejected, life := s.rejected, s.life
 	s.mu.Unlock()
-	if err == nil && ok && tok != "" && tok != rejected && s.cfg.Now().Before(exp.Add(-s.cfg.RefreshBefore)) {
-		return tok, exp, true
+	if err != nil || !ok || tok == "" || tok == rejected || !now.Before(exp.Add(-s.margin(life))) {
+		return issued{}, false
 	}
-	return "", time.Time{}, false
+	got := issued{tok: tok, exp: exp, life: life}
+	if u, _, ok, err := c.GetToken(ctx, apiURLKey(s.key)); err == nil && ok {
+		got.apiURL = u
+	}
+	return got, true
 }
 
 // tokenAnswer is the token endpoint's JSON, success or error.
@@ -234,23 +314,26 @@ type tokenAnswer struct {
 	TokenType        string `json:"token_type"`
 	ExpiresIn        int64  `json:"expires_in"`
 	Scope            string `json:"scope"`
+	APIURL           string `json:"api_url"`
 	Error            string `json:"error"`
 	Reason           string `json:"reason"`
 	ErrorDescription string `json:"error_description"`
 }
 
-func (s *oauthSource) fetch(ctx context.Context) (string, time.Time, error) {
+func (s *oauthSource) fetch(ctx context.Context) (issued, error) {
 	cfg := s.cfg
 	newErr := func(status int, err error) *TokenError {
 		return &TokenError{StatusCode: status, Err: err}
 	}
 	if cfg.AccountID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return "", time.Time{}, newErr(0, errors.New("account id, client id and client secret are all required"))
+		te := newErr(0, errors.New("account id, client id and client secret are all required"))
+		te.Rejected = true
+		return issued{}, te
 	}
 	form := url.Values{"grant_type": {"account_credentials"}, "account_id": {cfg.AccountID}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", time.Time{}, newErr(0, err)
+		return issued{}, newErr(0, err)
 	}
 	req.SetBasicAuth(cfg.ClientID, cfg.ClientSecret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -260,18 +343,19 @@ func (s *oauthSource) fetch(ctx context.Context) (string, time.Time, error) {
 	sent := cfg.Now()
 	resp, err := cfg.HTTPClient.Do(req)
 	if err != nil {
-		return "", time.Time{}, newErr(0, err)
+		return issued{}, newErr(0, err)
 	}
 	defer drainAndClose(resp.Body)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return "", time.Time{}, newErr(0, err)
+		return issued{}, newErr(0, err)
 	}
 	var ans tokenAnswer
 	jsonErr := json.Unmarshal(body, &ans)
 
 	if resp.StatusCode != http.StatusOK {
 		te := newErr(resp.StatusCode, nil)
+		te.Rejected = rejects(resp.StatusCode)
 		te.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), cfg.Now())
 		if jsonErr == nil {
 			te.ErrorCode = clip(ans.Error, 100)
@@ -285,20 +369,31 @@ func (s *oauthSource) fetch(ctx context.Context) (string, time.Time, error) {
 		// The endpoint might echo what it got; keep the credentials out.
 		basic := base64.StdEncoding.EncodeToString([]byte(cfg.ClientID + ":" + cfg.ClientSecret))
 		te.Reason = clip(redactAll(te.Reason, []string{cfg.ClientSecret, basic, ans.AccessToken}), 512)
-		return "", time.Time{}, te
+		return issued{}, te
 	}
 	if jsonErr != nil {
-		return "", time.Time{}, newErr(resp.StatusCode, fmt.Errorf("decode answer: %w", jsonErr))
+		return issued{}, newErr(resp.StatusCode, fmt.Errorf("decode answer: %w", jsonErr))
 	}
 	if ans.AccessToken == "" {
-		return "", time.Time{}, newErr(resp.StatusCode, errors.New("answer has no access_token"))
+		return issued{}, newErr(resp.StatusCode, errors.New("answer has no access_token"))
 	}
 	life := time.Duration(ans.ExpiresIn) * time.Second
 	if life <= 0 {
 		life = defaultTokenLifetime
 	}
 	// Count the lifetime from when the request went, not when it came back.
-	return ans.AccessToken, sent.Add(life), nil
+	return issued{tok: ans.AccessToken, exp: sent.Add(life), life: life, apiURL: checkAPIURL(ans.APIURL)}, nil
+}
+
+// checkAPIURL returns u, the api_url of a token answer without a trailing
+// slash, when it is an absolute http(s) URL, else "" (the client then uses
+// its default host).
+func checkAPIURL(u string) string {
+	p, err := url.Parse(u)
+	if u == "" || err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
+		return ""
+	}
+	return strings.TrimRight(u, "/")
 }
 
 func (s *oauthSource) Invalidate(tok string) {

@@ -326,11 +326,18 @@ func TestOAuthTokenEndpointErrors(t *testing.T) {
 		wantCode  string
 	}{
 		{name: "invalid client", status: 401, body: `{"reason":"Invalid client_id or client_secret","error":"invalid_client"}`,
-			wantClass: Permanent, wantCode: "invalid_client"},
+			wantClass: AccountFault, wantCode: "invalid_client"},
 		{name: "wrong account", status: 400, body: `{"reason":"Invalid request : Account does not exist.","error":"invalid_request"}`,
-			wantClass: Permanent, wantCode: "invalid_request"},
+			wantClass: AccountFault, wantCode: "invalid_request"},
 		{name: "echoes the secret", status: 400, body: `{"reason":"bad secret ` + testSecret + `","error":"invalid_client"}`,
-			wantClass: Permanent, wantCode: "invalid_client"},
+			wantClass: AccountFault, wantCode: "invalid_client"},
+		{name: "invalid grant", status: 400, body: `{"reason":"Invalid Token!","error":"invalid_grant"}`,
+			wantClass: AccountFault, wantCode: "invalid_grant"},
+		{name: "app not enabled", status: 400, body: `{"reason":"Account not enabled for Server-to-Server OAuth","error":"invalid_request"}`,
+			wantClass: AccountFault, wantCode: "invalid_request"},
+		{name: "forbidden", status: 403, body: `{"reason":"Forbidden","error":"access_denied"}`,
+			wantClass: AccountFault, wantCode: "access_denied"},
+		{name: "request timeout", status: 408, body: ``, wantClass: RetrySoon},
 		{name: "server error", status: 503, body: `<html>down</html>`, wantClass: RetrySoon},
 		{name: "rate limited", status: 429, body: `{"reason":"slow down","error":"too_many_requests"}`,
 			wantClass: RetrySoon, wantCode: "too_many_requests"},
@@ -352,6 +359,9 @@ func TestOAuthTokenEndpointErrors(t *testing.T) {
 			}
 			if class, _ := Classify(err); class != tt.wantClass {
 				t.Errorf("Classify = %v, want %v", class, tt.wantClass)
+			}
+			if got, want := IsCredentialsRejected(err), tt.wantClass == AccountFault; got != want || te.Rejected != want {
+				t.Errorf("IsCredentialsRejected, Rejected = %v, %v, want %v", got, te.Rejected, want)
 			}
 			if strings.Contains(err.Error(), testSecret) {
 				t.Errorf("Error() = %q contains the client secret", err.Error())
@@ -385,8 +395,8 @@ func TestOAuthTokenEndpointUnreachable(t *testing.T) {
 func TestOAuthMissingCredentials(t *testing.T) {
 	ts := newTokenServer(t)
 	_, err := newTestOAuth(ts, func(c *OAuthConfig) { c.ClientSecret = "" }).Token(context.Background())
-	if class, _ := Classify(err); err == nil || class != Permanent {
-		t.Fatalf("err = %v (class %v), want a Permanent error", err, class)
+	if class, _ := Classify(err); err == nil || class != AccountFault || !IsCredentialsRejected(err) {
+		t.Fatalf("err = %v (class %v), want a rejected-credentials AccountFault", err, class)
 	}
 	if n := len(ts.requests()); n != 0 {
 		t.Errorf("token requests = %d, want 0", n)

@@ -28,19 +28,28 @@ import (
 //	get meeting             GET    /meetings/{meetingId}    Light
 //	update meeting          PATCH  /meetings/{meetingId}    Light  (+ per-host daily limit)
 //	delete meeting          DELETE /meetings/{meetingId}    Light
+//	add registrant          POST   /meetings/{meetingId}/registrants Light (+ 3 a day per registrant and meeting)
+//	list registrants        GET    /meetings/{meetingId}/registrants Medium
 //
 // The per-host daily limit: 100 meeting creates and updates per host per day,
-// reset at 00:00 UTC, for the whole account whatever the app.
+// reset at 00:00 UTC, for the whole account whatever the app. The
+// per-registrant limit: 3 registrations a day (UTC) of the same registrant
+// for the same meeting.
 const (
-	catCreateUser    = Light
-	catGetUser       = Light
-	catDeleteUser    = Light
-	catCreateMeeting = Medium
-	catListMeetings  = Medium
-	catGetMeeting    = Light
-	catUpdateMeeting = Light
-	catDeleteMeeting = Light
+	catCreateUser      = Light
+	catGetUser         = Light
+	catDeleteUser      = Light
+	catCreateMeeting   = Medium
+	catListMeetings    = Medium
+	catGetMeeting      = Light
+	catUpdateMeeting   = Light
+	catDeleteMeeting   = Light
+	catAddRegistrant   = Light
+	catListRegistrants = Medium
 )
+
+// Operation names that decide how an answer is read.
+const opAddRegistrant = "add registrant"
 
 const (
 	userAgent = "zoom-worker"
@@ -83,20 +92,19 @@ type Client struct {
 	opts Options
 }
 
-// NewClient returns a Client. Options.Tokens is required; BaseURL must be an
-// absolute http(s) URL.
+// NewClient returns a Client. Options.Tokens is required; BaseURL, when
+// set, must be an absolute http(s) URL.
 func NewClient(opts Options) (*Client, error) {
 	if opts.Tokens == nil {
 		return nil, errors.New("zoom: new client: Options.Tokens is required")
 	}
-	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultBaseURL
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("zoom: new client: base URL %q is not an absolute http(s) URL", opts.BaseURL)
+		}
+		opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	}
-	u, err := url.Parse(opts.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("zoom: new client: base URL %q is not an absolute http(s) URL", opts.BaseURL)
-	}
-	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = NewHTTPClient(0)
 	}
@@ -104,6 +112,40 @@ func NewClient(opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	return &Client{opts: opts}, nil
+}
+
+// BaseURL is where the next request goes: Options.BaseURL when set, else
+// the token answer's api_url + "/v2" once the token source knows one, else
+// DefaultBaseURL.
+func (c *Client) BaseURL() string {
+	if c.opts.BaseURL != "" {
+		return c.opts.BaseURL
+	}
+	if s, ok := c.opts.Tokens.(APIURLSource); ok {
+		if u := strings.TrimRight(s.APIURL(), "/"); u != "" {
+			if strings.HasSuffix(u, "/v2") {
+				return u
+			}
+			return u + "/v2"
+		}
+	}
+	return DefaultBaseURL
+}
+
+// CheckCredentials gets a token from the client's TokenSource: a token it
+// already holds counts, else it asks the token endpoint. It is the probe of
+// an account whose credentials were rejected (IsCredentialsRejected): nil
+// means the account works again. Errors are those of the TokenSource
+// (a *TokenError for OAuth), never holding a secret.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	if _, err := c.opts.Tokens.Token(ctx); err != nil {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return err
+		}
+		return fmt.Errorf("zoom: check credentials: %w", err)
+	}
+	return nil
 }
 
 // CreateUser is POST /users with {"action": action, "user_info": userInfo}.
@@ -214,24 +256,147 @@ const maxPages = 10_000
 // any page ends the listing with that error and no meetings.
 func (c *Client) ListAllMeetings(ctx context.Context, userID string, typ string) ([]Meeting, error) {
 	var all []Meeting
-	seen := map[string]bool{}
 	opts := ListMeetingsOptions{Type: typ, PageSize: MaxPageSize}
-	for range maxPages {
+	err := allPages("list meetings", func(token string) (string, error) {
+		opts.NextPageToken = token
 		page, err := c.ListMeetings(ctx, userID, opts)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		all = append(all, page.Meetings...)
-		if page.NextPageToken == "" {
-			return all, nil
-		}
-		if seen[page.NextPageToken] {
-			return nil, errors.New("zoom: list meetings: Zoom answered the same next_page_token twice")
-		}
-		seen[page.NextPageToken] = true
-		opts.NextPageToken = page.NextPageToken
+		return page.NextPageToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("zoom: list meetings: more than %d pages", maxPages)
+	return all, nil
+}
+
+// allPages calls page with "" and then with each next_page_token it
+// returns, until one returns "" or an error. It stops a server that
+// repeats a token or never ends.
+func allPages(op string, page func(token string) (next string, err error)) error {
+	seen := map[string]bool{}
+	token := ""
+	for range maxPages {
+		next, err := page(token)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		if seen[next] {
+			return fmt.Errorf("zoom: %s: Zoom answered the same next_page_token twice", op)
+		}
+		seen[next] = true
+		token = next
+	}
+	return fmt.Errorf("zoom: %s: more than %d pages", op, maxPages)
+}
+
+// registrantJSON decodes both shapes of a registrant: the add answer, where
+// "id" is the meeting (a number) and "registrant_id" the registrant, and a
+// listed one, where "id" is the registrant (a string).
+type registrantJSON struct {
+	ID                 json.RawMessage `json:"id"`
+	RegistrantID       string          `json:"registrant_id"`
+	Email              string          `json:"email"`
+	FirstName          string          `json:"first_name"`
+	LastName           string          `json:"last_name"`
+	Status             string          `json:"status"`
+	JoinURL            string          `json:"join_url"`
+	Topic              string          `json:"topic"`
+	StartTime          string          `json:"start_time"`
+	CreateTime         string          `json:"create_time"`
+	ParticipantPinCode int64           `json:"participant_pin_code"`
+}
+
+func decodeRegistrant(raw json.RawMessage) (Registrant, error) {
+	var rj registrantJSON
+	if err := json.Unmarshal(raw, &rj); err != nil {
+		return Registrant{}, err
+	}
+	r := Registrant{RegistrantID: rj.RegistrantID, Email: rj.Email, FirstName: rj.FirstName,
+		LastName: rj.LastName, Status: rj.Status, JoinURL: rj.JoinURL, Topic: rj.Topic,
+		StartTime: rj.StartTime, CreateTime: rj.CreateTime, ParticipantPinCode: rj.ParticipantPinCode, Raw: raw}
+	if len(rj.ID) > 0 {
+		var s string
+		if err := json.Unmarshal(rj.ID, &s); err == nil {
+			if r.RegistrantID == "" {
+				r.RegistrantID = s
+			}
+		} else if err := json.Unmarshal(rj.ID, &r.MeetingID); err != nil {
+			return Registrant{}, fmt.Errorf("id: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// AddRegistrant is POST /meetings/{meetingId}/registrants[?occurrence_ids=]
+// with body (Zoom's add-registrant body: email, first_name, ...) marshalled
+// as JSON. occurrenceIDs is Zoom's comma-separated list; "" registers for
+// every occurrence. Zoom answers a repeated registration of an email with
+// that registrant; a fourth one in a day (UTC) of the same registrant for
+// the same meeting is an *APIError with RegistrantLimit.
+func (c *Client) AddRegistrant(ctx context.Context, meetingID int64, occurrenceIDs string, body any) (*Registrant, error) {
+	q := url.Values{}
+	if occurrenceIDs != "" {
+		q.Set("occurrence_ids", occurrenceIDs)
+	}
+	raw, err := c.do(ctx, call{op: opAddRegistrant, cat: catAddRegistrant, method: http.MethodPost,
+		path: "/meetings/" + strconv.FormatInt(meetingID, 10) + "/registrants", query: q, body: body})
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeRegistrant(raw)
+	if err != nil {
+		return nil, fmt.Errorf("zoom: %s: decode answer: %w", opAddRegistrant, err)
+	}
+	return &r, nil
+}
+
+// registrantPage is the body of GET /meetings/{meetingId}/registrants.
+type registrantPage struct {
+	NextPageToken string            `json:"next_page_token"`
+	Registrants   []json.RawMessage `json:"registrants"`
+}
+
+// ListRegistrants is GET /meetings/{meetingId}/registrants?status=: all of
+// the meeting's registrants of that status (RegistrantApproved,
+// RegistrantPending, RegistrantDenied; "" means Zoom's default, approved),
+// following next_page_token with pages of 300. An error on any page ends the
+// listing with that error and no registrants.
+func (c *Client) ListRegistrants(ctx context.Context, meetingID int64, status string) ([]Registrant, error) {
+	const op = "list registrants"
+	var all []Registrant
+	err := allPages(op, func(token string) (string, error) {
+		q := url.Values{"page_size": {strconv.Itoa(MaxPageSize)}}
+		if status != "" {
+			q.Set("status", status)
+		}
+		if token != "" {
+			q.Set("next_page_token", token)
+		}
+		var page registrantPage
+		_, err := c.do(ctx, call{op: op, cat: catListRegistrants, method: http.MethodGet,
+			path: "/meetings/" + strconv.FormatInt(meetingID, 10) + "/registrants", query: q, out: &page})
+		if err != nil {
+			return "", err
+		}
+		for i, raw := range page.Registrants {
+			r, err := decodeRegistrant(raw)
+			if err != nil {
+				return "", fmt.Errorf("zoom: %s: decode registrant %d: %w", op, i, err)
+			}
+			all = append(all, r)
+		}
+		return page.NextPageToken, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 // UpdateMeeting is PATCH /meetings/{meetingId}[?occurrence_id=] (Zoom answers 204).
@@ -299,10 +464,6 @@ type call struct {
 // Zoom rejects the token (401, code 124). Every other failure is returned
 // for the caller to retry.
 func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
-	u := c.opts.BaseURL + cl.path
-	if len(cl.query) > 0 {
-		u += "?" + cl.query.Encode()
-	}
 	var payload []byte
 	if cl.body != nil {
 		var err error
@@ -311,7 +472,7 @@ func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		body, tok, err := c.send(ctx, cl, u, payload)
+		body, tok, err := c.send(ctx, cl, payload)
 		var ae *APIError
 		if attempt == 0 && errors.As(err, &ae) &&
 			ae.StatusCode == http.StatusUnauthorized && ae.Code == CodeInvalidAccessToken {
@@ -331,8 +492,9 @@ func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
 }
 
 // send makes one request. It returns the body of a 2xx answer, the token it
-// used, and an *APIError for any other answer.
-func (c *Client) send(ctx context.Context, cl call, u string, payload []byte) (body []byte, tok string, err error) {
+// used, and an *APIError for any other answer. The URL is made after the
+// token is got, since the token answer may name the account's host.
+func (c *Client) send(ctx context.Context, cl call, payload []byte) (body []byte, tok string, err error) {
 	if l := c.opts.Limiter; l != nil {
 		if err := l.Wait(ctx, cl.cat); err != nil {
 			return nil, "", &transientError{fmt.Errorf("zoom: %s: wait for rate limiter: %w", cl.op, err)}
@@ -345,6 +507,10 @@ func (c *Client) send(ctx context.Context, cl call, u string, payload []byte) (b
 			return nil, "", fmt.Errorf("zoom: %s: %w", cl.op, err)
 		}
 		return nil, "", fmt.Errorf("zoom: %s: get token: %w", cl.op, err)
+	}
+	u := c.BaseURL() + cl.path
+	if len(cl.query) > 0 {
+		u += "?" + cl.query.Encode()
 	}
 	var rd io.Reader
 	if payload != nil {
@@ -373,8 +539,17 @@ func (c *Client) send(ctx context.Context, cl call, u string, payload []byte) (b
 	if len(body) > MaxResponseBytes {
 		return nil, tok, fmt.Errorf("zoom: %s: answer (status %d) is larger than %d bytes", cl.op, resp.StatusCode, MaxResponseBytes)
 	}
+	var ae *APIError
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, tok, newAPIError(cl.op, resp, body, c.opts.Now(), tok)
+		ae = newAPIError(cl.op, resp, body, c.opts.Now(), tok)
+	}
+	if qo, ok := c.opts.Limiter.(QuotaObserver); ok {
+		if q := readQuota(cl, resp, ae, c.opts.Now()); q.Known() {
+			qo.ObserveQuota(ctx, q)
+		}
+	}
+	if ae != nil {
+		return nil, tok, ae
 	}
 	return body, tok, nil
 }

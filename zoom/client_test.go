@@ -72,6 +72,17 @@ func newTestClient(t *testing.T, ts *testServer, edit ...func(*Options)) *Client
 	return c
 }
 
+// answering is a handler that answers every request with status, the
+// headers and the JSON body.
+func answering(status int, header map[string]string, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		answer(w, status, body)
+	}
+}
+
 // answer writes a JSON answer with status.
 func answer(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")

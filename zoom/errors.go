@@ -39,11 +39,25 @@ type APIError struct {
 	// per-user daily meeting create/update limit is reached; RetryAfter is then
 	// the next 00:00 UTC.
 	DailyLimit bool
+	// UserBusy is true for a 429 saying another request for the same user is
+	// in progress ("a request to ... this user has already been made"): Zoom
+	// serializes some operations per user. Classify makes it RetrySoon; it
+	// says nothing about the account's quota.
+	UserBusy bool
+	// RegistrantLimit is true for a daily 429 of adding a registrant: Zoom
+	// takes 3 registrations a day (UTC) of the same registrant for the same
+	// meeting. RetryAfter is when Zoom said to retry, else the next 00:00
+	// UTC. It holds for that registrant only.
+	RegistrantLimit bool
+	// TrackingID is Zoom's x-zm-trackingid of the answer ("" when not sent):
+	// Zoom support asks for it to trace a request.
+	TrackingID string
 }
 
 // Error reads "zoom: <op>: <status> (code <code>): <message>", followed by
-// the field errors of a validation answer in brackets. The code part is left
-// out when Zoom sent none.
+// the field errors of a validation answer in brackets and Zoom's tracking id
+// as "(tracking id <id>)". The code and tracking id parts are left out when
+// Zoom sent none.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("zoom: ")
@@ -77,6 +91,11 @@ func (e *APIError) Error() string {
 		}
 		b.WriteString("]")
 	}
+	if e.TrackingID != "" {
+		b.WriteString(" (tracking id ")
+		b.WriteString(e.TrackingID)
+		b.WriteString(")")
+	}
 	return b.String()
 }
 
@@ -90,9 +109,13 @@ const (
 	RetrySoon
 	// RetryLater: retry no earlier than the time Classify returns.
 	RetryLater
+	// AccountFault: the token endpoint rejected the account's app (see
+	// IsCredentialsRejected). Not the job's fault: it must not fail; it
+	// waits until (*Client).CheckCredentials succeeds again.
+	AccountFault
 )
 
-// String returns "permanent", "retry_soon" or "retry_later".
+// String returns "permanent", "retry_soon", "retry_later" or "account_fault".
 func (c Class) String() string {
 	switch c {
 	case Permanent:
@@ -101,6 +124,8 @@ func (c Class) String() string {
 		return "retry_soon"
 	case RetryLater:
 		return "retry_later"
+	case AccountFault:
+		return "account_fault"
 	}
 	return "Class(" + strconv.Itoa(int(c)) + ")"
 }
@@ -127,12 +152,14 @@ const (
 //   - *APIError: 429 with a time (Retry-After, or the daily limit's next
 //     00:00 UTC) is RetryLater; 429 without one is RetrySoon; the daily
 //     meeting limit answered as code 300 is RetryLater; 5xx and 408 are
-//     RetrySoon (RetryLater when Zoom sent Retry-After); 401 code 124 (the
-//     token was rejected even after one refresh) is RetrySoon; other
-//     statuses are Permanent.
-//   - *TokenError: by the token endpoint's status the same way; an endpoint
-//     that answered 400/401/403 (invalid_client, invalid_request, a wrong
-//     account id) is Permanent: only new settings fix it.
+//     RetrySoon (RetryLater when Zoom sent Retry-After); a 429 saying another
+//     request for the user is in progress (UserBusy) is RetrySoon; 401 code
+//     124 (the token was rejected even after one refresh) is RetrySoon;
+//     other statuses are Permanent.
+//   - *TokenError: a Rejected one (the endpoint answered a 4xx other than
+//     408 and 429: invalid_client, invalid_grant, a wrong account id, an app
+//     not enabled) is AccountFault: only new credentials fix it, for all of
+//     the account's jobs alike; otherwise by the status as above.
 //   - Network errors (net.Error, connection reset or refused, broken pipe,
 //     io.EOF, io.ErrUnexpectedEOF) and context.Canceled/DeadlineExceeded
 //     are RetrySoon, and so is a failed Options.Limiter.
@@ -147,10 +174,16 @@ func Classify(err error) (c Class, at time.Time) {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
+		if ae.UserBusy && !ae.DailyLimit {
+			return RetrySoon, time.Time{}
+		}
 		return classifyStatus(ae.StatusCode, ae.Code, ae.RetryAfter, ae.DailyLimit)
 	}
 	var te *TokenError
 	if errors.As(err, &te) {
+		if te.Rejected {
+			return AccountFault, time.Time{}
+		}
 		if te.StatusCode == 0 {
 			if isTransient(te.Err) {
 				return RetrySoon, time.Time{}
@@ -244,6 +277,7 @@ func newAPIError(op string, resp *http.Response, body []byte, now time.Time, red
 		StatusCode:    resp.StatusCode,
 		RateLimitType: resp.Header.Get("X-RateLimit-Type"),
 		RetryAfter:    parseRetryAfter(resp.Header.Get("Retry-After"), now),
+		TrackingID:    trackingID(resp.Header),
 	}
 	var zb zoomErrorBody
 	if err := json.Unmarshal(body, &zb); err == nil {
@@ -265,9 +299,18 @@ func newAPIError(op string, resp *http.Response, body []byte, now time.Time, red
 		e.Errors[i].Message = clip(redactAll(e.Errors[i].Message, redact), maxErrorMessageRunes)
 	}
 
+	e.UserBusy = e.StatusCode == http.StatusTooManyRequests && isUserBusy(e.Message)
 	switch {
 	case isDailyMeetingLimit(e):
 		e.DailyLimit = true
+		if e.RetryAfter.IsZero() {
+			e.RetryAfter = nextMidnightUTC(now)
+		}
+	case op == opAddRegistrant && e.StatusCode == http.StatusTooManyRequests && !e.UserBusy &&
+		(strings.Contains(strings.ToLower(e.RateLimitType), "daily") || isDailyWording(e.Message)):
+		// Add registrant is Light, which has no daily pool on paid plans:
+		// a daily 429 there is the per-registrant limit.
+		e.RegistrantLimit = true
 		if e.RetryAfter.IsZero() {
 			e.RetryAfter = nextMidnightUTC(now)
 		}
@@ -294,10 +337,44 @@ func isDailyMeetingLimit(e *APIError) bool {
 		return false
 	}
 	m := strings.ToLower(e.Message)
-	daily := strings.Contains(m, "daily") || strings.Contains(m, "one day") || strings.Contains(m, "per day")
+	daily := isDailyWording(m)
 	meeting := strings.Contains(m, "meeting")
 	createUpdate := strings.Contains(m, "create") || strings.Contains(m, "update")
 	return daily && meeting && createUpdate
+}
+
+// isDailyWording reports whether a message speaks of a daily limit.
+func isDailyWording(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "daily") || strings.Contains(m, "one day") || strings.Contains(m, "per day")
+}
+
+// isUserBusy recognises Zoom's 429 for a request on a user that another
+// request on the same user holds up (Zoom allows one DELETE at a time per
+// user, and a POST /users blocks the other operations on that user):
+//
+//	A request to delete this user has already been made. Please wait for the previous request to complete.
+//	Too many concurrent requests for this user.
+func isUserBusy(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "has already been made") ||
+		strings.Contains(m, "already in progress") ||
+		(strings.Contains(m, "concurrent") && strings.Contains(m, "user"))
+}
+
+// trackingID reads x-zm-trackingid, cut to a sane length and to printable
+// ASCII: it goes into logs and events.
+func trackingID(h http.Header) string {
+	v := h.Get("X-Zm-Trackingid")
+	if len(v) > 128 {
+		v = v[:128]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, v)
 }
 
 // parseRetryAfter reads a Retry-After value: delay seconds, an HTTP date, a

@@ -173,12 +173,7 @@ func TestErrorAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-				for k, v := range tt.header {
-					w.Header().Set(k, v)
-				}
-				answer(w, tt.status, tt.body)
-			})
+			ts := newTestServer(t, answering(tt.status, tt.header, tt.body))
 			c := newTestClient(t, ts, func(o *Options) { o.Now = func() time.Time { return fixedNow } })
 			_, err := c.CreateMeeting(context.Background(), "x", map[string]any{"topic": "t"})
 			var ae *APIError

@@ -104,6 +104,9 @@ func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, erro
 // shared through Redis and whose requests pass the shared rate limiter.
 func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metrics) (worker.Account, error) {
 	apiURL, tokenURL := cfg.ZoomAPIURL, cfg.ZoomTokenURL
+	if !cfg.explicitlySet["ZOOM_API_URL"] && apiURL == zoom.DefaultBaseURL {
+		apiURL = "" // the account's own host: the token answer's api_url
+	}
 	if a.APIURL != "" {
 		apiURL = a.APIURL
 	}

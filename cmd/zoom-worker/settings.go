@@ -142,7 +142,7 @@ var Settings = []setting{
 		set: str(func(c *Config) *string { return &c.NATSCreds })},
 	{env: "REDIS_URL", flag: "redis-url", def: "redis://127.0.0.1:6379/0", usage: "Redis, redis:// or rediss:// URL", secret: true,
 		set: urlOf("redis", "rediss", "unix")(func(c *Config) *string { return &c.RedisURL })},
-	{env: "ZOOM_API_URL", flag: "zoom-api-url", def: zoom.DefaultBaseURL, usage: "Zoom REST base URL, /v2 included",
+	{env: "ZOOM_API_URL", flag: "zoom-api-url", def: zoom.DefaultBaseURL, usage: "Zoom REST base URL, /v2 included; unset: the account's own host from its OAuth token answer (api_url), else this default",
 		set: urlOf("https", "http")(func(c *Config) *string { return &c.ZoomAPIURL })},
 	{env: "ZOOM_OAUTH_TOKEN_URL", flag: "zoom-oauth-token-url", def: zoom.DefaultTokenURL, usage: "Server-to-Server OAuth token endpoint",
 		set: urlOf("https", "http")(func(c *Config) *string { return &c.ZoomTokenURL })},
