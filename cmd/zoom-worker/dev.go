@@ -120,7 +120,7 @@ Publish a job and watch its event:
   nats --server %s sub 'zoom.events.>' &
   nats --server %s pub zoom.jobs.meeting.create '{"job_id":"m-1","user_id":"james@bond.com","meeting":{"topic":"Demo","type":2,"start_time":"2026-12-05T12:00:00Z","duration":45}}'
 or without the nats CLI:
-  go run ./cmd/zoom-worker submit meeting --nats-url %s --user james@bond.com --topic Demo --wait
+  go run ./cmd/zoom-worker submit meeting --nats-url %s --user james@bond.com --topic Demo --start 2026-12-05T12:00:00Z --duration 45 --wait
 
 `, cfg.NATSURL, zurl, redisNote, cfg.NATSURL, cfg.NATSURL, cfg.NATSURL)
 	return stopAll, nil

@@ -161,3 +161,11 @@ func TestDevSaysWhenItsPortIsTaken(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 naming ZOOMW_DEV_NATS_ADDR", code, stderr.String())
 	}
 }
+
+func TestDevHelpShowsDevFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"dev", "--help"}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "--dev-nats-addr string") {
+		t.Errorf("dev --help: exit %d, stdout %q; want 0 and the dev flags", code, stdout.String())
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,27 +28,42 @@ replay publishes them to their job subject again and removes them from ZOOM_DLQ
 `
 
 // natsFlags are the connection flags the tool commands share.
-type natsFlags struct{ url, creds *string }
+type natsFlags struct {
+	url, creds *string
+	getenv     func(string) string
+}
+
+// defaultNATSURL is NATS_URL's default, as in the settings table.
+const defaultNATSURL = "nats://127.0.0.1:4222"
 
 func addNATSFlags(fs *flag.FlagSet, getenv func(string) string) natsFlags {
-	def := getenv("NATS_URL")
-	if def == "" {
-		def = "nats://127.0.0.1:4222"
-	}
+	// The defaults are read at connect time, not shown in --help: NATS_URL may
+	// carry a password.
 	return natsFlags{
-		url:   fs.String("nats-url", def, "NATS server(s) ($NATS_URL)"),
-		creds: fs.String("nats-creds", getenv("NATS_CREDS"), "NATS credentials file ($NATS_CREDS)"),
+		url:    fs.String("nats-url", "", "NATS server(s) (default: $NATS_URL, else "+defaultNATSURL+")"),
+		creds:  fs.String("nats-creds", "", "NATS credentials `file` (default: $NATS_CREDS)"),
+		getenv: getenv,
 	}
 }
 
 func (f natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
-	opts := []nats.Option{nats.Name("zoom-worker-cli"), nats.Timeout(5 * time.Second)}
-	if *f.creds != "" {
-		opts = append(opts, nats.UserCredentials(*f.creds))
+	url, creds := *f.url, *f.creds
+	if url == "" {
+		url = f.getenv("NATS_URL")
 	}
-	nc, err := nats.Connect(*f.url, opts...)
+	if url == "" {
+		url = defaultNATSURL
+	}
+	if creds == "" {
+		creds = f.getenv("NATS_CREDS")
+	}
+	opts := []nats.Option{nats.Name("zoom-worker-cli"), nats.Timeout(5 * time.Second)}
+	if creds != "" {
+		opts = append(opts, nats.UserCredentials(creds))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", *f.url, err)
+		return nil, nil, fmt.Errorf("connect to NATS at %s (NATS_URL or --nats-url): %w", redactURLs(url), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -57,34 +73,69 @@ func (f natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 	return nc, js, nil
 }
 
+// dlqOptions are the flags of `zoom-worker dlq`.
+type dlqOptions struct {
+	nats              natsFlags
+	asJSON, all, keep *bool
+	seqs, jobID       *string
+}
+
+func newDLQFlags(name string, getenv func(string) string) (*flag.FlagSet, *dlqOptions) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	o := &dlqOptions{nats: addNATSFlags(fs, getenv)}
+	o.asJSON = fs.Bool("json", false, "list: one JSON object per line")
+	o.seqs = fs.String("seq", "", "replay: stream sequence(s) of the dead letters, comma-separated")
+	o.jobID = fs.String("job-id", "", "replay: every dead letter of this job `id`")
+	o.all = fs.Bool("all", false, "replay: every dead letter")
+	o.keep = fs.Bool("keep", false, "replay: leave the dead letters in ZOOM_DLQ")
+	return fs, o
+}
+
 func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, dlqUsage)
+		w := stdout
+		if len(args) == 0 {
+			w = stderr
+		}
+		fs, _ := newDLQFlags("zoom-worker dlq", getenv)
+		fmt.Fprint(w, dlqUsage)
+		printFlags(w, fs)
 		if len(args) == 0 {
 			return &usageError{"dlq: say list or replay"}
 		}
 		return nil
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("zoom-worker dlq "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, dlqUsage); fs.PrintDefaults() }
-	nf := addNATSFlags(fs, getenv)
-	asJSON := fs.Bool("json", false, "list: one JSON object per line")
-	seqs := fs.String("seq", "", "replay: stream sequence(s) of the dead letters, comma-separated")
-	jobID := fs.String("job-id", "", "replay: every dead letter of this job id")
-	all := fs.Bool("all", false, "replay: every dead letter")
-	keep := fs.Bool("keep", false, "replay: leave the dead letters in ZOOM_DLQ")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &usageError{err.Error()}
-	}
 	if sub != "list" && sub != "replay" {
+		fmt.Fprint(stderr, dlqUsage)
 		return &usageError{fmt.Sprintf("dlq: unknown subcommand %q (want list or replay)", sub)}
 	}
-	nc, js, err := nf.connect()
+	fs, o := newDLQFlags("zoom-worker dlq "+sub, getenv)
+	if err := parseQuietly(fs, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, dlqUsage)
+			printFlags(stdout, fs)
+		} else {
+			fmt.Fprint(stderr, dlqUsage)
+		}
+		return err
+	}
+	var pick []uint64
+	if sub == "replay" {
+		switch {
+		case *o.seqs != "":
+			for _, s := range strings.Split(*o.seqs, ",") {
+				n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+				if err != nil {
+					return &usageError{fmt.Sprintf("dlq replay: --seq %q is not a sequence number", s)}
+				}
+				pick = append(pick, n)
+			}
+		case *o.jobID == "" && !*o.all:
+			return &usageError{"dlq replay: say which: --seq, --job-id or --all"}
+		}
+	}
+	nc, js, err := o.nats.connect()
 	if err != nil {
 		return err
 	}
@@ -94,43 +145,63 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	if sub == "list" {
-		return printDeadLetters(stdout, list, *asJSON)
+		return printDeadLetters(stdout, list, *o.asJSON)
 	}
 
-	var pick []uint64
+	held := map[uint64]bool{}
+	for _, d := range list {
+		held[d.Seq] = true
+	}
 	switch {
-	case *seqs != "":
-		for _, s := range strings.Split(*seqs, ",") {
-			n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return &usageError{fmt.Sprintf("dlq replay: --seq %q is not a sequence number", s)}
+	case len(pick) > 0:
+		for _, seq := range pick {
+			if !held[seq] {
+				return fmt.Errorf("dlq replay: no dead letter at sequence %d (zoom-worker dlq list shows them)", seq)
 			}
-			pick = append(pick, n)
 		}
-	case *jobID != "":
+	case *o.jobID != "":
 		for _, d := range list {
-			if d.JobID == *jobID {
+			if d.JobID == *o.jobID {
 				pick = append(pick, d.Seq)
 			}
 		}
 		if len(pick) == 0 {
-			return fmt.Errorf("dlq replay: no dead letter of job %q", *jobID)
+			return fmt.Errorf("dlq replay: no dead letter of job %q", *o.jobID)
 		}
-	case *all:
+	case *o.all:
 		for _, d := range list {
 			pick = append(pick, d.Seq)
 		}
-	default:
-		return &usageError{"dlq replay: say which: --seq, --job-id or --all"}
 	}
-	for _, seq := range pick {
-		d, err := worker.ReplayDeadLetter(ctx, js, seq, *keep)
+	for i, seq := range pick {
+		d, err := worker.ReplayDeadLetter(ctx, js, seq, *o.keep)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			err = fmt.Errorf("no dead letter at sequence %d (replayed or removed meanwhile)", seq)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("dlq replay: %w (%d of %d replayed before it)", err, i, len(pick))
 		}
 		fmt.Fprintf(stdout, "replayed seq %d: job %s on %s\n", seq, d.JobID, d.Subject)
 	}
+	kept := "removed from ZOOM_DLQ"
+	if *o.keep {
+		kept = "kept in ZOOM_DLQ (--keep)"
+	}
+	switch {
+	case len(pick) == 0:
+		fmt.Fprintln(stdout, "no dead letters to replay")
+	case *o.all || len(pick) > 1:
+		fmt.Fprintf(stdout, "replayed %d dead letter(s), %s; %d left in ZOOM_DLQ\n", len(pick), kept, leftAfter(len(list), len(pick), *o.keep))
+	}
 	return nil
+}
+
+// leftAfter is how many dead letters stay after replaying n of total.
+func leftAfter(total, n int, keep bool) int {
+	if keep {
+		return total
+	}
+	return total - n
 }
 
 func printDeadLetters(w io.Writer, list []worker.DeadLetter, asJSON bool) error {

@@ -135,12 +135,14 @@ func TestSubmitAndDLQCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	code = run(t.Context(), []string{"submit", "meeting", "--job-id", "cli-2", "--user", "ghost@bond.com", "--topic", "x", "--wait"}, getenv, &out, &errOut)
+	code = run(t.Context(), []string{"submit", "meeting", "--job-id", "cli-2", "--user", "ghost@bond.com", "--topic", "x",
+		"--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
 	if code != 1 || !strings.Contains(out.String(), `"zoom_rejected"`) {
 		t.Fatalf("submit for an unknown host: exit %d, out %q; want 1 and job.failed", code, out.String())
 	}
 	out.Reset()
-	if code := run(t.Context(), []string{"submit", "meeting", "--user", "james@bond.com", "--topic", strings.Repeat("x", 201)}, getenv, &out, &errOut); code != 2 {
+	if code := run(t.Context(), []string{"submit", "meeting", "--user", "james@bond.com", "--topic", strings.Repeat("x", 201),
+		"--start", "2026-12-05T12:00:00Z", "--duration", "30"}, getenv, &out, &errOut); code != 2 {
 		t.Errorf("submit of an invalid job: exit %d; want 2", code)
 	}
 
@@ -148,11 +150,17 @@ func TestSubmitAndDLQCommands(t *testing.T) {
 	if code := run(t.Context(), []string{"dlq", "list"}, getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), "cli-2") {
 		t.Fatalf("dlq list: exit %d, out %q; want cli-2 listed", code, out.String())
 	}
+	errOut.Reset()
+	if code := run(t.Context(), []string{"dlq", "replay", "--seq", "999"}, getenv, &out, &errOut); code != 1 ||
+		strings.TrimSpace(errOut.String()) != "zoom-worker: dlq replay: no dead letter at sequence 999 (zoom-worker dlq list shows them)" {
+		t.Errorf("dlq replay --seq 999: exit %d, stderr %q; want 1 and one line saying there is none", code, errOut.String())
+	}
 	// Fix the cause, replay, and the job succeeds.
 	e.fake.AddUser("ghost@bond.com", "Ghost", "Host", 1)
 	out.Reset()
-	if code := run(t.Context(), []string{"dlq", "replay", "--job-id", "cli-2"}, getenv, &out, &errOut); code != 0 {
-		t.Fatalf("dlq replay: exit %d, %q %q", code, out.String(), errOut.String())
+	if code := run(t.Context(), []string{"dlq", "replay", "--all"}, getenv, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "replayed 1 dead letter(s), removed from ZOOM_DLQ; 0 left in ZOOM_DLQ") {
+		t.Fatalf("dlq replay --all: exit %d, out %q, err %q; want 0 and a summary", code, out.String(), errOut.String())
 	}
 	e.waitEvent("cli-2", messages.SubjectMeetingCreated, 20*time.Second)
 	out.Reset()

@@ -258,20 +258,15 @@ func (e *badSetting) Error() string {
 // loadConfig reads settings: a flag wins over the environment, which wins
 // over the default. It returns a *badSetting naming the first bad one.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
-	flags := map[string]*string{}
-	for _, s := range Settings {
-		if s.flag != "" {
-			flags[s.env] = fs.String(s.flag, "", s.usage+" ($"+s.env+")")
-		}
-	}
-	if err := fs.Parse(args); err != nil {
+	flags, err := parseSettingFlags(fs, args)
+	if err != nil {
 		return nil, err
 	}
 	c := &Config{explicitlySet: map[string]bool{}}
 	for _, s := range Settings {
 		v, name := getenv(s.env), s.env
-		if f := flags[s.env]; f != nil && *f != "" {
-			v, name = *f, "--"+s.flag
+		if f := flags[s.env]; f != nil && f.v != "" {
+			v, name = f.v, "--"+s.flag
 		}
 		if v != "" {
 			c.explicitlySet[s.env] = true

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,17 +17,58 @@ import (
 
 const submitUsage = `Usage:
   zoom-worker submit user    --email E [--first F] [--last L] [--type 1] [--action custCreate] [--job-id ID] [--wait]
-  zoom-worker submit meeting --user HOST --topic T [--start 2026-12-05T12:00:00Z] [--duration 45] [--timezone TZ]
+  zoom-worker submit meeting --user HOST --topic T --start 2026-12-05T12:00:00Z --duration 45 [--timezone TZ]
                              [--password P] [--agenda A] [--type 2] [--job-id ID] [--wait]
-  zoom-worker submit SUBJECT-KIND --file job.json [--wait]     (kind: user, meeting, meeting-update, meeting-delete, user-delete)
+  zoom-worker submit KIND --file job.json [--wait]     (KIND: user, meeting, meeting-update, meeting-delete, user-delete)
 
 Publishes one job to ZOOM_JOBS (validated first; Nats-Msg-Id = job id). With --wait it
-prints the event the job causes and exits 1 if that is job.failed.
+prints the event the job causes and exits 1 if that is job.failed. A scheduled meeting
+(type 2, Zoom's default, or 8) needs --start and --duration: there is no default for either.
 `
 
+// submitOptions are the flags of `zoom-worker submit`.
+type submitOptions struct {
+	nats                                     natsFlags
+	file, jobID, account                     *string
+	wait                                     *bool
+	timeout                                  *time.Duration
+	email, first, last, action               *string
+	utype, duration                          *int
+	host, topic, start, tz, password, agenda *string
+}
+
+func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *submitOptions) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	o := &submitOptions{nats: addNATSFlags(fs, getenv)}
+	o.file = fs.String("file", "", "the job as a JSON `file` (- for standard input)")
+	o.jobID = fs.String("job-id", "", "job `id` (default: generated)")
+	o.account = fs.String("account", "", "Zoom account `name` (default: the default account)")
+	o.wait = fs.Bool("wait", false, "wait for the job's event and print it")
+	o.timeout = fs.Duration("timeout", time.Minute, "with --wait: how long to wait")
+	o.email = fs.String("email", "", "user: email")
+	o.first = fs.String("first", "", "user: first name")
+	o.last = fs.String("last", "", "user: last name")
+	o.utype = fs.Int("type", 0, "user type (default 1, basic) or meeting type (default Zoom's: 2, scheduled)")
+	o.action = fs.String("action", "", "user: Zoom's create action (default custCreate)")
+	o.host = fs.String("user", "", "meeting: host user id or email")
+	o.topic = fs.String("topic", "", "meeting: topic")
+	o.start = fs.String("start", "", "meeting: start `time`, RFC 3339 (2026-12-05T12:00:00Z); required for a scheduled meeting")
+	o.duration = fs.Int("duration", 0, "meeting: `minutes`; required for a scheduled meeting")
+	o.tz = fs.String("timezone", "", "meeting: IANA time zone")
+	o.password = fs.String("password", "", "meeting: passcode")
+	o.agenda = fs.String("agenda", "", "meeting: agenda")
+	return fs, o
+}
+
 func runSubmit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, submitUsage)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		w := stdout
+		if len(args) == 0 {
+			w = stderr
+		}
+		fs, _ := newSubmitFlags("zoom-worker submit", getenv)
+		fmt.Fprint(w, submitUsage)
+		printFlags(w, fs)
 		if len(args) == 0 {
 			return &usageError{"submit: say user, meeting, meeting-update, meeting-delete or user-delete"}
 		}
@@ -40,34 +82,31 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	subject, ok := subjects[kind]
 	if !ok {
+		fmt.Fprint(stderr, submitUsage)
 		return &usageError{fmt.Sprintf("submit: unknown kind %q", kind)}
 	}
-	fs := flag.NewFlagSet("zoom-worker submit "+kind, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, submitUsage); fs.PrintDefaults() }
-	nf := addNATSFlags(fs, getenv)
-	file := fs.String("file", "", "the job as a JSON file (- for standard input)")
-	jobID := fs.String("job-id", "", "job id (default: generated)")
-	account := fs.String("account", "", "Zoom account name (default: the default account)")
-	wait := fs.Bool("wait", false, "wait for the job's event and print it")
-	timeout := fs.Duration("timeout", time.Minute, "with --wait: how long to wait")
-	email := fs.String("email", "", "user: email")
-	first := fs.String("first", "", "user: first name")
-	last := fs.String("last", "", "user: last name")
-	utype := fs.Int("type", 0, "user type (1 basic) or meeting type (2 scheduled)")
-	action := fs.String("action", "", "user: Zoom's create action (default custCreate)")
-	host := fs.String("user", "", "meeting: host user id or email")
-	topic := fs.String("topic", "", "meeting: topic")
-	start := fs.String("start", "", "meeting: start time (2026-12-05T12:00:00Z)")
-	duration := fs.Int("duration", 0, "meeting: minutes")
-	tz := fs.String("timezone", "", "meeting: IANA time zone")
-	password := fs.String("password", "", "meeting: passcode")
-	agenda := fs.String("agenda", "", "meeting: agenda")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return err
+	fs, o := newSubmitFlags("zoom-worker submit "+kind, getenv)
+	if err := parseQuietly(fs, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, submitUsage)
+			printFlags(stdout, fs)
+		} else {
+			fmt.Fprint(stderr, submitUsage)
 		}
-		return &usageError{err.Error()}
+		return err
+	}
+	nf, file, jobID, account, wait, timeout := o.nats, o.file, o.jobID, o.account, o.wait, o.timeout
+	email, first, last, utype, action := o.email, o.first, o.last, o.utype, o.action
+	host, topic, start, duration, tz, password, agenda := o.host, o.topic, o.start, o.duration, o.tz, o.password, o.agenda
+	if kind == "meeting" && *file == "" && *utype != 1 && *utype != 3 {
+		// Zoom would take a scheduled meeting without them as starting now
+		// and lasting 0 minutes: never what was meant.
+		if *start == "" {
+			return &usageError{"submit meeting: --start is required for a scheduled meeting (RFC 3339, such as 2026-12-05T12:00:00Z)"}
+		}
+		if *duration <= 0 {
+			return &usageError{"submit meeting: --duration is required for a scheduled meeting (minutes, such as 45)"}
+		}
 	}
 
 	var body []byte

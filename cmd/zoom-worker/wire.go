@@ -38,12 +38,15 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		name = "dev"
 	}
 	fs := flag.NewFlagSet("zoom-worker "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: zoom-worker %s [flags]\n\nEvery flag mirrors an environment variable (named at its end); a flag wins.\n\n", name)
-		fs.PrintDefaults()
-	}
 	cfg, err := loadConfig(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printSettingsHelp(stdout, fs)
+		return err
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "Usage: zoom-worker %s [flags]    (zoom-worker %s --help lists them)\n", name, name)
+	}
 	if err != nil {
 		return err
 	}

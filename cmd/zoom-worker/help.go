@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// settingFlag is the flag that mirrors one setting: it holds the value as
+// given, checked later with the environment by loadConfig.
+type settingFlag struct {
+	v      string
+	isBool bool
+}
+
+func (f *settingFlag) String() string     { return f.v }
+func (f *settingFlag) Set(v string) error { f.v = v; return nil }
+func (f *settingFlag) IsBoolFlag() bool   { return f.isBool }
+
+// devOnly says whether a setting means something only to `zoom-worker dev`.
+func (s setting) devOnly() bool { return strings.HasPrefix(s.env, "ZOOMW_DEV_") }
+
+// visible says whether a setting belongs to the command fs parses for:
+// dev-only settings are neither flags nor help lines of `run`.
+func (s setting) visible(fs *flag.FlagSet) bool {
+	return !s.devOnly() || strings.HasSuffix(fs.Name(), " dev")
+}
+
+// typeName says what kind of value a setting takes, by asking its setter:
+// the table then needs no second column that could disagree with it.
+func (s setting) typeName() string {
+	ok := func(v string) bool { return s.set(&Config{}, v) == nil }
+	switch {
+	case ok("a-word") && (strings.HasSuffix(s.env, "_FILE") || strings.HasSuffix(s.env, "_CREDS")):
+		return "file"
+	case ok("a-word"):
+		return "string"
+	case ok("1s"):
+		return "duration"
+	case ok("true") && !ok("maybe"):
+		return "bool"
+	case ok("1.5"):
+		return "number"
+	case ok("7"):
+		return "int"
+	case strings.HasSuffix(s.env, "_URL"):
+		return "url"
+	}
+	return "string"
+}
+
+// parseSettingFlags defines a flag for each setting that has one and parses
+// args. It prints nothing: a bad flag or a stray argument is a *usageError,
+// -h/--help is flag.ErrHelp (the caller prints the help).
+func parseSettingFlags(fs *flag.FlagSet, args []string) (map[string]*settingFlag, error) {
+	flags := map[string]*settingFlag{}
+	for _, s := range Settings {
+		if s.flag != "" && s.visible(fs) {
+			f := &settingFlag{isBool: s.typeName() == "bool"}
+			fs.Var(f, s.flag, s.usage)
+			flags[s.env] = f
+		}
+	}
+	if err := parseQuietly(fs, args); err != nil {
+		return nil, err
+	}
+	return flags, nil
+}
+
+// parseQuietly parses args with fs printing nothing, so that a flag error is
+// said once, by exitCode, after one usage line.
+func parseQuietly(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case err != nil:
+		return &usageError{cmdName(fs) + ": " + err.Error()}
+	case fs.NArg() > 0:
+		return &usageError{fmt.Sprintf("%s: unexpected argument %q (it takes only flags)", cmdName(fs), fs.Arg(0))}
+	}
+	return nil
+}
+
+// cmdName is the command a flag set parses for, without the program's name.
+func cmdName(fs *flag.FlagSet) string { return strings.TrimPrefix(fs.Name(), "zoom-worker ") }
+
+// printSettingsHelp is `zoom-worker run --help` (and dev's): every flag with
+// its type, default and variable, then the settings that are environment
+// only, the Zoom credentials among them.
+func printSettingsHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n", fs.Name())
+	fmt.Fprint(w, "Every setting is an environment variable; a flag, where there is one, wins over it.\n\nFlags:\n")
+	var envOnly []setting
+	for _, s := range Settings {
+		if !s.visible(fs) {
+			continue
+		}
+		if s.flag == "" {
+			envOnly = append(envOnly, s)
+			continue
+		}
+		fmt.Fprintf(w, "  --%s %s\n        %s%s\n", s.flag, s.typeName(), s.usage, settingFoot(s))
+	}
+	fmt.Fprint(w, "\nEnvironment only (the Zoom app's credentials: the three ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and\nZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_API_KEY and ZOOM_API_SECRET of a\nlegacy JWT app; secrets are never logged):\n")
+	for _, s := range envOnly {
+		fmt.Fprintf(w, "  %s %s\n        %s%s\n", s.env, s.typeName(), s.usage, settingFoot(s))
+	}
+}
+
+func settingFoot(s setting) string {
+	var parts []string
+	if s.def != "" {
+		parts = append(parts, "default "+s.def)
+	}
+	if s.flag != "" {
+		parts = append(parts, "env "+s.env)
+	}
+	if s.secret {
+		parts = append(parts, "secret")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// printFlags lists the flags of a tool command (dlq, submit): name, type,
+// usage and default.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, "\nFlags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		if typ != "" {
+			typ = " " + typ
+		}
+		def := ""
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			def = " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "  --%s%s\n        %s%s\n", f.Name, typ, usage, def)
+	})
+}
