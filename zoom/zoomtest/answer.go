@@ -54,6 +54,14 @@ func zoomError(status, code int, msg string) answer {
 	return answer{status: status, body: errorBody{Code: code, Message: msg}}
 }
 
+// problems collects the fields a request body gets wrong.
+type problems []fieldError
+
+// invalid adds field with Zoom's message for it, "Invalid field.".
+func (p *problems) invalid(field string) {
+	*p = append(*p, fieldError{Field: field, Message: "Invalid field."})
+}
+
 // validationFailed is Zoom's answer to a body that breaks the schema:
 // 400, code 300, "Validation Failed." and the fields at fault.
 func validationFailed(errs ...fieldError) answer {

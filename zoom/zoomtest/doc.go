@@ -38,8 +38,12 @@
 //     autoCreate password that breaks Zoom's rules.
 //   - GET /v2/users/{userId} (an id, an email or "me": the account's first
 //     user) → 200 user; DELETE /v2/users/{userId}?action=&transfer_email=
-//     &transfer_meeting= → 204. Unknown users are 404 {"code": 1001,
-//     "message": "User does not exist: {userId}."}.
+//     &transfer_meeting= → 204 (a transfer_email not in the account is 404
+//     code 1001 "User does not exist: {transfer_email}."); PATCH
+//     /v2/users/{userId} (first_name, last_name, type) → 204; PUT
+//     /v2/users/{userId}/status {"action": "activate"|"deactivate"} → 204.
+//     Unknown users are 404 {"code": 1001, "message": "User does not exist:
+//     {userId}."}.
 //   - POST /v2/users/{userId}/meetings → 201 with the whole meeting: an
 //     11-digit id, uuid, host_id, host_email, topic, type, status "waiting",
 //     start_time in UTC ("Z"; a local start_time is read in the request's
@@ -64,6 +68,9 @@
 //     DELETE /v2/meetings/{meetingId}[?occurrence_id=&schedule_for_reminder=
 //     &cancel_meeting_reminder=] → 204. Unknown meetings are 404 {"code":
 //     3001, "message": "Meeting does not exist: {meetingId}."}.
+//
+// Every answer carries an x-zm-trackingid header, unique per answer, as
+// Zoom's do.
 //
 // A body that is not one JSON object is 400 {"code": 300, "message":
 // "Request Body should be a valid JSON object."}. Numbers and booleans sent
@@ -99,9 +106,51 @@
 // Zoom is at work; a Hold is active from the moment it is made. Stats
 // counts what was served.
 //
+// # Webhooks
+//
+// With a webhook endpoint (Options.WebhookURL and WebhookSecret, or
+// SetWebhook) the fake sends Zoom's event notifications for the changes it
+// makes: meeting.created, meeting.updated (object and old_object hold the
+// id, uuid and the fields that changed, settings key by key; scope "all"
+// or "single"; time_stamp), meeting.deleted (operation "all" or "single"),
+// user.created (creation_type), user.updated, user.activated,
+// user.deactivated, user.deleted and user.disassociated. A body is
+// {"event", "event_ts" (Unix ms), "payload": {"account_id", "operator",
+// "operator_id", "object", ...}}; the headers x-zm-request-timestamp (Unix
+// s), x-zm-signature ("v0=" + hex HMAC-SHA256 of "v0:{ts}:{body}" keyed by
+// the secret token, see SignWebhook) and x-zm-request-id (one per event,
+// the same on its retries). Events go out one at a time, in order; an
+// answer other than 2xx within WebhookTimeout (3 s) is retried after
+// WebhookRetryDelays (Zoom's 5, 20 and 60 minutes; set them short in
+// tests), then given up. WebhookDeliveries reports what was sent,
+// WaitWebhooks waits for the queue to empty, SendWebhookEvent sends any
+// other event, ValidateWebhookURL runs Zoom's endpoint.url_validation
+// check, and Close stops the sender (call it when a test ends:
+// t.Cleanup(fake.Close)). The API request's changes name the account's
+// first user as operator; the simulator's name the host. event_ts and
+// x-zm-request-timestamp come from Options.Now.
+//
+// # Simulator
+//
+// Changes made "in Zoom's web portal" rather than through the API: the
+// API's paths under /_sim instead of /v2 (PATCH /_sim/meetings/{id},
+// DELETE /_sim/meetings/{id}[?occurrence_id=], POST
+// /_sim/users/{userId}/meetings, PATCH /_sim/users/{userId}, PUT
+// /_sim/users/{userId}/status, DELETE /_sim/users/{userId}?action=, any
+// GET), with the API's bodies and answers but no token, no rate or daily
+// limit, no faults, no latency, not counted in Stats; each sends its
+// webhook. POST /_sim/webhooks/validate runs ValidateWebhookURL (204, or
+// 502 with the reason). From Go: SimCreateMeeting, SimUpdateMeeting,
+// SimDeleteMeeting, SimUpdateUser, SimSetUserStatus, SimDeleteUser (a
+// refusal is a *SimError with the API's status, code and message). With
+// `zoom-worker dev`:
+//
+//	curl -X PATCH http://127.0.0.1:PORT/_sim/meetings/85746065432 -d '{"topic": "Renamed in Zoom"}'
+//	curl -X DELETE http://127.0.0.1:PORT/_sim/meetings/85746065432
+//
 // # What it leaves out
 //
-// One account; no webinars, registrants, recordings or user settings; no
+// One account; no webinars, recordings or user settings; no
 // meeting is ever live; a scheduled meeting without start_time keeps type 2
 // and starts now (Zoom makes it an instant meeting); schedule_for and
 // template_id are ignored. Every user's timezone, and a meeting's when the

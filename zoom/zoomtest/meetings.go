@@ -478,7 +478,7 @@ func (s *Server) createMeeting(c *call) answer {
 		return userNotFound(hostRef)
 	}
 	now := s.now()
-	if a, over := s.dailyLimitLocked(host.ID, now); over {
+	if a, over := s.dailyLimitLocked(host.ID, now); over && !c.portal {
 		return a
 	}
 	if inErr != nil {
@@ -502,8 +502,11 @@ func (s *Server) createMeeting(c *call) answer {
 	s.meetingSeq++
 	m.seq = s.meetingSeq
 	s.meetings[m.id] = m
-	s.countDailyLocked(host.ID, now)
-	s.stats.MeetingsCreated++
+	if !c.portal {
+		s.countDailyLocked(host.ID, now)
+		s.stats.MeetingsCreated++
+	}
+	s.emitLocked("meeting.created", s.eventPayloadLocked(s.operatorLocked(c, host), meetingEventObject(m)))
 	return answer{status: http.StatusCreated, body: m.body(nil)}
 }
 
@@ -572,14 +575,15 @@ func (s *Server) updateMeeting(c *call) answer {
 		return *bad
 	}
 	now := s.now()
-	if a, over := s.dailyLimitLocked(m.hostID, now); over {
+	if a, over := s.dailyLimitLocked(m.hostID, now); over && !c.portal {
 		return a
 	}
 	if inErr != nil {
 		return *inErr
 	}
 	upd := m.clone()
-	if oid := c.r.URL.Query().Get("occurrence_id"); oid != "" {
+	oid := c.r.URL.Query().Get("occurrence_id")
+	if oid != "" {
 		i := findOccurrence(upd, oid)
 		if i < 0 {
 			return invalidParameter("occurrence_id")
@@ -611,8 +615,11 @@ func (s *Server) updateMeeting(c *call) answer {
 		}
 	}
 	s.meetings[m.id] = upd
-	s.countDailyLocked(m.hostID, now)
-	s.stats.MeetingsUpdated++
+	if !c.portal {
+		s.countDailyLocked(m.hostID, now)
+		s.stats.MeetingsUpdated++
+	}
+	s.emitMeetingUpdatedLocked(c, m, upd, oid)
 	return answer{status: http.StatusNoContent}
 }
 
@@ -639,12 +646,17 @@ func (s *Server) deleteMeeting(c *call) answer {
 			return invalidParameter("occurrence_id")
 		}
 		upd := m.clone()
+		occ := upd.occurrences[i]
 		upd.occurrences = slices.Delete(upd.occurrences, i, i+1)
 		s.meetings[m.id] = upd
+		s.emitMeetingDeletedLocked(c, m, &occ)
 	} else {
 		delete(s.meetings, m.id)
+		s.emitMeetingDeletedLocked(c, m, nil)
 	}
-	s.stats.MeetingsDeleted++
+	if !c.portal {
+		s.stats.MeetingsDeleted++
+	}
 	return answer{status: http.StatusNoContent}
 }
 

@@ -3,13 +3,16 @@ package zoomtest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,6 +69,17 @@ type Options struct {
 	// to ("http://" + its Host); "none" leaves the field out, as Zoom's
 	// answers did before it had one. SetAPIURL changes it.
 	APIURL string
+	// WebhookURL and WebhookSecret: when WebhookURL is set, the fake sends
+	// Zoom's event notifications for the changes it makes to that URL,
+	// signed with the secret token (see SetWebhook).
+	WebhookURL, WebhookSecret string
+	// WebhookRetryDelays are the waits before each retry of a failed
+	// delivery; nil means Zoom's 5, 20 and 60 minutes; empty (not nil)
+	// means no retries.
+	WebhookRetryDelays []time.Duration
+	// WebhookTimeout is how long a delivery waits for the endpoint's
+	// answer; 0 means Zoom's 3 seconds.
+	WebhookTimeout time.Duration
 }
 
 // Stats counts what the fake served.
@@ -77,6 +91,7 @@ type Stats struct {
 	MeetingsUpdated int
 	MeetingsDeleted int
 	UsersDeleted    int
+	UsersUpdated    int // PATCH /users/{userId} and status changes
 	Requests        int // API requests, all outcomes
 	RateLimited     int // 429 answers
 	ServerErrors    int // injected 5xx answers
@@ -106,6 +121,12 @@ type Server struct {
 	rejectApp      bool // the token endpoint answers invalid_client
 	rng            *rand.Rand
 	stats          Stats
+
+	// webhooks.go
+	hooks *webhookSender
+	// x-zm-trackingid: a random prefix and a counter make each one unique.
+	trackPrefix string
+	trackSeq    atomic.Uint64
 
 	// auth.go
 	tokens       map[string]time.Time // OAuth access token → expiry
@@ -170,6 +191,8 @@ func New(opts Options) *Server {
 		seed = 0x5eed
 	}
 	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s.hooks = newWebhookSender(opts)
+	s.trackPrefix = strconv.FormatUint(rand.Uint64(), 16) // not the seeded generator: ids differ across fakes
 	return s
 }
 
@@ -186,11 +209,15 @@ func (s *Server) Stats() Stats {
 // ServeHTTP answers the token endpoint ("/oauth/token") and the REST API
 // ("/v2/..."); any other path is a 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Zoom marks every answer with a tracking id its support can look up.
+	w.Header().Set("x-zm-trackingid", s.newTrackingID())
 	switch p := r.URL.Path; {
 	case p == "/oauth/token":
 		s.serveToken(w, r)
 	case p == "/v2" || strings.HasPrefix(p, "/v2/"):
 		s.serveAPI(w, r)
+	case strings.HasPrefix(p, simPrefix+"/"):
+		s.serveSim(w, r)
 	default:
 		writeAnswer(w, zoomError(http.StatusNotFound, http.StatusNotFound, "Not Found"))
 	}
@@ -333,6 +360,16 @@ func (s *Server) Serve(addr string) (url string, close func() error, err error) 
 type call struct {
 	r      *http.Request
 	params []string // the path's variable segments, unescaped
+	// portal is true for a change made "in Zoom's web portal" (the
+	// simulator): no API limits apply, Stats do not count it, and its
+	// events name the host as operator.
+	portal bool
+}
+
+// newTrackingID is an x-zm-trackingid value, unique per answer, shaped
+// like Zoom's ("v=2.0;clid=us06;rid=WEB_...").
+func (s *Server) newTrackingID() string {
+	return fmt.Sprintf("v=2.0;clid=us06;rid=WEB_%s%012x", s.trackPrefix, s.trackSeq.Add(1))
 }
 
 // route is one API operation.
@@ -351,6 +388,8 @@ var routes = []route{
 		holdBefore: holdUserCreateBefore, holdAfter: holdUserCreateAfter},
 	{method: http.MethodGet, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).getUser},
 	{method: http.MethodDelete, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).deleteUser},
+	{method: http.MethodPatch, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).updateUser},
+	{method: http.MethodPut, pattern: []string{"users", "*", "status"}, category: "Light", handle: (*Server).setUserStatus},
 	{method: http.MethodPost, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).createMeeting,
 		holdBefore: holdMeetingCreateBefore, holdAfter: holdMeetingCreateAfter},
 	{method: http.MethodGet, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).listMeetings},
@@ -362,7 +401,12 @@ var routes = []route{
 // matchRoute finds the operation of r. Without one it returns Zoom's 404
 // (unknown path) or a 405 (known path, other method).
 func matchRoute(r *http.Request) (*route, []string, answer) {
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/v2")
+	return matchPath(r.Method, strings.TrimPrefix(r.URL.EscapedPath(), "/v2"))
+}
+
+// matchPath finds the operation of method on rest, an escaped path below
+// "/v2".
+func matchPath(method, rest string) (*route, []string, answer) {
 	rest = strings.Trim(rest, "/")
 	var segs []string
 	if rest != "" {
@@ -376,7 +420,7 @@ func matchRoute(r *http.Request) (*route, []string, answer) {
 			continue
 		}
 		pathKnown = true
-		if rt.method == r.Method {
+		if rt.method == method {
 			return rt, params, answer{}
 		}
 	}

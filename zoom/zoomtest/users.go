@@ -32,7 +32,7 @@ type user struct {
 const defaultTimezone = "UTC"
 
 // body is the user as GET /users/{userId} answers it.
-func (u *user) body() map[string]any {
+func (u *user) body(accountID string) map[string]any {
 	b := map[string]any{
 		"id":                   u.ID,
 		"email":                u.Email,
@@ -53,7 +53,7 @@ func (u *user) body() map[string]any {
 		"jid":                  strings.ToLower(u.ID) + "@xmpp.zoom.us",
 		"group_ids":            []string{},
 		"im_group_ids":         []string{},
-		"account_id":           "fakeAccount0000000000",
+		"account_id":           accountID,
 		"account_number":       10000001,
 		"cluster":              "us06",
 	}
@@ -63,11 +63,13 @@ func (u *user) body() map[string]any {
 	if u.LastName != "" {
 		b["last_name"] = u.LastName
 	}
-	if name := strings.TrimSpace(u.FirstName + " " + u.LastName); name != "" {
+	if name := u.displayName(); name != "" {
 		b["display_name"] = name
 	}
 	return b
 }
+
+func (u *user) displayName() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
 
 // AddUser adds a user to the account as if it had been created with
 // custCreate (no stats are counted) and returns it. If the email is already
@@ -125,6 +127,17 @@ func (s *Server) findUserLocked(idOrEmail string) *user {
 	return s.userByEmail[strings.ToLower(idOrEmail)]
 }
 
+// userFromPathLocked resolves the {userId} path parameter, or answers
+// Zoom's 404, code 1001.
+func (s *Server) userFromPathLocked(c *call) (*user, *answer) {
+	u := s.findUserLocked(c.params[0])
+	if u == nil {
+		a := userNotFound(c.params[0])
+		return nil, &a
+	}
+	return u, nil
+}
+
 func (s *Server) removeUserLocked(u *user) {
 	delete(s.userByID, u.ID)
 	delete(s.userByEmail, strings.ToLower(u.Email))
@@ -141,8 +154,8 @@ func (s *Server) createUser(c *call) answer {
 	if bad != nil {
 		return *bad
 	}
-	var errs []fieldError
-	invalid := func(field string) { errs = append(errs, fieldError{Field: field, Message: "Invalid field."}) }
+	var errs problems
+	invalid := errs.invalid
 
 	action, present, ok := strField(obj, "action")
 	if !present || !ok || !slices.Contains(userActions, action) {
@@ -161,14 +174,8 @@ func (s *Server) createUser(c *call) answer {
 	if !typOK || !slices.Contains([]int64{1, 2, 3, 4, 99}, typ) || (typ == 99 && action != "ssoCreate") {
 		invalid("user_info.type")
 	}
-	first, _, ok := strField(info, "first_name")
-	if !ok || len([]rune(first)) > 64 {
-		invalid("user_info.first_name")
-	}
-	last, _, ok := strField(info, "last_name")
-	if !ok || len([]rune(last)) > 64 {
-		invalid("user_info.last_name")
-	}
+	first, _ := nameField(info, "user_info.", "first_name", invalid)
+	last, _ := nameField(info, "user_info.", "last_name", invalid)
 	if len(errs) > 0 {
 		return validationFailed(errs...)
 	}
@@ -189,20 +196,24 @@ func (s *Server) createUser(c *call) answer {
 		status = "pending" // until the user accepts the emailed invitation
 	}
 	u := s.addUserLocked(email, first, last, int(typ), status)
-	s.stats.UsersCreated++
+	if !c.portal {
+		s.stats.UsersCreated++
+	}
+	p := s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u))
+	p["creation_type"] = action
+	s.emitLocked("user.created", p)
 	return answer{status: http.StatusCreated, body: u.User}
 }
 
 // getUser is GET /users/{userId}.
 func (s *Server) getUser(c *call) answer {
-	id := c.params[0]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.findUserLocked(id)
-	if u == nil {
-		return userNotFound(id)
+	u, bad := s.userFromPathLocked(c)
+	if bad != nil {
+		return *bad
 	}
-	return answer{status: http.StatusOK, body: u.body()}
+	return answer{status: http.StatusOK, body: u.body(s.accountID())}
 }
 
 // deleteUser is DELETE /users/{userId}?action=disassociate|delete
@@ -210,7 +221,6 @@ func (s *Server) getUser(c *call) answer {
 // it, unless transfer_email and transfer_meeting=true hand them to another
 // user.
 func (s *Server) deleteUser(c *call) answer {
-	id := c.params[0]
 	q := c.r.URL.Query()
 	switch q.Get("action") {
 	case "", "disassociate", "delete":
@@ -226,9 +236,9 @@ func (s *Server) deleteUser(c *call) answer {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.findUserLocked(id)
-	if u == nil {
-		return userNotFound(id)
+	u, bad := s.userFromPathLocked(c)
+	if bad != nil {
+		return *bad
 	}
 	var to *user
 	if te := q.Get("transfer_email"); te != "" {
@@ -252,8 +262,109 @@ func (s *Server) deleteUser(c *call) answer {
 		delete(s.meetings, mid)
 	}
 	s.removeUserLocked(u)
-	s.stats.UsersDeleted++
+	if !c.portal {
+		s.stats.UsersDeleted++
+	}
+	event := "user.disassociated"
+	if q.Get("action") == "delete" {
+		event = "user.deleted"
+	}
+	s.emitLocked(event, s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
 	return answer{status: http.StatusNoContent}
+}
+
+// updateUser is PATCH /users/{userId}: 204. It changes first_name,
+// last_name and type (1, 2, 4 or 99); the other fields of Zoom's schema
+// are accepted and left as they are. It sends user.updated with the
+// fields that changed.
+func (s *Server) updateUser(c *call) answer {
+	obj, bad := readObject(c.r)
+	if bad != nil {
+		return *bad
+	}
+	var errs problems
+	first, firstSet := nameField(obj, "", "first_name", errs.invalid)
+	last, lastSet := nameField(obj, "", "last_name", errs.invalid)
+	var typ int64
+	typSet := obj["type"] != nil
+	if typSet {
+		var ok bool
+		typ, ok = asInt(obj["type"])
+		if !ok || !slices.Contains([]int64{1, 2, 4, 99}, typ) {
+			errs.invalid("type")
+		}
+	}
+	if len(errs) > 0 {
+		return validationFailed(errs...)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, bad := s.userFromPathLocked(c)
+	if bad != nil {
+		return *bad
+	}
+	before := userEventObject(u)
+	if firstSet {
+		u.FirstName = first
+	}
+	if lastSet {
+		u.LastName = last
+	}
+	if typSet {
+		u.Type = int(typ)
+	}
+	if !c.portal {
+		s.stats.UsersUpdated++
+	}
+	if obj, old := diffObjects(before, userEventObject(u), "id"); obj != nil {
+		p := s.eventPayloadLocked(s.operatorLocked(c, nil), obj)
+		p["old_object"] = old
+		p["time_stamp"] = s.now().UnixMilli()
+		s.emitLocked("user.updated", p)
+	}
+	return answer{status: http.StatusNoContent}
+}
+
+// setUserStatus is PUT /users/{userId}/status {"action": "activate" |
+// "deactivate"}: 204, and user.activated or user.deactivated. A
+// deactivated user's status is "inactive".
+func (s *Server) setUserStatus(c *call) answer {
+	obj, bad := readObject(c.r)
+	if bad != nil {
+		return *bad
+	}
+	action, _, _ := strField(obj, "action")
+	status := map[string]string{"activate": "active", "deactivate": "inactive"}[action]
+	if status == "" {
+		return validationFailed(fieldError{Field: "action", Message: "Invalid field."})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, bad := s.userFromPathLocked(c)
+	if bad != nil {
+		return *bad
+	}
+	if u.status == status {
+		return answer{status: http.StatusNoContent}
+	}
+	u.status = status
+	if !c.portal {
+		s.stats.UsersUpdated++
+	}
+	s.emitLocked("user."+action+"d", s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
+	return answer{status: http.StatusNoContent}
+}
+
+// nameField reads a first_name or last_name (at most 64 characters) of
+// obj; a bad one goes to invalid as prefix+key. present says whether obj
+// has a good one.
+func nameField(obj map[string]any, prefix, key string, invalid func(field string)) (v string, present bool) {
+	v, present, ok := strField(obj, key)
+	if !ok || len([]rune(v)) > 64 {
+		invalid(prefix + key)
+		return "", false
+	}
+	return v, present
 }
 
 func validEmail(e string) bool {
