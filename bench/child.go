@@ -320,18 +320,13 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	rctx, cancel := context.WithCancel(ctx)
 	r := &workerRunner{w: w, nc: nc, rdb: rdb, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- w.Run(rctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for w.Ready() != nil {
-		select {
-		case err := <-r.done:
-			return nil, fmt.Errorf("worker stopped at start: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			r.stop()
-			return nil, fmt.Errorf("worker not ready within 30s: %v", w.Ready())
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-w.Started():
+	case err := <-r.done:
+		return nil, fmt.Errorf("worker stopped at start: %v", err)
+	case <-time.After(30 * time.Second):
+		r.stop()
+		return nil, fmt.Errorf("worker not started within 30s: %v", w.Ready())
 	}
 	return r, nil
 }

@@ -300,16 +300,20 @@ func firstInvalidUTF8(b []byte) int {
 }
 
 // clip shortens s for an error message: a publisher's bad value may be 64 KiB.
-func clip(s string) string {
-	const limit = 64
-	if len(s) <= limit {
+func clip(s string) string { return Truncate(s, 64, "…") }
+
+// Truncate cuts s to at most n bytes, on a character boundary, and ends a
+// cut string with mark (which the n bytes do not include). Headers, log
+// lines and error messages use it for values a publisher controls.
+func Truncate(s string, n int, mark string) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := limit
+	cut := max(n, 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…"
+	return s[:cut] + mark
 }
 
 // sortedKeys returns the keys of m in order, so that the first problem

@@ -29,8 +29,8 @@ const (
 // Limits the jobs are validated against. Where Zoom documents a limit (in
 // its OpenAPI specs of the users and meetings APIs) the value is Zoom's.
 const (
-	maxJobIDLen           = 128 // the contract
-	maxAccountLen         = 64
+	maxJobIDLen           = MaxJobIDLen
+	maxAccountLen         = MaxAccountLen
 	maxZoomIDLen          = 64
 	maxEmailLen           = 128 // user_info.email maxLength
 	maxEmailLocalLen      = 64  // RFC 5321
@@ -540,11 +540,34 @@ func checkJobIDAndAccount(jobID, account string) error {
 	return nil
 }
 
-// checkToken checks that s is 1 to maxLen characters of A-Z a-z 0-9 . _ : -.
+// The contract's alphabet of job ids and account names.
+const (
+	// TokenAlphabet names the characters of a job id or an account name.
+	TokenAlphabet = "A-Z a-z 0-9 . _ : -"
+	// MaxJobIDLen is the longest job id.
+	MaxJobIDLen = 128
+	// MaxAccountLen is the longest account name.
+	MaxAccountLen = 64
+)
+
+// IsToken reports whether s is 1 to maxLen characters of TokenAlphabet.
+func IsToken(s string, maxLen int) bool {
+	return len(s) > 0 && len(s) <= maxLen && isToken(s, "._:-")
+}
+
+// IsJobID reports whether s is a valid job id: 1 to 128 characters of
+// TokenAlphabet.
+func IsJobID(s string) bool { return IsToken(s, MaxJobIDLen) }
+
+// CheckJobID returns a *ValidationError naming field when id is not a valid
+// job id.
+func CheckJobID(field, id string) error { return checkToken(field, id, MaxJobIDLen) }
+
+// checkToken checks that s is 1 to maxLen characters of TokenAlphabet.
 func checkToken(field, s string, maxLen int) error {
-	if len(s) == 0 || len(s) > maxLen || !isToken(s, "._:-") {
+	if !IsToken(s, maxLen) {
 		return &ValidationError{Field: field, Reason: fmt.Sprintf(
-			"must be 1 to %d characters of A-Z a-z 0-9 . _ : -, got %q", maxLen, clip(s))}
+			"must be 1 to %d characters of "+TokenAlphabet+", got %q", maxLen, clip(s))}
 	}
 	return nil
 }

@@ -103,8 +103,10 @@ func startDemo() (natsURL string, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = w.Run(ctx); close(done) }()
-	for w.Ready() != nil {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-w.Started():
+	case <-w.Done():
+		panic("worker stopped at start")
 	}
 	return ns.ClientURL(), func() {
 		cancel()

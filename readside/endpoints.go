@@ -44,7 +44,7 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 		return nil, errorf(CodeNotFound, "not found: no job %q in account %q (records are kept for a limited time)", req.JobID, account)
 	}
 	st := &JobStatus{
-		JobID: rec.JobID, Account: rec.Account, Subject: rec.Subject, State: rec.State, Attempts: rec.Attempts,
+		JobID: rec.JobID, Account: rec.Account, Subject: rec.Subject, State: string(rec.State), Attempts: rec.Attempts,
 		FirstStarted: timeOrNil(rec.FirstStarted), UpdatedAt: timeOrNil(rec.UpdatedAt),
 		EventSubject: rec.EventSubject, Error: rec.Error,
 	}
@@ -128,7 +128,7 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	if err != nil {
 		return nil, zoomError(ctx, fmt.Sprintf("user %q", req.UserID), err)
 	}
-	user := userFrom(zu)
+	user := worker.UserFrom(zu)
 	return UserResponse{Source: SourceZoom, User: &user}, nil
 }
 
@@ -272,15 +272,6 @@ func meetingFrom(m *zoom.Meeting) *messages.Meeting {
 			StartURL: m.StartURL, Password: m.Password, Agenda: m.Agenda, CreatedAt: m.CreatedAt}
 	}
 	return &out
-}
-
-// userFrom is what answers say of a user Zoom sent.
-func userFrom(u *zoom.User) messages.User {
-	var out messages.User
-	if len(u.Raw) > 0 && json.Unmarshal(u.Raw, &out) == nil && out.ID != "" {
-		return out
-	}
-	return messages.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Type: u.Type}
 }
 
 // dropStartURL removes start_url, in any spelling, from m.

@@ -15,6 +15,12 @@
 //	                                      ├─ transient, budget left ► NakWithDelay(backoff)
 //	                                      └─ permanent or out of attempts ► dead-letter, job.failed, Term
 //
+// In code the walk is one-way (handle.go): prepare (decode, account, order,
+// Store.Begin) → the job's kind (kinds.go: a result or an error) → decide
+// (decide.go: one pure function from result, error and the attempt's facts
+// to an outcome that carries the record, the event and the NAK delay) →
+// settle (settle.go: record, publish, then Ack, Nak or Term).
+//
 // The worker declares the small interfaces it needs (ZoomAPI, Store, Cache)
 // and never builds a concrete client: cmd/zoom-worker wires them.
 package worker

@@ -143,12 +143,12 @@ func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	e.runs = append(e.runs, r)
 	e.t.Cleanup(func() { r.stop(e.t) })
 	// Wait until the consumer is bound, so publishes are not raced.
-	deadline := time.Now().Add(10 * time.Second)
-	for w.Ready() != nil {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("worker not ready: %v", w.Ready())
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-w.Started():
+	case <-w.Done():
+		e.t.Fatalf("worker stopped at start: %v", <-r.done)
+	case <-time.After(30 * time.Second):
+		e.t.Fatalf("worker not started within 30s: %v", w.Ready())
 	}
 	return r
 }

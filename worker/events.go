@@ -32,14 +32,14 @@ const (
 const CETypePrefix = "us.zoom.worker."
 
 // publish publishes an event caused by a's job, with the contract's
-// Nats-Msg-Id, and waits for the server's ack.
-func (w *Worker) publish(ctx context.Context, a *attempt, subject string, body []byte) error {
-	return w.publishWithID(ctx, a, subject, body, messages.EventMsgID(a.jobID, subject))
-}
-
-func (w *Worker) publishWithID(ctx context.Context, a *attempt, subject string, body []byte, msgID string) error {
+// Nats-Msg-Id unless the event names its own, and waits for the server's ack.
+func (w *Worker) publish(ctx context.Context, a *attempt, ev *event) error {
+	subject, msgID := ev.subject, ev.msgID
+	if msgID == "" {
+		msgID = messages.EventMsgID(a.jobID, subject)
+	}
 	msg := nats.NewMsg(subject)
-	msg.Data = body
+	msg.Data = ev.body
 	h := msg.Header
 	h.Set(messages.HeaderMsgID, msgID)
 	h.Set(HeaderCESpecVersion, "1.0")

@@ -18,22 +18,21 @@ import (
 // code 1005) is looked up and the job succeeds with existing: true. Users
 // are unique by email, so a retry after an unknown outcome needs no
 // reconciliation: the 409 path finds the user the lost attempt made.
-func (w *Worker) createUser(ctx context.Context, a *attempt, j *messages.CreateUserJob) (*result, error) {
+func (w *Worker) createUser(ctx context.Context, a *attempt, t try, j *messages.CreateUserJob) (*result, error) {
 	z := a.account.Zoom
 	existing := false
 	u, err := z.CreateUser(ctx, j.EffectiveAction(), j.UserInfo)
 	if err != nil {
 		if !zoom.IsUserExists(err) {
-			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-			return nil, err
+			return nil, mayHaveChanged(err)
 		}
 		if u, err = z.GetUser(ctx, j.UserInfo.Email); err != nil {
 			return nil, err
 		}
 		// After a lost answer the user may be ours: created since the job began.
-		existing = !(a.uncertain && createdSince(u.Raw, a.claim.FirstStarted))
+		existing = !(t.uncertain && createdSince(u.Raw, a.claim.FirstStarted))
 	}
-	user := userFrom(u)
+	user := UserFrom(u)
 	return &result{
 		eventSubject: messages.SubjectUserCreated,
 		event:        messages.UserCreated{JobID: a.jobID, Account: accountLabel(a), Existing: existing, User: user},
@@ -44,10 +43,10 @@ func (w *Worker) createUser(ctx context.Context, a *attempt, j *messages.CreateU
 // createMeeting creates a meeting for the job's host. When an earlier try's
 // outcome is unknown it first reconciles: it lists the host's meetings and
 // adopts the one that try made, so a redelivery never makes a second one.
-func (w *Worker) createMeeting(ctx context.Context, a *attempt, j *messages.CreateMeetingJob) (*result, error) {
+func (w *Worker) createMeeting(ctx context.Context, a *attempt, t try, j *messages.CreateMeetingJob) (*result, error) {
 	z := a.account.Zoom
 	var m *zoom.Meeting
-	if a.uncertain {
+	if t.uncertain {
 		found, err := w.reconcileMeeting(ctx, a, j)
 		if err != nil {
 			return nil, err
@@ -60,8 +59,7 @@ func (w *Worker) createMeeting(ctx context.Context, a *attempt, j *messages.Crea
 	if m == nil {
 		var err error
 		if m, err = z.CreateMeeting(ctx, j.UserID, j.Meeting); err != nil {
-			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-			return nil, err
+			return nil, mayHaveChanged(err)
 		}
 	}
 	meeting, err := w.meetingJSON(m)
@@ -160,19 +158,17 @@ func meetingStart(s, tz string) (time.Time, bool) {
 // updateMeeting patches a meeting, then reads it back for the event and
 // the cache. PATCH sets fields to values, so a second one after an unknown
 // outcome leaves Zoom as one would.
-func (w *Worker) updateMeeting(ctx context.Context, a *attempt, j *messages.UpdateMeetingJob) (*result, error) {
+func (w *Worker) updateMeeting(ctx context.Context, a *attempt, t try, j *messages.UpdateMeetingJob) (*result, error) {
 	z := a.account.Zoom
-	if !a.applied {
+	if !t.applied {
 		if err := z.UpdateMeeting(ctx, j.MeetingID, j.OccurrenceID, j.Meeting); err != nil {
-			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-			return nil, err
+			return nil, mayHaveChanged(err)
 		}
-		// Retries of this attempt only read the meeting back.
-		a.applied = true
 	}
 	m, err := z.GetMeeting(ctx, j.MeetingID)
 	if err != nil {
-		return nil, err
+		// The change is made: retries of this attempt only read it back.
+		return nil, &changed{err: err, sure: true}
 	}
 	meeting, err := w.meetingJSON(m)
 	if err != nil {
@@ -186,17 +182,16 @@ func (w *Worker) updateMeeting(ctx context.Context, a *attempt, j *messages.Upda
 }
 
 // deleteMeeting deletes a meeting (or one occurrence); one already gone succeeds.
-func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, j *messages.DeleteMeetingJob) (*result, error) {
+func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, t try, j *messages.DeleteMeetingJob) (*result, error) {
 	err := a.account.Zoom.DeleteMeeting(ctx, j.MeetingID, zoom.DeleteMeetingOptions{
 		OccurrenceID: j.OccurrenceID, ScheduleForReminder: j.ScheduleForReminder, CancelMeetingReminder: j.CancelMeetingReminder})
 	gone := false
 	if err != nil {
 		if !zoom.IsNotFound(err) {
-			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-			return nil, err
+			return nil, mayHaveChanged(err)
 		}
 		// Not found: gone before this job, unless a lost answer of ours deleted it.
-		gone = !a.uncertain
+		gone = !t.uncertain
 	}
 	return &result{
 		eventSubject: messages.SubjectMeetingDeleted,
@@ -206,17 +201,16 @@ func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, j *messages.Dele
 }
 
 // deleteUser disassociates or deletes a user; one already gone succeeds.
-func (w *Worker) deleteUser(ctx context.Context, a *attempt, j *messages.DeleteUserJob) (*result, error) {
+func (w *Worker) deleteUser(ctx context.Context, a *attempt, t try, j *messages.DeleteUserJob) (*result, error) {
 	err := a.account.Zoom.DeleteUser(ctx, j.UserID, zoom.DeleteUserOptions{
 		Action: j.EffectiveAction(), TransferEmail: j.TransferEmail, TransferMeeting: j.TransferMeeting,
 		TransferWebinar: j.TransferWebinar, TransferRecording: j.TransferRecording})
 	gone := false
 	if err != nil {
 		if !zoom.IsNotFound(err) {
-			a.uncertain = a.uncertain || mayHaveTakenEffect(err)
-			return nil, err
+			return nil, mayHaveChanged(err)
 		}
-		gone = !a.uncertain
+		gone = !t.uncertain
 	}
 	drop := []string{j.UserID}
 	if u, _ := w.cache.CachedUser(ctx, a.account.Name, j.UserID); u != nil {
@@ -238,8 +232,7 @@ func mayHaveTakenEffect(err error) bool {
 	if errors.As(err, &ae) {
 		return ae.StatusCode >= 500
 	}
-	var ra interface{ RetryAt() time.Time }
-	if errors.As(err, &ra) || errors.Is(err, syscall.ECONNREFUSED) {
+	if _, held := zoom.AsHeld(err); held || errors.Is(err, syscall.ECONNREFUSED) {
 		return false
 	}
 	var op *net.OpError
@@ -261,7 +254,9 @@ func createdSince(raw json.RawMessage, since time.Time) bool {
 	return err == nil && !t.Before(since.Add(-reconcileSkew))
 }
 
-func userFrom(u *zoom.User) messages.User {
+// UserFrom is what events and the cache say of a user Zoom sent: Zoom's
+// JSON as it came where there is one, else the fields the client decoded.
+func UserFrom(u *zoom.User) messages.User {
 	var out messages.User
 	if len(u.Raw) > 0 && json.Unmarshal(u.Raw, &out) == nil && out.ID != "" {
 		return out

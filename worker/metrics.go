@@ -13,10 +13,10 @@ import (
 // Metrics are the worker's Prometheus metrics. Build them with NewMetrics and
 // pass them in Config; nil records nothing.
 type Metrics struct {
-	Jobs          *prometheus.CounterVec   // zoomworker_jobs_total{subject,outcome}
+	Jobs          *prometheus.CounterVec   // zoomworker_jobs_total{subject,outcome}: outcome is an Outcome
 	JobDuration   *prometheus.HistogramVec // zoomworker_job_duration_seconds{subject,outcome}
 	InFlight      prometheus.Gauge         // zoomworker_jobs_in_flight
-	Retries       *prometheus.CounterVec   // zoomworker_job_retries_total{subject,reason}
+	Retries       *prometheus.CounterVec   // zoomworker_job_retries_total{subject,where}: in_process or redelivery
 	DeadLettered  *prometheus.CounterVec   // zoomworker_jobs_dead_lettered_total{subject,kind}
 	ZoomRequests  *prometheus.CounterVec   // zoomworker_zoom_requests_total{account,operation,status}
 	ZoomLatency   *prometheus.HistogramVec // zoomworker_zoom_request_duration_seconds{operation}
@@ -25,16 +25,6 @@ type Metrics struct {
 	Events        *prometheus.CounterVec   // zoomworker_events_published_total{subject}
 	StoreUp       prometheus.Gauge         // zoomworker_store_up
 }
-
-// Job outcomes, the "outcome" label of zoomworker_jobs_total.
-const (
-	OutcomeSucceeded  = "succeeded"   // Zoom was called and the job is done
-	OutcomeRepeated   = "repeated"    // an earlier attempt had done it; the event was sent again
-	OutcomeRetried    = "retried"     // handed back to the stream with a delay
-	OutcomeDeferred   = "deferred"    // waits for the host's daily limit to reset
-	OutcomeFailed     = "failed"      // job.failed, dead-lettered
-	OutcomeHandedBack = "handed_back" // shutdown or a busy lease: NAK without an attempt
-)
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -83,12 +73,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) job(subject, outcome string, d time.Duration) {
+func (m *Metrics) job(subject string, outcome Outcome, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.Jobs.WithLabelValues(subject, outcome).Inc()
-	m.JobDuration.WithLabelValues(subject, outcome).Observe(d.Seconds())
+	m.Jobs.WithLabelValues(subject, string(outcome)).Inc()
+	m.JobDuration.WithLabelValues(subject, string(outcome)).Observe(d.Seconds())
 }
 
 func (m *Metrics) zoomCall(account, op string, d time.Duration, err error) {

@@ -22,18 +22,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// Cache looks up users and meetings the worker has seen, and remembers the
-// per-host daily limit. Misses are (nil, nil).
+// Cache is what the worker reads of the users and meetings it has seen.
+// Misses are (nil, nil). Other readers (the service) declare their own.
 type Cache interface {
 	CachedUser(ctx context.Context, account, idOrEmail string) (*messages.User, error)
-	CachedMeeting(ctx context.Context, account string, meetingID int64) (*messages.Meeting, error)
 	// ClaimedMeetings returns, for each of ids, the job id that already owns
 	// that meeting ("" for none): reconciliation must not adopt those.
 	ClaimedMeetings(ctx context.Context, account string, ids []int64) ([]string, error)
-	// SetHostLimited records that host may create no meeting before until.
-	SetHostLimited(ctx context.Context, account, host string, until time.Time) error
-	// JobRecord returns what is known of a job (nil when nothing).
-	JobRecord(ctx context.Context, account, jobID string) (*Record, error)
 }
 
 // Begin is the start of an attempt at a job.
@@ -51,18 +46,19 @@ type Begin struct {
 	HostLimitKey string
 }
 
-// ClaimState is what Begin found.
-type ClaimState int
+// ClaimState is what Begin found. Its values are the words the store's
+// scripts answer with (they get them as arguments, so the words live here).
+type ClaimState string
 
 const (
 	// Started: this attempt holds the job now.
-	Started ClaimState = iota
+	Started ClaimState = "started"
 	// Succeeded: an earlier attempt finished the job; Claim.Record holds its event.
-	Succeeded
+	Succeeded ClaimState = "succeeded"
 	// Busy: another attempt holds a live lease until Claim.Until.
-	Busy
+	Busy ClaimState = "busy"
 	// HostLimited: the host reached its daily limit until Claim.Until; no attempt began.
-	HostLimited
+	HostLimited ClaimState = "limited"
 )
 
 // Claim is Begin's answer.
@@ -85,7 +81,7 @@ type Record struct {
 	JobID        string              `json:"job_id"`
 	Account      string              `json:"account,omitempty"`
 	Subject      string              `json:"subject"`
-	State        string              `json:"state"` // running, retrying, succeeded, failed
+	State        State               `json:"state"`
 	Attempts     int                 `json:"attempts"`
 	FirstStarted time.Time           `json:"first_started"`
 	UpdatedAt    time.Time           `json:"updated_at"`
@@ -100,12 +96,21 @@ type MeetingJSON struct {
 	JSON json.RawMessage
 }
 
+// State is a job record's state. The store's scripts get these words as
+// arguments; the service reports them as a job's "state".
+type State string
+
 // Record states.
 const (
-	StateRunning   = "running"
-	StateRetrying  = "retrying"
-	StateSucceeded = "succeeded"
-	StateFailed    = "failed"
+	// StateRunning: an attempt holds the job (until its lease ends).
+	StateRunning State = "running"
+	// StateRetrying: the last attempt ended and the job waits in the stream
+	// (a retry, a hand-back or a deferral).
+	StateRetrying State = "retrying"
+	// StateSucceeded: done; the record keeps the event to publish again.
+	StateSucceeded State = "succeeded"
+	// StateFailed: failed for good (dead-lettered).
+	StateFailed State = "failed"
 )
 
 // Finish is how an attempt ended.
@@ -114,7 +119,7 @@ type Finish struct {
 	JobID   string
 	Owner   string
 	// State is StateSucceeded, StateFailed or StateRetrying.
-	State string
+	State State
 	// Uncertain marks a retrying attempt whose Zoom call may have taken effect.
 	Uncertain bool
 	// Refund gives a retrying attempt back: it never got to call Zoom (the
@@ -132,4 +137,8 @@ type Finish struct {
 	// DropMeetings and DropUsers are cache entries to invalidate.
 	DropMeetings []int64
 	DropUsers    []string
+	// HostLimit, when set, is a host Zoom refused for the day: no job may
+	// create a meeting for it before HostLimitedUntil (Begin reads the mark).
+	HostLimit        string
+	HostLimitedUntil time.Time
 }

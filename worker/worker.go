@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,10 +38,14 @@ type Worker struct {
 	m        *Metrics
 	owner    string
 
-	health   *health
-	seq      *sequencer
-	bound    atomic.Bool
-	inFlight atomic.Int64
+	policy  policy
+	health  *health
+	seq     *sequencer
+	slots   *slots
+	bound   atomic.Bool
+	running atomic.Bool
+	started chan struct{} // closed once Run takes jobs
+	done    chan struct{} // closed when Run returns
 }
 
 // New checks cfg and deps and returns a Worker. It does not contact anything.
@@ -70,14 +73,12 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	accts := make(map[string]Account, len(deps.Accounts))
 	for name, a := range deps.Accounts {
 		a.Name = name
-		if cfg.Metrics != nil {
-			a.Zoom = instrumented{ZoomAPI: a.Zoom, account: name, m: cfg.Metrics}
-		}
-		accts[name] = a
+		accts[name] = a.WithMetrics(cfg.Metrics)
 	}
 	w := &Worker{
 		cfg: cfg, nc: deps.NATS, js: js, store: deps.Store, cache: deps.Cache,
-		accounts: accts, log: cfg.Logger, m: cfg.Metrics, owner: owner,
+		accounts: accts, log: cfg.Logger, m: cfg.Metrics, owner: owner, policy: policyOf(cfg),
+		slots: newSlots(cfg.Concurrency), started: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.health = newHealth(deps.Store, cfg.Metrics, cfg.Logger)
 	return w, nil
@@ -165,12 +166,16 @@ func (w *Worker) Ready() error {
 	return nil
 }
 
-// Accounts returns the configured accounts (their Zoom clients wrapped
-// with metrics), for other parts of the process such as the service API.
-func (w *Worker) Accounts() map[string]Account { return w.accounts }
-
 // InFlight is the number of jobs being worked on now.
-func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
+func (w *Worker) InFlight() int { return w.slots.busy() }
+
+// Started is closed once Run has set up the streams and bound the consumer:
+// jobs published from then on are taken. It is never closed when Run fails
+// before that; wait on Done too.
+func (w *Worker) Started() <-chan struct{} { return w.started }
+
+// Done is closed when Run has returned.
+func (w *Worker) Done() <-chan struct{} { return w.done }
 
 // Run consumes jobs until ctx is cancelled, then shuts down in this order:
 // stop fetching; hand back (NAK) jobs fetched but not started; let jobs in
@@ -178,6 +183,10 @@ func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
 // handed back too); flush what was published. It returns nil after a clean
 // stop. The caller closes the connections after Run returns.
 func (w *Worker) Run(ctx context.Context) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return errors.New("worker: Run called twice")
+	}
+	defer close(w.done)
 	cons, err := w.Setup(ctx)
 	if err != nil {
 		return err
@@ -200,6 +209,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.bound.Store(true)
 	defer w.bound.Store(false)
+	close(w.started)
 	w.log.Info("worker started", "consumer", messages.ConsumerName, "concurrency", w.cfg.Concurrency,
 		"instance", w.owner, "accounts", len(w.accounts))
 
@@ -211,17 +221,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		it.Drain()
 	}()
 
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	var wg sync.WaitGroup
 	for {
 		if ctx.Err() == nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() == nil {
-				w.health.wait(ctx) // take no new job while Redis is down
-			}
+			w.health.wait(ctx) // take no new job while Redis is down
 		}
 		msg, err := it.Next()
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
@@ -237,31 +239,23 @@ func (w *Worker) Run(ctx context.Context) error {
 				case <-time.After(100 * time.Millisecond):
 				}
 			}
-			w.release(sem)
 			continue
 		}
-		if ctx.Err() != nil {
-			// Fetched but not started: hand it back at once.
-			_ = msg.Nak()
-			w.release(sem)
+		if !w.slots.take(ctx) {
+			// Fetched but not started (the worker is stopping): hand it back at once.
+			w.nak(&attempt{msg: msg, log: w.log}, 0)
 			continue
 		}
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			defer w.release(sem)
+			defer w.slots.give()
 			w.handle(jobCtx, msg)
 		}()
 	}
 
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(w.cfg.ShutdownTimeout):
-		w.log.Warn("shutdown timeout: cancelling jobs in flight", "in_flight", w.inFlight.Load())
+	if !w.slots.drain(w.cfg.ShutdownTimeout) {
+		w.log.Warn("shutdown timeout: cancelling jobs in flight", "in_flight", w.slots.busy())
 		cancelJobs()
-		<-done
+		w.slots.drain(0)
 	}
 	if err := w.nc.FlushTimeout(5 * time.Second); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		w.log.Warn("flush nats", "err", err)
@@ -270,9 +264,57 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-func (w *Worker) release(sem chan struct{}) {
-	select {
-	case <-sem:
-	default:
+// slots bounds the jobs in flight and counts them, one mechanism for both:
+// a job takes a slot before it starts and gives it back when it ends.
+type slots struct {
+	ch chan struct{}
+	// held counts the slots drain holds: free ones it took so no job can
+	// start while it waits for the others.
+	held atomic.Int64
+}
+
+func newSlots(n int) *slots { return &slots{ch: make(chan struct{}, n)} }
+
+// take waits for a free slot; false when ctx ended first (no slot taken).
+func (s *slots) take(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
 	}
+	select {
+	case s.ch <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// give returns a slot take took.
+func (s *slots) give() { <-s.ch }
+
+// busy is the number of jobs holding a slot.
+func (s *slots) busy() int { return len(s.ch) - int(s.held.Load()) }
+
+// drain waits until every job has given its slot back, for up to limit
+// (0: no limit), and reports whether they all did.
+func (s *slots) drain(limit time.Duration) bool {
+	var timeout <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		timeout = t.C
+	}
+	defer func() {
+		for ; s.held.Load() > 0; s.held.Add(-1) {
+			<-s.ch
+		}
+	}()
+	for int(s.held.Load()) < cap(s.ch) {
+		select {
+		case s.ch <- struct{}{}:
+			s.held.Add(1)
+		case <-timeout:
+			return false
+		}
+	}
+	return true
 }

@@ -281,8 +281,8 @@ func TestLongZoomCallIsNotRedelivered(t *testing.T) {
 	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
 	e.waitEvent("m-7", messages.SubjectMeetingCreated, 1)
 	e.waitIdle()
-	for _, outcome := range []string{worker.OutcomeHandedBack, worker.OutcomeRepeated, worker.OutcomeRetried} {
-		if got := testutil.ToFloat64(m.Jobs.WithLabelValues(messages.SubjectMeetingCreate, outcome)); got != 0 {
+	for _, outcome := range []worker.Outcome{worker.OutcomeHandedBack, worker.OutcomeRepeated, worker.OutcomeRetried} {
+		if got := testutil.ToFloat64(m.Jobs.WithLabelValues(messages.SubjectMeetingCreate, string(outcome))); got != 0 {
 			t.Errorf("jobs with outcome %s = %v; want 0 (the job must not be redelivered under its running call)", outcome, got)
 		}
 	}

@@ -47,6 +47,17 @@ type Account struct {
 // DefaultAccount is the name of the account jobs without "account" use.
 const DefaultAccount = "default"
 
+// WithMetrics returns a with its Zoom calls counted and timed in m
+// (zoomworker_zoom_requests_total and ..._duration_seconds, labelled with
+// a.Name). New does it for the worker's accounts; other users of the same
+// clients (the service) call it themselves. A nil m returns a unchanged.
+func (a Account) WithMetrics(m *Metrics) Account {
+	if m != nil {
+		a.Zoom = instrumented{ZoomAPI: a.Zoom, account: a.Name, m: m}
+	}
+	return a
+}
+
 // instrumented wraps a ZoomAPI with metrics per call.
 type instrumented struct {
 	ZoomAPI

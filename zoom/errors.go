@@ -149,6 +149,8 @@ const (
 // RetryLater, at is when a retry may go. Context cancellation is RetrySoon
 // (the job was not finished).
 //
+//   - A Held (the request never went; a limiter said when it may) is
+//     RetryLater at its RetryAt.
 //   - *APIError: 429 with a time (Retry-After, or the daily limit's next
 //     00:00 UTC) is RetryLater; 429 without one is RetrySoon; the daily
 //     meeting limit answered as code 300 is RetryLater; 5xx and 408 are
@@ -171,6 +173,9 @@ const (
 func Classify(err error) (c Class, at time.Time) {
 	if err == nil {
 		return Permanent, time.Time{}
+	}
+	if h, ok := AsHeld(err); ok {
+		return RetryLater, h.RetryAt()
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {

@@ -91,12 +91,14 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL})
 
 	deps := worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{}}
+	svcAccounts := map[string]worker.Account{} // the same clients, for the service
 	for _, a := range accounts {
 		acct, err := a.build(cfg, store, metrics)
 		if err != nil {
 			return err
 		}
 		deps.Accounts[a.Name] = acct
+		svcAccounts[a.Name] = acct.WithMetrics(metrics)
 	}
 	wcfg := cfg.Worker
 	wcfg.Logger, wcfg.Metrics = log, metrics
@@ -106,7 +108,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return &badSetting{name: "worker", why: err.Error()}
 	}
 
-	stopReads, err := startReadSide(ctx, cfg, nc, store, deps.Accounts, log)
+	stopReads, err := startReadSide(ctx, cfg, nc, store, svcAccounts, log)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,10 @@ type Limiter struct {
 	OnWait func(d time.Duration)
 }
 
-var _ zoom.Limiter = (*Limiter)(nil)
+var (
+	_ zoom.Limiter = (*Limiter)(nil)
+	_ zoom.Held    = (*WaitError)(nil)
+)
 
 // NewLimiter returns the limiter of one account. A nil *Limiter from a zero
 // Limits is not returned: a Limiter with no limits lets everything pass
@@ -63,7 +66,8 @@ func (e *WaitError) Error() string {
 	return "rate limit: next slot at " + e.Until.UTC().Format(time.RFC3339Nano)
 }
 
-// RetryAt lets the worker's error classification find the time.
+// RetryAt makes a WaitError a zoom.Held: the worker hands the job back
+// until then without counting an attempt.
 func (e *WaitError) RetryAt() time.Time { return e.Until }
 
 // gcraScript reserves one slot on up to two GCRA lines at once.

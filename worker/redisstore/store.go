@@ -85,10 +85,23 @@ func (s *Store) dailyKey(account, host string) string {
 // Ping implements worker.Store.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
+// The store's scripts get the words of worker.State and worker.ClaimState
+// as arguments (stateArgs first, then each script's own), so the record
+// states have one spelling, in the worker package.
+var stateArgs = []any{string(worker.StateRunning), string(worker.StateSucceeded),
+	string(worker.Started), string(worker.Succeeded), string(worker.Busy), string(worker.HostLimited)}
+
+// stateWords is the Lua that names stateArgs; a script's own ARGV start at 7.
+const stateWords = `
+local RUNNING, SUCCEEDED = ARGV[1], ARGV[2]
+local C_STARTED, C_SUCCEEDED, C_BUSY, C_LIMITED = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+`
+
 // beginScript claims a job for one attempt. KEYS: job hash, daily-limit key.
-// ARGV: owner, lease ms, ttl s, subject, job id, account, check daily (0/1).
-// Answer: {state, attempts, uncertain, first ms, until ms, event subject, event}.
-var beginScript = redis.NewScript(`
+// ARGV after stateArgs: owner, lease ms, ttl s, subject, job id, account,
+// check daily (0/1).
+// Answer: {claim state, attempts, uncertain, first ms, until ms, event subject, event}.
+var beginScript = redis.NewScript(stateWords + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'owner', 'lease', 'uncertain', 'first', 'esub', 'event')
@@ -96,26 +109,26 @@ local state = f[1]
 local attempts = tonumber(f[2] or '0')
 local lease = tonumber(f[4] or '0')
 local first = f[6] or tostring(now)
-if state == 'succeeded' then
-  return {'succeeded', tostring(attempts), '0', first, '0', f[7] or '', f[8] or ''}
+if state == SUCCEEDED then
+  return {C_SUCCEEDED, tostring(attempts), '0', first, '0', f[7] or '', f[8] or ''}
 end
-if state == 'running' and lease > now and f[3] ~= ARGV[1] then
-  return {'busy', tostring(attempts), '0', first, tostring(lease), '', ''}
+if state == RUNNING and lease > now and f[3] ~= ARGV[7] then
+  return {C_BUSY, tostring(attempts), '0', first, tostring(lease), '', ''}
 end
-if ARGV[7] == '1' then
+if ARGV[13] == '1' then
   local d = tonumber(redis.call('GET', KEYS[2]) or '0')
   if d > now then
-    return {'limited', tostring(attempts), '0', first, tostring(d), '', ''}
+    return {C_LIMITED, tostring(attempts), '0', first, tostring(d), '', ''}
   end
 end
 local uncertain = '0'
-if f[5] == '1' or state == 'running' then uncertain = '1' end
+if f[5] == '1' or state == RUNNING then uncertain = '1' end
 attempts = attempts + 1
-redis.call('HSET', KEYS[1], 'state', 'running', 'attempts', attempts, 'owner', ARGV[1],
-  'lease', now + tonumber(ARGV[2]), 'uncertain', uncertain, 'first', first,
-  'subject', ARGV[4], 'job_id', ARGV[5], 'account', ARGV[6], 'updated', now)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-return {'started', tostring(attempts), uncertain, first, '0', '', ''}
+redis.call('HSET', KEYS[1], 'state', RUNNING, 'attempts', attempts, 'owner', ARGV[7],
+  'lease', now + tonumber(ARGV[8]), 'uncertain', uncertain, 'first', first,
+  'subject', ARGV[10], 'job_id', ARGV[11], 'account', ARGV[12], 'updated', now)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[9]))
+return {C_STARTED, tostring(attempts), uncertain, first, '0', '', ''}
 `)
 
 // Begin implements worker.Store: one EVALSHA.
@@ -124,8 +137,9 @@ func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error)
 	if b.HostLimitKey != "" {
 		daily, check = s.dailyKey(b.Account, b.HostLimitKey), "1"
 	}
-	res, err := beginScript.Run(ctx, s.rdb, []string{s.jobKey(b.Account, b.JobID), daily},
-		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check).StringSlice()
+	args := append(append([]any{}, stateArgs...),
+		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check)
+	res, err := beginScript.Run(ctx, s.rdb, []string{s.jobKey(b.Account, b.JobID), daily}, args...).StringSlice()
 	if err != nil {
 		return worker.Claim{}, fmt.Errorf("redis: begin job %s: %w", b.JobID, err)
 	}
@@ -134,22 +148,19 @@ func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error)
 	}
 	attempts, _ := strconv.Atoi(res[1])
 	c := worker.Claim{
+		State:        worker.ClaimState(res[0]),
 		Attempts:     attempts,
 		Uncertain:    res[2] == "1",
 		FirstStarted: msTime(res[3]),
 		Until:        msTime(res[4]),
 	}
-	switch res[0] {
-	case "succeeded":
-		c.State = worker.Succeeded
+	switch c.State {
+	case worker.Succeeded:
 		c.Record = &worker.Record{JobID: b.JobID, Account: b.Account, Subject: b.Subject, State: worker.StateSucceeded,
 			Attempts: attempts, FirstStarted: c.FirstStarted, EventSubject: res[5], Event: json.RawMessage(res[6])}
-	case "busy":
-		c.State = worker.Busy
-	case "limited":
-		c.State = worker.HostLimited
+	case worker.Started, worker.Busy, worker.HostLimited:
 	default:
-		c.State = worker.Started
+		return worker.Claim{}, fmt.Errorf("redis: begin job %s: unexpected state %q", b.JobID, res[0])
 	}
 	return c, nil
 }
@@ -163,24 +174,24 @@ func msTime(s string) time.Time {
 }
 
 // finishScript records the end of an attempt. KEYS: job hash.
-// ARGV: owner, state, uncertain (0/1), event subject, event, error JSON, ttl s,
-// refund (0/1: give the attempt back).
+// ARGV after stateArgs: owner, state, uncertain (0/1), event subject, event,
+// error JSON, ttl s, refund (0/1: give the attempt back).
 // A job that already succeeded is never changed.
-var finishScript = redis.NewScript(`
+var finishScript = redis.NewScript(stateWords + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'succeeded' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now)
-if ARGV[2] == 'succeeded' then
-  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[4], 'event', ARGV[5])
+if state == SUCCEEDED then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[8], 'owner', '', 'lease', 0, 'updated', now)
+if ARGV[8] == SUCCEEDED then
+  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[10], 'event', ARGV[11])
   redis.call('HDEL', KEYS[1], 'error')
-elseif ARGV[3] == '1' then
+elseif ARGV[9] == '1' then
   redis.call('HSET', KEYS[1], 'uncertain', '1')
 end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
-if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[12]) end
+if ARGV[14] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[13]))
 return 1
 `)
 
@@ -199,8 +210,8 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 	}
 	run := func() error {
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)},
-				f.Owner, f.State, unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)
+			finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, append(append([]any{}, stateArgs...),
+				f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)...)
 			s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
 			if f.ClaimMeeting != 0 {
 				p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
@@ -210,6 +221,9 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 			}
 			for _, u := range f.DropUsers {
 				s.dropUser(ctx, p, f.Account, u)
+			}
+			if f.HostLimit != "" {
+				s.markHostLimited(ctx, p, f.Account, f.HostLimit, f.HostLimitedUntil)
 			}
 			return nil
 		})
@@ -284,7 +298,7 @@ func (s *Store) CachedUser(ctx context.Context, account, idOrEmail string) (*mes
 	return &u, nil
 }
 
-// CachedMeeting implements worker.Cache.
+// CachedMeeting returns a cached meeting (nil on a miss), for the service.
 func (s *Store) CachedMeeting(ctx context.Context, account string, id int64) (*messages.Meeting, error) {
 	b, err := s.rdb.Get(ctx, s.meetingKey(account, id)).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -322,19 +336,25 @@ func (s *Store) ClaimedMeetings(ctx context.Context, account string, ids []int64
 	return out, nil
 }
 
-// SetHostLimited implements worker.Cache: the mark expires at until.
+// SetHostLimited records that host may create no meeting before until (the
+// worker does it with Finish.HostLimit); the mark expires at until.
 func (s *Store) SetHostLimited(ctx context.Context, account, host string, until time.Time) error {
-	err := s.rdb.Set(ctx, s.dailyKey(account, host), until.UnixMilli(), 0).Err()
-	if err == nil {
-		err = s.rdb.PExpireAt(ctx, s.dailyKey(account, host), until).Err()
-	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		s.markHostLimited(ctx, p, account, host, until)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("redis: mark host %s limited: %w", host, err)
 	}
 	return nil
 }
 
-// JobRecord implements worker.Cache.
+func (s *Store) markHostLimited(ctx context.Context, p redis.Pipeliner, account, host string, until time.Time) {
+	p.Set(ctx, s.dailyKey(account, host), until.UnixMilli(), 0)
+	p.PExpireAt(ctx, s.dailyKey(account, host), until)
+}
+
+// JobRecord returns what is known of a job (nil when nothing), for the service.
 func (s *Store) JobRecord(ctx context.Context, account, jobID string) (*worker.Record, error) {
 	m, err := s.rdb.HGetAll(ctx, s.jobKey(account, jobID)).Result()
 	if err != nil {
@@ -344,7 +364,7 @@ func (s *Store) JobRecord(ctx context.Context, account, jobID string) (*worker.R
 		return nil, nil
 	}
 	r := &worker.Record{
-		JobID: jobID, Account: m["account"], Subject: m["subject"], State: m["state"],
+		JobID: jobID, Account: m["account"], Subject: m["subject"], State: worker.State(m["state"]),
 		FirstStarted: msTime(m["first"]), UpdatedAt: msTime(m["updated"]),
 		EventSubject: m["esub"],
 	}
