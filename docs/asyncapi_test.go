@@ -28,12 +28,12 @@ const asyncAPIFile = "asyncapi.yaml"
 var (
 	jobSubjects = []string{
 		messages.SubjectUserCreate, messages.SubjectMeetingCreate, messages.SubjectMeetingUpdate,
-		messages.SubjectMeetingDelete, messages.SubjectUserDelete,
+		messages.SubjectMeetingDelete, messages.SubjectUserDelete, messages.SubjectRegistrantAdd,
 	}
 	eventSubjects = []string{
 		messages.SubjectUserCreated, messages.SubjectMeetingCreated, messages.SubjectMeetingUpdated,
 		messages.SubjectMeetingDeleted, messages.SubjectUserDeleted, messages.SubjectJobFailed,
-		messages.SubjectJobDeferred,
+		messages.SubjectJobDeferred, messages.SubjectRegistrantAdded,
 	}
 )
 
@@ -358,6 +358,16 @@ func goValues() []struct {
 		{"job failed, retries exhausted", messages.SubjectJobFailed, &messages.JobFailed{JobID: "m-10", Subject: messages.SubjectMeetingCreate,
 			Attempts: 10, Error: messages.FailError{Kind: messages.KindRetriesExhausted, Message: "zoom: 503 Service Unavailable", HTTPStatus: 503},
 			Job: json.RawMessage(`{"job_id":"m-10","user_id":"james@bond.com","meeting":{"topic":"x"}}`)}},
+		{"add registrant", messages.SubjectRegistrantAdd, &messages.AddRegistrantJob{JobID: "r-7-jill", Account: "school-b", MeetingID: 85746065432,
+			OccurrenceIDs: "1765098000000", Registrant: messages.RegistrantSpec{Email: "jill@example.com", FirstName: "Jill", LastName: "Valentine",
+				Extra: map[string]json.RawMessage{"org": json.RawMessage(`"S.T.A.R.S."`)}}}},
+		{"registrant added", messages.SubjectRegistrantAdded, &messages.RegistrantAdded{JobID: "r-7-jill", Account: "school-b", MeetingID: 85746065432,
+			Registrant: messages.Registrant{ID: 85746065432, RegistrantID: "fdgsfh2ey82fuh", Email: "jill@example.com", FirstName: "Jill",
+				JoinURL: "https://zoom.us/w/85746065432?tk=Ab3dEf", Topic: "Demo Meeting 1", StartTime: "2026-12-05T12:00:00Z", ParticipantPinCode: 380303}}},
+		{"job failed, with Zoom's tracking id", messages.SubjectJobFailed, &messages.JobFailed{JobID: "r-8", Subject: messages.SubjectRegistrantAdd, Attempts: 1,
+			Error: messages.FailError{Kind: messages.KindZoomRejected, Message: "Meeting does not exist: 85746065499.", HTTPStatus: 404, ZoomCode: 3001,
+				ZoomTrackingID: "v=2.0;clid=us06;rid=WEB_4f1c0d2e9b"},
+			Job: json.RawMessage(`{"job_id":"r-8","meeting_id":85746065499,"registrant":{"email":"jill@example.com","first_name":"Jill"}}`)}},
 		{"job deferred", messages.SubjectJobDeferred, &messages.JobDeferred{JobID: "m-12", Account: "school-b", Subject: messages.SubjectMeetingCreate,
 			Until: "2026-11-27T00:00:00Z", Reason: "daily meeting create/update limit reached for host james@bond.com"}},
 	}

@@ -31,7 +31,7 @@ func (e *ValidationError) Error() string {
 }
 
 // ErrUnknownSubject matches (with errors.Is) the error DecodeJob returns for
-// a subject that is not one of the five job subjects.
+// a subject that is not one of the job subjects.
 var ErrUnknownSubject = errors.New("unknown job subject")
 
 // unknownSubjectError is a *ValidationError (the message is not a valid job:
@@ -49,13 +49,13 @@ const MaxJSONDepth = 32
 
 // DecodeJob decodes and validates the body of a job published on subject and
 // returns it as a concrete pointer type: *CreateUserJob, *CreateMeetingJob,
-// *UpdateMeetingJob, *DeleteMeetingJob or *DeleteUserJob.
+// *UpdateMeetingJob, *DeleteMeetingJob, *DeleteUserJob or *AddRegistrantJob.
 //
 // Every body that is not a valid job gives a *ValidationError (reach it with
 // errors.As): larger than MaxJobBytes, not JSON, not UTF-8, data after the
 // JSON value, nested deeper than MaxJSONDepth, not an object, a top-level
 // field the job does not have (keys match exactly), a value of the wrong type,
-// or anything Validate rejects. The contents of "meeting" and "user_info" are
+// or anything Validate rejects. The contents of "meeting", "user_info" and "registrant" are
 // Zoom's and pass through: unknown fields there are kept, not rejected.
 //
 // An unknown subject also gives a *ValidationError, which in addition matches
@@ -73,6 +73,8 @@ func DecodeJob(subject string, body []byte) (Job, error) {
 		job = new(DeleteMeetingJob)
 	case SubjectUserDelete:
 		job = new(DeleteUserJob)
+	case SubjectRegistrantAdd:
+		job = new(AddRegistrantJob)
 	default:
 		return nil, unknownSubjectError{&ValidationError{
 			Reason: fmt.Sprintf("unknown job subject %q", clip(subject))}}

@@ -79,6 +79,41 @@ type UserDeleted struct {
 	AlreadyGone bool   `json:"already_gone"`
 }
 
+// Registrant is a meeting registrant as events report it, in the shape of
+// Zoom's add-registrant answer: ID is the meeting's id, RegistrantID the
+// registrant's, JoinURL the registrant's own link. Fields the worker does
+// not know are kept in Extra.
+type Registrant struct {
+	ID           int64  `json:"id,omitempty"`
+	RegistrantID string `json:"registrant_id"`
+	// Email, FirstName and LastName are the job's (Zoom's answer leaves them out).
+	Email     string `json:"email,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	// JoinURL is left out while a manually approved registration is pending.
+	JoinURL   string `json:"join_url,omitempty"`
+	Topic     string `json:"topic,omitempty"`
+	StartTime string `json:"start_time,omitempty"`
+	// Status is approved, pending or denied where the worker adopted a
+	// registrant it found in Zoom's listing.
+	Status             string                     `json:"status,omitempty"`
+	ParticipantPinCode int64                      `json:"participant_pin_code,omitempty"`
+	Occurrences        json.RawMessage            `json:"occurrences,omitempty"`
+	Extra              map[string]json.RawMessage `json:"-"`
+}
+
+// RegistrantAdded is the body of zoom.events.meeting.registrant.added.
+type RegistrantAdded struct {
+	JobID     string `json:"job_id"`
+	Account   string `json:"account,omitempty"`
+	MeetingID int64  `json:"meeting_id"`
+	// Existing is true where the email was already registered for the
+	// meeting (by someone else, or before this job) and the worker adopted
+	// that registration instead of making one.
+	Existing   bool       `json:"existing"`
+	Registrant Registrant `json:"registrant"`
+}
+
 // Failure kinds of a JobFailed event.
 const (
 	KindInvalidJob       = "invalid_job"
@@ -109,6 +144,9 @@ type FailError struct {
 	Field      string `json:"field,omitempty"`
 	HTTPStatus int    `json:"http_status,omitempty"`
 	ZoomCode   int    `json:"zoom_code,omitempty"`
+	// ZoomTrackingID is the x-zm-trackingid of Zoom's answer, for Zoom
+	// support; left out where Zoom sent none.
+	ZoomTrackingID string `json:"zoom_tracking_id,omitempty"`
 }
 
 // JobDeferred is the body of zoom.events.job.deferred: the job waits in

@@ -10,13 +10,14 @@ import (
 	"sync"
 )
 
-// The four Zoom objects the worker passes through (UserInfo and MeetingSpec
-// to Zoom, User and Meeting from Zoom into events) keep every field the worker
-// does not know in Extra, so a field Zoom adds later survives a round trip.
+// The Zoom objects the worker passes through (UserInfo, MeetingSpec and
+// RegistrantSpec to Zoom, User, Meeting and Registrant from Zoom into events)
+// keep every field the worker does not know in Extra, so a field Zoom adds
+// later survives a round trip.
 //
 // Each MarshalJSON/UnmarshalJSON converts to a method-less copy of its type
 // (type plain T) and hands it to marshalWithExtra/unmarshalWithExtra, which do
-// the work once for all four.
+// the work once for all of them.
 
 // MarshalJSON writes the known fields of u, then the fields of u.Extra in
 // key order. An Extra key that names a known field is ignored.
@@ -72,6 +73,34 @@ func (m Meeting) MarshalJSON() ([]byte, error) {
 func (m *Meeting) UnmarshalJSON(data []byte) error {
 	type plain Meeting
 	return unmarshalWithExtra(data, (*plain)(m), &m.Extra)
+}
+
+// MarshalJSON writes the known fields of r, then the fields of r.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (r RegistrantSpec) MarshalJSON() ([]byte, error) {
+	type plain RegistrantSpec
+	return marshalWithExtra((*plain)(&r), r.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a registrant object into r and
+// keeps every other field in r.Extra.
+func (r *RegistrantSpec) UnmarshalJSON(data []byte) error {
+	type plain RegistrantSpec
+	return unmarshalWithExtra(data, (*plain)(r), &r.Extra)
+}
+
+// MarshalJSON writes the known fields of r, then the fields of r.Extra in
+// key order. An Extra key that names a known field is ignored.
+func (r Registrant) MarshalJSON() ([]byte, error) {
+	type plain Registrant
+	return marshalWithExtra((*plain)(&r), r.Extra)
+}
+
+// UnmarshalJSON reads the known fields of a Zoom registrant into r and
+// keeps every other field in r.Extra.
+func (r *Registrant) UnmarshalJSON(data []byte) error {
+	type plain Registrant
+	return unmarshalWithExtra(data, (*plain)(r), &r.Extra)
 }
 
 // marshalWithExtra encodes known (a pointer to a struct without JSON methods)

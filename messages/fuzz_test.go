@@ -12,7 +12,7 @@ import (
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
-var jobSubjects = []string{cu, cm, um, dm, du}
+var jobSubjects = []string{cu, cm, um, dm, du, ar}
 
 // FuzzDecodeJob checks that DecodeJob never panics, that every body it
 // rejects gets a *ValidationError with a message, and that every job it

@@ -93,6 +93,32 @@ type DeleteMeetingJob struct {
 	CancelMeetingReminder *bool  `json:"cancel_meeting_reminder,omitempty"`
 }
 
+// AddRegistrantJob is the body of zoom.jobs.meeting.registrant.add: register
+// someone for a meeting that takes registration (Zoom's POST
+// /meetings/{meetingId}/registrants).
+type AddRegistrantJob struct {
+	JobID     string `json:"job_id,omitempty"`
+	Account   string `json:"account,omitempty"`
+	MeetingID int64  `json:"meeting_id"`
+	// OccurrenceIDs is Zoom's comma-separated list of the occurrences to
+	// register for; empty means all of them.
+	OccurrenceIDs string         `json:"occurrence_ids,omitempty"`
+	Registrant    RegistrantSpec `json:"registrant"`
+}
+
+// RegistrantSpec is Zoom's add-registrant request body. Fields the worker
+// does not know (address, custom_questions, language, auto_approve, ...) are
+// kept in Extra and passed through to Zoom unchanged.
+type RegistrantSpec struct {
+	// Email is required; the worker finds a registrant again by it.
+	Email string `json:"email"`
+	// FirstName is required by Zoom.
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name,omitempty"`
+	// Extra holds every other field, passed through unchanged.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
 // DeleteUserJob is the body of zoom.jobs.user.delete.
 type DeleteUserJob struct {
 	JobID   string `json:"job_id,omitempty"`

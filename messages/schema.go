@@ -5,9 +5,10 @@ import "embed"
 // Schemas holds the JSON Schemas (draft 2020-12) of every job and event
 // body, one file each under "schema/": create-user-job.json,
 // create-meeting-job.json, update-meeting-job.json, delete-meeting-job.json,
-// delete-user-job.json, and user-created.json, meeting-created.json,
-// meeting-updated.json, meeting-deleted.json, user-deleted.json,
-// job-failed.json, job-deferred.json. Each is self-contained (no external
+// delete-user-job.json, add-registrant-job.json, and user-created.json,
+// meeting-created.json, meeting-updated.json, meeting-deleted.json,
+// user-deleted.json, registrant-added.json, job-failed.json,
+// job-deferred.json. Each is self-contained (no external
 // $ref); its $id ends in its file name.
 //
 // The job schemas and DecodeJob follow the same rules, and the tests run
@@ -34,16 +35,18 @@ func SchemaFile(subject string) string {
 }
 
 var schemaNames = map[string]string{
-	SubjectUserCreate:     "create-user-job",
-	SubjectMeetingCreate:  "create-meeting-job",
-	SubjectMeetingUpdate:  "update-meeting-job",
-	SubjectMeetingDelete:  "delete-meeting-job",
-	SubjectUserDelete:     "delete-user-job",
-	SubjectUserCreated:    "user-created",
-	SubjectMeetingCreated: "meeting-created",
-	SubjectMeetingUpdated: "meeting-updated",
-	SubjectMeetingDeleted: "meeting-deleted",
-	SubjectUserDeleted:    "user-deleted",
-	SubjectJobFailed:      "job-failed",
-	SubjectJobDeferred:    "job-deferred",
+	SubjectUserCreate:      "create-user-job",
+	SubjectMeetingCreate:   "create-meeting-job",
+	SubjectMeetingUpdate:   "update-meeting-job",
+	SubjectMeetingDelete:   "delete-meeting-job",
+	SubjectUserDelete:      "delete-user-job",
+	SubjectRegistrantAdd:   "add-registrant-job",
+	SubjectUserCreated:     "user-created",
+	SubjectMeetingCreated:  "meeting-created",
+	SubjectMeetingUpdated:  "meeting-updated",
+	SubjectMeetingDeleted:  "meeting-deleted",
+	SubjectUserDeleted:     "user-deleted",
+	SubjectJobFailed:       "job-failed",
+	SubjectJobDeferred:     "job-deferred",
+	SubjectRegistrantAdded: "registrant-added",
 }

@@ -20,18 +20,20 @@ const schemaBase = "https://github.com/zoomworker/zoom-worker/messages/schema/"
 
 // schemaNames are the files the package must ship, by the subject they describe.
 var schemaNames = map[string]string{
-	messages.SubjectUserCreate:     "create-user-job",
-	messages.SubjectMeetingCreate:  "create-meeting-job",
-	messages.SubjectMeetingUpdate:  "update-meeting-job",
-	messages.SubjectMeetingDelete:  "delete-meeting-job",
-	messages.SubjectUserDelete:     "delete-user-job",
-	messages.SubjectUserCreated:    "user-created",
-	messages.SubjectMeetingCreated: "meeting-created",
-	messages.SubjectMeetingUpdated: "meeting-updated",
-	messages.SubjectMeetingDeleted: "meeting-deleted",
-	messages.SubjectUserDeleted:    "user-deleted",
-	messages.SubjectJobFailed:      "job-failed",
-	messages.SubjectJobDeferred:    "job-deferred",
+	messages.SubjectUserCreate:      "create-user-job",
+	messages.SubjectMeetingCreate:   "create-meeting-job",
+	messages.SubjectMeetingUpdate:   "update-meeting-job",
+	messages.SubjectMeetingDelete:   "delete-meeting-job",
+	messages.SubjectUserDelete:      "delete-user-job",
+	messages.SubjectRegistrantAdd:   "add-registrant-job",
+	messages.SubjectUserCreated:     "user-created",
+	messages.SubjectMeetingCreated:  "meeting-created",
+	messages.SubjectMeetingUpdated:  "meeting-updated",
+	messages.SubjectMeetingDeleted:  "meeting-deleted",
+	messages.SubjectUserDeleted:     "user-deleted",
+	messages.SubjectJobFailed:       "job-failed",
+	messages.SubjectJobDeferred:     "job-deferred",
+	messages.SubjectRegistrantAdded: "registrant-added",
 }
 
 // compileSchemas compiles every schema in messages.Schemas, with "format"
@@ -226,13 +228,14 @@ func TestContractJobExamplesDecode(t *testing.T) {
 func TestEventExamplesRoundTrip(t *testing.T) {
 	schemas := compileSchemas(t)
 	types := map[string]func() any{
-		"user-created":    func() any { return new(messages.UserCreated) },
-		"meeting-created": func() any { return new(messages.MeetingCreated) },
-		"meeting-updated": func() any { return new(messages.MeetingUpdated) },
-		"meeting-deleted": func() any { return new(messages.MeetingDeleted) },
-		"user-deleted":    func() any { return new(messages.UserDeleted) },
-		"job-failed":      func() any { return new(messages.JobFailed) },
-		"job-deferred":    func() any { return new(messages.JobDeferred) },
+		"user-created":     func() any { return new(messages.UserCreated) },
+		"meeting-created":  func() any { return new(messages.MeetingCreated) },
+		"meeting-updated":  func() any { return new(messages.MeetingUpdated) },
+		"meeting-deleted":  func() any { return new(messages.MeetingDeleted) },
+		"user-deleted":     func() any { return new(messages.UserDeleted) },
+		"job-failed":       func() any { return new(messages.JobFailed) },
+		"job-deferred":     func() any { return new(messages.JobDeferred) },
+		"registrant-added": func() any { return new(messages.RegistrantAdded) },
 	}
 	for _, ex := range examples(t) {
 		newEvent, ok := types[ex.schema]
@@ -272,7 +275,8 @@ func TestGoEventsFollowSchemas(t *testing.T) {
 		"job-failed": messages.JobFailed{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Attempts: 1,
 			Error:  messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job: body is too large", Field: ""},
 			JobRaw: raw, JobTruncated: truncated},
-		"job-deferred": messages.JobDeferred{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
+		"job-deferred":     messages.JobDeferred{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
+		"registrant-added": messages.RegistrantAdded{JobID: "r-1", MeetingID: 1, Registrant: messages.Registrant{RegistrantID: "abc"}},
 	}
 	for name, ev := range events {
 		b, err := json.Marshal(ev)

@@ -24,6 +24,8 @@ const (
 	SubjectMeetingUpdate = "zoom.jobs.meeting.update"
 	SubjectMeetingDelete = "zoom.jobs.meeting.delete"
 	SubjectUserDelete    = "zoom.jobs.user.delete"
+	// SubjectRegistrantAdd registers someone for a meeting.
+	SubjectRegistrantAdd = "zoom.jobs.meeting.registrant.add"
 
 	// Event subjects: the worker publishes there; Schemas describes each body.
 	SubjectUserCreated    = "zoom.events.user.created"
@@ -33,6 +35,8 @@ const (
 	SubjectUserDeleted    = "zoom.events.user.deleted"
 	SubjectJobFailed      = "zoom.events.job.failed"
 	SubjectJobDeferred    = "zoom.events.job.deferred"
+	// SubjectRegistrantAdded carries the registrant's own join_url.
+	SubjectRegistrantAdded = "zoom.events.meeting.registrant.added"
 
 	// HeaderMsgID is JetStream's de-duplication header. Jobs may carry the job
 	// id in it; events carry "<job_id>:<event name>".
@@ -50,7 +54,8 @@ func DeadLetterSubject(jobSubject string) string {
 	return "zoom.dlq.unknown"
 }
 
-// EventName is the last two tokens of an event subject ("meeting.created"),
+// EventName is the event subject without "zoom.events." ("meeting.created",
+// "meeting.registrant.added"),
 // used in the Nats-Msg-Id of events.
 func EventName(eventSubject string) string {
 	const prefix = "zoom.events."

@@ -52,6 +52,7 @@ var (
 	_ Job = (*UpdateMeetingJob)(nil)
 	_ Job = (*DeleteMeetingJob)(nil)
 	_ Job = (*DeleteUserJob)(nil)
+	_ Job = (*AddRegistrantJob)(nil)
 )
 
 // Subject returns SubjectUserCreate.
@@ -642,4 +643,59 @@ func checkMaxLen(field, s string, n int) error {
 		return &ValidationError{Field: field, Reason: fmt.Sprintf("must be at most %d characters, got %d", n, got)}
 	}
 	return nil
+}
+
+// Subject returns SubjectRegistrantAdd.
+func (j *AddRegistrantJob) Subject() string { return SubjectRegistrantAdd }
+
+// ID returns the job's job_id; "" where the body has none.
+func (j *AddRegistrantJob) ID() string { return j.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (j *AddRegistrantJob) AccountName() string { return j.Account }
+
+// maxOccurrenceIDsLen bounds occurrence_ids: Zoom's recurring meetings have
+// at most 60 occurrences (recurrence.end_times), each id 13 digits.
+const maxOccurrenceIDsLen = 60 * 14
+
+// Validate reports the first problem with the job as a *ValidationError, or
+// nil: job_id and account, a positive meeting_id, occurrence_ids (if any) a
+// comma-separated list of occurrence ids, and the registrant against Zoom's
+// add-registrant limits: email required (a bare address of at most 128
+// characters), first_name required, names of at most 64 characters.
+func (j *AddRegistrantJob) Validate() error {
+	if j == nil {
+		return &ValidationError{Reason: "no job"}
+	}
+	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+		return err
+	}
+	if err := checkMeetingID(j.MeetingID); err != nil {
+		return err
+	}
+	if ids := j.OccurrenceIDs; ids != "" {
+		bad := len(ids) > maxOccurrenceIDsLen
+		for _, id := range strings.Split(ids, ",") {
+			bad = bad || id == "" || len(id) > maxZoomIDLen || !isToken(id, "_-")
+		}
+		if bad {
+			return &ValidationError{Field: "occurrence_ids", Reason: fmt.Sprintf(
+				"must be a comma-separated list of occurrence ids (1 to %d characters of A-Z a-z 0-9 _ - each, no spaces), at most %d characters, got %q",
+				maxZoomIDLen, maxOccurrenceIDsLen, clip(ids))}
+		}
+	}
+	r := &j.Registrant
+	if r.Email == "" {
+		return &ValidationError{Field: "registrant.email", Reason: "is required"}
+	}
+	if err := checkEmail("registrant.email", r.Email); err != nil {
+		return err
+	}
+	if r.FirstName == "" {
+		return &ValidationError{Field: "registrant.first_name", Reason: "is required"}
+	}
+	if err := checkMaxLen("registrant.first_name", r.FirstName, maxNameLen); err != nil {
+		return err
+	}
+	return checkMaxLen("registrant.last_name", r.LastName, maxNameLen)
 }

@@ -30,7 +30,14 @@ const (
 	um = messages.SubjectMeetingUpdate
 	dm = messages.SubjectMeetingDelete
 	du = messages.SubjectUserDelete
+	ar = messages.SubjectRegistrantAdd
 )
+
+// registrantBody is an add-registrant job for meeting 85746065432 whose
+// registrant holds the given members.
+func registrantBody(registrant string) string {
+	return fmt.Sprintf(`{"job_id":"r-1","meeting_id":85746065432,"registrant":{%s}}`, registrant)
+}
 
 var rep = strings.Repeat
 
@@ -86,6 +93,11 @@ var validJobs = []jobCase{
 	{name: "delete meeting: occurrence and reminders", subject: dm, body: `{"job_id":"d-1","meeting_id":1,"occurrence_id":"1648194360000","schedule_for_reminder":false,"cancel_meeting_reminder":true}`},
 	{name: "delete user: minimal", subject: du, body: `{"user_id":"wAdE5hVfRUy3k305kAjBmA"}`},
 	{name: "delete user: disassociate", subject: du, body: `{"user_id":"james@bond.com","action":"disassociate","transfer_email":"m@mi6.gov.uk","transfer_webinar":false}`},
+	{name: "add registrant: minimal", subject: ar, body: `{"meeting_id":85746065432,"registrant":{"email":"jill@example.com","first_name":"Jill"}}`},
+	{name: "add registrant: occurrences and Zoom's other fields", subject: ar,
+		body: `{"job_id":"r-1","account":"school-b","meeting_id":1,"occurrence_ids":"1648194360000,1648367160000","registrant":{"email":"jill@example.com","first_name":"Jill","last_name":"Valentine","custom_questions":[{"title":"Role","value":"Medic"}],"auto_approve":true}}`},
+	{name: "add registrant: one occurrence", subject: ar, body: `{"meeting_id":1,"occurrence_ids":"1648194360000","registrant":{"email":"a@example.com","first_name":"A"}}`},
+	{name: "add registrant: names at Zoom's limit", subject: ar, body: registrantBody(`"email":"a@example.com","first_name":"` + rep("é", 64) + `","last_name":"` + rep("b", 64) + `"`)},
 }
 
 var invalidJobs = []jobCase{
@@ -206,6 +218,21 @@ var invalidJobs = []jobCase{
 	{name: "delete user: bad transfer_email", subject: du, body: `{"user_id":"me","transfer_email":"m at mi6"}`, wantField: "transfer_email", wantReason: "email address"},
 	{name: "delete user: transfer_meeting a string", subject: du, body: `{"user_id":"me","transfer_meeting":"true"}`, wantField: "transfer_meeting", wantReason: "must be a boolean"},
 	{name: "delete user: unknown top-level field", subject: du, body: `{"user_id":"me","force":true}`, wantField: "force", wantReason: "unknown field"},
+
+	// add registrant
+	{name: "add registrant: no meeting_id", subject: ar, body: `{"registrant":{"email":"a@example.com","first_name":"A"}}`, wantField: "meeting_id", wantReason: "required"},
+	{name: "add registrant: no registrant", subject: ar, body: `{"meeting_id":1}`, wantField: "registrant.email", wantReason: "required"},
+	{name: "add registrant: no email", subject: ar, body: registrantBody(`"first_name":"A"`), wantField: "registrant.email", wantReason: "required"},
+	{name: "add registrant: bad email", subject: ar, body: registrantBody(`"email":"Jill <jill@example.com>","first_name":"A"`), wantField: "registrant.email", wantReason: "email address"},
+	{name: "add registrant: no first_name", subject: ar, body: registrantBody(`"email":"a@example.com"`), wantField: "registrant.first_name", wantReason: "required"},
+	{name: "add registrant: empty first_name", subject: ar, body: registrantBody(`"email":"a@example.com","first_name":""`), wantField: "registrant.first_name", wantReason: "required"},
+	{name: "add registrant: first_name too long", subject: ar, body: registrantBody(`"email":"a@example.com","first_name":"` + rep("a", 65) + `"`), wantField: "registrant.first_name", wantReason: "at most 64"},
+	{name: "add registrant: last_name too long", subject: ar, body: registrantBody(`"email":"a@example.com","first_name":"A","last_name":"` + rep("a", 65) + `"`), wantField: "registrant.last_name", wantReason: "at most 64"},
+	{name: "add registrant: occurrence_ids with a space", subject: ar, body: `{"meeting_id":1,"occurrence_ids":"1648194360000, 1648367160000","registrant":{"email":"a@example.com","first_name":"A"}}`, wantField: "occurrence_ids", wantReason: "comma-separated"},
+	{name: "add registrant: occurrence_ids with an empty id", subject: ar, body: `{"meeting_id":1,"occurrence_ids":"1648194360000,","registrant":{"email":"a@example.com","first_name":"A"}}`, wantField: "occurrence_ids"},
+	{name: "add registrant: occurrence_ids a list", subject: ar, body: `{"meeting_id":1,"occurrence_ids":["1"],"registrant":{"email":"a@example.com","first_name":"A"}}`, wantField: "occurrence_ids", wantReason: "must be a string"},
+	{name: "add registrant: registrant a string", subject: ar, body: `{"meeting_id":1,"registrant":"jill@example.com"}`, wantField: "registrant", wantReason: "must be an object"},
+	{name: "add registrant: unknown top-level field", subject: ar, body: `{"meeting_id":1,"registrant":{"email":"a@example.com","first_name":"A"},"email":"a@example.com"}`, wantField: "email", wantReason: "unknown field"},
 }
 
 func TestDecodeJobAcceptsValidJobs(t *testing.T) {

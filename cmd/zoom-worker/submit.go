@@ -19,7 +19,8 @@ const submitUsage = `Usage:
   zoom-worker submit user    --email E [--first F] [--last L] [--type 1] [--action custCreate] [--job-id ID] [--wait]
   zoom-worker submit meeting --user HOST --topic T --start 2026-12-05T12:00:00Z --duration 45 [--timezone TZ]
                              [--password P] [--agenda A] [--type 2] [--job-id ID] [--wait]
-  zoom-worker submit KIND --file job.json [--wait]     (KIND: user, meeting, meeting-update, meeting-delete, user-delete)
+  zoom-worker submit registrant --meeting ID --email E --first F [--last L] [--occurrences ID,ID] [--job-id ID] [--wait]
+  zoom-worker submit KIND --file job.json [--wait]     (KIND: user, meeting, meeting-update, meeting-delete, user-delete, registrant)
 
 Publishes one job to ZOOM_JOBS (validated first; Nats-Msg-Id = job id). With --wait it
 prints the event the job causes and exits 1 if that is job.failed. A scheduled meeting
@@ -35,6 +36,8 @@ type submitOptions struct {
 	email, first, last, action               *string
 	utype, duration                          *int
 	host, topic, start, tz, password, agenda *string
+	meetingID                                *int64
+	occurrences                              *string
 }
 
 func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *submitOptions) {
@@ -45,9 +48,11 @@ func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *su
 	o.account = fs.String("account", "", "Zoom account `name` (default: the default account)")
 	o.wait = fs.Bool("wait", false, "wait for the job's event and print it")
 	o.timeout = fs.Duration("timeout", time.Minute, "with --wait: how long to wait")
-	o.email = fs.String("email", "", "user: email")
-	o.first = fs.String("first", "", "user: first name")
-	o.last = fs.String("last", "", "user: last name")
+	o.email = fs.String("email", "", "user, registrant: email")
+	o.first = fs.String("first", "", "user, registrant: first name")
+	o.last = fs.String("last", "", "user, registrant: last name")
+	o.meetingID = fs.Int64("meeting", 0, "registrant: the meeting's `id`")
+	o.occurrences = fs.String("occurrences", "", "registrant: comma-separated occurrence `ids` (default: all)")
 	o.utype = fs.Int("type", 0, "user type (default 1, basic) or meeting type (default Zoom's: 2, scheduled)")
 	o.action = fs.String("action", "", "user: Zoom's create action (default custCreate)")
 	o.host = fs.String("user", "", "meeting: host user id or email")
@@ -70,7 +75,7 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprint(w, submitUsage)
 		printFlags(w, fs)
 		if len(args) == 0 {
-			return &usageError{"submit: say user, meeting, meeting-update, meeting-delete or user-delete"}
+			return &usageError{"submit: say user, meeting, meeting-update, meeting-delete, user-delete or registrant"}
 		}
 		return nil
 	}
@@ -78,7 +83,7 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 	subjects := map[string]string{
 		"user": messages.SubjectUserCreate, "meeting": messages.SubjectMeetingCreate,
 		"meeting-update": messages.SubjectMeetingUpdate, "meeting-delete": messages.SubjectMeetingDelete,
-		"user-delete": messages.SubjectUserDelete,
+		"user-delete": messages.SubjectUserDelete, "registrant": messages.SubjectRegistrantAdd,
 	}
 	subject, ok := subjects[kind]
 	if !ok {
@@ -133,6 +138,9 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 		case "meeting":
 			job = &messages.CreateMeetingJob{JobID: id, Account: *account, UserID: *host, Meeting: messages.MeetingSpec{
 				Topic: *topic, Type: *utype, StartTime: *start, Duration: *duration, Timezone: *tz, Password: *password, Agenda: *agenda}}
+		case "registrant":
+			job = &messages.AddRegistrantJob{JobID: id, Account: *account, MeetingID: *o.meetingID, OccurrenceIDs: *o.occurrences,
+				Registrant: messages.RegistrantSpec{Email: *email, FirstName: *first, LastName: *last}}
 		default:
 			return &usageError{"submit " + kind + ": give the job with --file"}
 		}
