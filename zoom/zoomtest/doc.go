@@ -91,6 +91,27 @@
 // label of the operation). Both use Options.Now, so a test can move the
 // clock across midnight UTC, or stop it.
 //
+// With a plan (Options.Plan or SetPlan: PlanPro, PlanBusiness) the account
+// has Zoom's per-category quotas: Light 30/s (Business+ 80/s), Medium 20/s
+// (60/s), Heavy 10/s (40/s), Resource-intensive 10/min (20/min), each a
+// bucket of one window's worth, and a daily pool of 30,000 (60,000) that
+// Heavy and Resource-intensive share. Every answer then carries
+// X-RateLimit-Category, X-RateLimit-Type: QPS, X-RateLimit-Limit and
+// X-RateLimit-Remaining; beyond a quota Zoom's 429 adds Retry-After and
+// X-RateLimit-Reset (Unix seconds), or for the daily pool X-RateLimit-Type:
+// Daily-limit, Retry-After: the next 00:00 UTC (RFC 3339) and "You have
+// reached the maximum daily rate limit for this API. Refer to the response
+// header ...". SetOtherAppLoad(category, perSecond) simulates another app on
+// the same account that spends part of a quota (and of the pool).
+//
+// Zoom lets one write at a time reach a user: while a POST /users creating
+// it, or a DELETE, PATCH or status change of it, is in progress, another
+// write to that user is 429 {"code": 429, "message": "Too many concurrent
+// requests. A request to delete this user has already been made."} ("to
+// create", "to disassociate", "to update"; Stats.UserBusy counts them).
+// Operations take no time unless SetOpLatency(op, d) says so, op being
+// Zoom's operationId ("userCreate", "userDelete", ...).
+//
 // # Faults
 //
 // API requests (never token requests) go through, in this order: FailNext

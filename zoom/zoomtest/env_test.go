@@ -131,6 +131,23 @@ func (e *testEnv) newRequest(ctx context.Context, token, method, path string, bo
 	return req
 }
 
+// doAsync sends an API request with e.token from a goroutine; the channel
+// gets the answer's status, or -1 when there was none.
+func (e *testEnv) doAsync(method, path string, body any) <-chan int {
+	req := e.newRequest(e.t.Context(), e.token, method, path, body)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	return done
+}
+
 func (e *testEnv) send(req *http.Request) (*http.Response, []byte) {
 	e.t.Helper()
 	resp, err := e.srv.Client().Do(req)

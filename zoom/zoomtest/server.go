@@ -80,6 +80,9 @@ type Options struct {
 	// WebhookTimeout is how long a delivery waits for the endpoint's
 	// answer; 0 means Zoom's 3 seconds.
 	WebhookTimeout time.Duration
+	// Plan turns on the per-category rate limits of an account plan
+	// (PlanPro, PlanBusiness; see SetPlan); PlanNone means none.
+	Plan Plan
 }
 
 // Stats counts what the fake served.
@@ -92,6 +95,7 @@ type Stats struct {
 	MeetingsDeleted int
 	UsersDeleted    int
 	UsersUpdated    int // PATCH /users/{userId} and status changes
+	UserBusy        int // 429s for a write to a user another write holds
 	Requests        int // API requests, all outcomes
 	RateLimited     int // 429 answers
 	ServerErrors    int // injected 5xx answers
@@ -145,8 +149,11 @@ type Server struct {
 	pages      map[string]*listPage // next_page_token → the rest of a listing
 
 	// ratelimit.go
-	tat   time.Time      // GCRA theoretical arrival time
-	daily map[dayKey]int // creates+updates per host per UTC day
+	tat       time.Time                // GCRA theoretical arrival time
+	daily     map[dayKey]int           // creates+updates per host per UTC day
+	quota     quotaState               // the plan's per-category limits
+	busy      map[string]string        // lower-cased email → the operation in progress on that user
+	opLatency map[string]time.Duration // by Zoom operationId
 
 	// faults.go
 	failNext []failBatch
@@ -175,6 +182,9 @@ func New(opts Options) *Server {
 		meetings:       map[int64]*meeting{},
 		pages:          map[string]*listPage{},
 		daily:          map[dayKey]int{},
+		quota:          quotaState{plan: opts.Plan, buckets: map[string]*bucket{}, other: map[string]float64{}},
+		busy:           map[string]string{},
+		opLatency:      map[string]time.Duration{},
 		holds:          map[holdPoint][]*Hold{},
 	}
 	if s.now == nil {
@@ -293,12 +303,28 @@ func (s *Server) answerAPI(r *http.Request, f fault) (a answer, ok bool) {
 	if a, limited := s.takeQPS(rt.category); limited {
 		return a, true
 	}
+	quotaHeader, a, limited := s.takeQuota(rt.category)
+	if limited {
+		return a, true
+	}
 	if !s.waitHolds(r.Context(), rt.holdBefore) {
 		return answer{}, false // nothing was done
 	}
-	a = rt.handle(s, &call{r: r, params: params})
+	c := &call{r: r, params: params}
+	release, a, busy := s.lockUser(c, rt)
+	if busy {
+		return a, true
+	}
+	s.waitOpLatency(rt.op)
+	a = rt.handle(s, c)
+	release()
 	if a.header == nil {
 		a.header = http.Header{}
+	}
+	for k, v := range quotaHeader {
+		if a.header.Get(k) == "" { // an operation's own (a host's daily limit) wins
+			a.header[k] = v
+		}
 	}
 	a.header.Set("X-RateLimit-Category", rt.category)
 	if !s.waitHolds(r.Context(), rt.holdAfter) {
@@ -376,26 +402,34 @@ func (s *Server) newTrackingID() string {
 type route struct {
 	method   string
 	pattern  []string // "*" matches one segment
+	op       string   // Zoom's operationId, for SetOpLatency
 	category string   // Zoom's rate-limit label: "Light" or "Medium"
 	handle   func(s *Server, c *call) answer
+	// userWrite, when set, names the user the operation writes (a
+	// lower-cased email) and what it does to it ("create", "delete", ...):
+	// while it is in progress, other writes to that user are refused.
+	userWrite func(s *Server, c *call) (email, verb string)
 	// holdBefore and holdAfter name the hold points of the operation.
 	holdBefore, holdAfter holdPoint
 }
 
 // routes are the operations the fake serves, below /v2.
 var routes = []route{
-	{method: http.MethodPost, pattern: []string{"users"}, category: "Light", handle: (*Server).createUser,
-		holdBefore: holdUserCreateBefore, holdAfter: holdUserCreateAfter},
-	{method: http.MethodGet, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).getUser},
-	{method: http.MethodDelete, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).deleteUser},
-	{method: http.MethodPatch, pattern: []string{"users", "*"}, category: "Light", handle: (*Server).updateUser},
-	{method: http.MethodPut, pattern: []string{"users", "*", "status"}, category: "Light", handle: (*Server).setUserStatus},
-	{method: http.MethodPost, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).createMeeting,
+	{method: http.MethodPost, pattern: []string{"users"}, op: "userCreate", category: "Light", handle: (*Server).createUser,
+		holdBefore: holdUserCreateBefore, holdAfter: holdUserCreateAfter, userWrite: (*Server).createdUser},
+	{method: http.MethodGet, pattern: []string{"users", "*"}, op: "user", category: "Light", handle: (*Server).getUser},
+	{method: http.MethodDelete, pattern: []string{"users", "*"}, op: "userDelete", category: "Light", handle: (*Server).deleteUser,
+		userWrite: (*Server).pathUser},
+	{method: http.MethodPatch, pattern: []string{"users", "*"}, op: "userUpdate", category: "Light", handle: (*Server).updateUser,
+		userWrite: (*Server).pathUser},
+	{method: http.MethodPut, pattern: []string{"users", "*", "status"}, op: "userStatus", category: "Light", handle: (*Server).setUserStatus,
+		userWrite: (*Server).pathUser},
+	{method: http.MethodPost, pattern: []string{"users", "*", "meetings"}, op: "meetingCreate", category: "Medium", handle: (*Server).createMeeting,
 		holdBefore: holdMeetingCreateBefore, holdAfter: holdMeetingCreateAfter},
-	{method: http.MethodGet, pattern: []string{"users", "*", "meetings"}, category: "Medium", handle: (*Server).listMeetings},
-	{method: http.MethodGet, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).getMeeting},
-	{method: http.MethodPatch, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).updateMeeting},
-	{method: http.MethodDelete, pattern: []string{"meetings", "*"}, category: "Light", handle: (*Server).deleteMeeting},
+	{method: http.MethodGet, pattern: []string{"users", "*", "meetings"}, op: "meetings", category: "Medium", handle: (*Server).listMeetings},
+	{method: http.MethodGet, pattern: []string{"meetings", "*"}, op: "meeting", category: "Light", handle: (*Server).getMeeting},
+	{method: http.MethodPatch, pattern: []string{"meetings", "*"}, op: "meetingUpdate", category: "Light", handle: (*Server).updateMeeting},
+	{method: http.MethodDelete, pattern: []string{"meetings", "*"}, op: "meetingDelete", category: "Light", handle: (*Server).deleteMeeting},
 }
 
 // matchRoute finds the operation of r. Without one it returns Zoom's 404

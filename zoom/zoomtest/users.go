@@ -1,6 +1,9 @@
 package zoomtest
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -400,3 +403,97 @@ func validUserPassword(pw string) bool {
 
 // formatTime is Zoom's time format: RFC 3339 in UTC, whole seconds, "Z".
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// Operations in progress on one user. Zoom refuses a write to a user while
+// another is in progress on it (a POST /users creating it, a DELETE):
+// 429 {"code": 429, "message": "Too many concurrent requests. A request to
+// delete this user has already been made."}. Without SetOpLatency an
+// operation takes no time, so this is only seen with one.
+
+// createdUser names the user a POST /users creates.
+func (s *Server) createdUser(c *call) (email, verb string) {
+	raw, _ := io.ReadAll(c.r.Body)
+	c.r.Body = io.NopCloser(bytes.NewReader(raw))
+	var b struct {
+		UserInfo struct {
+			Email string `json:"email"`
+		} `json:"user_info"`
+	}
+	_ = json.Unmarshal(raw, &b)
+	return strings.ToLower(b.UserInfo.Email), "create"
+}
+
+// pathUser names the user of the {userId} path parameter (its email, or
+// the parameter as sent when there is no such user yet) and what the
+// request does to it.
+func (s *Server) pathUser(c *call) (email, verb string) {
+	s.mu.Lock()
+	email = strings.ToLower(c.params[0])
+	if u := s.findUserLocked(c.params[0]); u != nil {
+		email = strings.ToLower(u.Email)
+	}
+	s.mu.Unlock()
+	switch c.r.Method {
+	case http.MethodDelete:
+		verb = c.r.URL.Query().Get("action")
+		if verb != "delete" {
+			verb = "disassociate"
+		}
+	default:
+		verb = "update"
+	}
+	return email, verb
+}
+
+// lockUser marks the user that rt writes as busy until release is called,
+// or answers Zoom's 429 when another write to it is in progress.
+func (s *Server) lockUser(c *call, rt *route) (release func(), a answer, busy bool) {
+	if rt.userWrite == nil {
+		return func() {}, answer{}, false
+	}
+	email, verb := rt.userWrite(s, c)
+	if email == "" {
+		return func() {}, answer{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held, ok := s.busy[email]; ok {
+		s.stats.UserBusy++
+		return nil, zoomError(http.StatusTooManyRequests, http.StatusTooManyRequests,
+			"Too many concurrent requests. A request to "+held+" this user has already been made."), true
+	}
+	s.busy[email] = verb
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.busy, email)
+	}, answer{}, false
+}
+
+// SetOpLatency makes the operation op (Zoom's operationId: "userCreate",
+// "userDelete", "userUpdate", "userStatus", "user", "meetingCreate",
+// "meeting", "meetingUpdate", "meetingDelete", "meetings",
+// "meetingRegistrantCreate", "meetingRegistrants") take d inside Zoom,
+// before it is carried out, on top of Options.Latency (which delays every
+// answer after the work). A user write that takes long holds its user:
+// other writes to that user meanwhile are answered 429. 0 removes it.
+func (s *Server) SetOpLatency(op string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 {
+		delete(s.opLatency, op)
+		return
+	}
+	s.opLatency[op] = d
+}
+
+// waitOpLatency waits out op's latency. It does not stop when the client
+// goes away: Zoom goes on with the work.
+func (s *Server) waitOpLatency(op string) {
+	s.mu.Lock()
+	d := s.opLatency[op]
+	s.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}

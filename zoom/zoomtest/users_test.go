@@ -235,18 +235,8 @@ func TestHoldUserCreates(t *testing.T) {
 	e := newTestEnv(t, Options{})
 	h := e.fake.HoldUserCreates()
 	t.Cleanup(h.Release)
-	done := make(chan int, 1)
-	go func() {
-		req := e.newRequest(t.Context(), e.token, "POST", "/users",
-			map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "held@bond.com", "type": 1}})
-		resp, err := e.srv.Client().Do(req)
-		if err != nil {
-			done <- -1
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
+	done := e.doAsync("POST", "/users",
+		map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "held@bond.com", "type": 1}})
 	<-h.Arrived()
 	if n := len(e.fake.Users()); n != 2 {
 		t.Errorf("users while held: got %d, want 2 (the create is done before the hold)", n)
