@@ -19,6 +19,7 @@ Usage:
   zoom-worker run      run one worker against the NATS, Redis and Zoom the settings name
   zoom-worker dev      run everything in one process: embedded NATS, a Zoom simulator, the worker
                        (in dev builds only: make run, or go run -tags dev ./cmd/zoom-worker dev)
+  zoom-worker console  serve the operator console: streams, workers, jobs, dead letters (zoom-worker console --help)
   zoom-worker dlq      list or replay dead-lettered jobs (zoom-worker dlq --help)
   zoom-worker submit   publish a job and optionally wait for its event (zoom-worker submit --help)
   zoom-worker version  print the version
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 2
 		}
 		err = runWorker(ctx, rest, getenv, stdout, stderr, true)
+	case "console":
+		err = runConsole(ctx, rest, getenv, stdout, stderr)
 	case "dlq":
 		err = runDLQ(ctx, rest, getenv, stdout, stderr)
 	case "submit":

@@ -45,6 +45,11 @@ type Config struct {
 	// Read side and webhooks (readside.go, webhook.go).
 	WebhookAddr, WebhookSecret string
 
+	// Operator console (zoom-worker console, and dev).
+	ConsoleAddr     string
+	ConsoleToken    string
+	ConsoleReadOnly bool
+
 	// dev only
 	DevNATSAddr   string
 	DevZoomAddr   string
@@ -233,6 +238,12 @@ var Settings = []setting{
 			}
 			return fmt.Errorf("want debug, info, warn or error")
 		}},
+	{env: "ZOOMW_CONSOLE_ADDR", flag: "console-addr", def: "127.0.0.1:8080", usage: "console: listen address of the operator console (without ZOOMW_CONSOLE_TOKEN only a loopback address)",
+		set: str(func(c *Config) *string { return &c.ConsoleAddr })},
+	{env: "ZOOMW_CONSOLE_TOKEN", usage: "console: token every request must carry (Authorization: Bearer, or the login form's cookie)", secret: true,
+		set: str(func(c *Config) *string { return &c.ConsoleToken })},
+	{env: "ZOOMW_CONSOLE_READ_ONLY", flag: "console-read-only", def: "false", usage: "console: true hides and refuses replay and delete",
+		set: boolean(func(c *Config) *bool { return &c.ConsoleReadOnly })},
 	{env: "ZOOMW_DEV_NATS_ADDR", flag: "dev-nats-addr", def: "127.0.0.1:4222", usage: "dev: listen address of the embedded NATS",
 		set: str(func(c *Config) *string { return &c.DevNATSAddr })},
 	{env: "ZOOMW_DEV_ZOOM_ADDR", flag: "dev-zoom-addr", def: "127.0.0.1:0", usage: "dev: listen address of the Zoom simulator",

@@ -119,6 +119,15 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cleanup = append(cleanup, stopWebhooks)
 
+	if dev {
+		// dev serves the operator console too (ZOOMW_CONSOLE_ADDR).
+		stop, err := startConsole(ctx, cfg, nc, store, accounts, log)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, stop)
+	}
+
 	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
 		srv, err := serveHTTP(cfg, w, reg, log)
 		if err != nil {

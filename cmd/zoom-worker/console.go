@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/zoomworker/zoom-worker/console"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+)
+
+// runConsole is `zoom-worker console`: the operator console, reading the
+// NATS and Redis the settings name (the workers' own settings).
+//
+// Shutdown order: the HTTP server stops taking requests and finishes those
+// in flight, the console's followers stop, Redis closes, NATS drains.
+func runConsole(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("zoom-worker console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: zoom-worker console [flags]\n\nServes the operator console at ZOOMW_CONSOLE_ADDR, reading the same NATS and Redis as the workers.\nEvery flag mirrors an environment variable (named at its end); a flag wins.\n\n")
+		fs.PrintDefaults()
+	}
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	specs := []*accountSpec{{Name: worker.DefaultAccount, RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed}}
+	if cfg.AccountsFile != "" {
+		if specs, err = loadAccounts(cfg, getenv); err != nil {
+			return err
+		}
+	}
+	if err := checkConsoleAddr(cfg); err != nil {
+		return err
+	}
+	nc, err := connectNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) }()
+	rdb, err := connectRedis(cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL})
+	stop, err := startConsole(ctx, cfg, nc, store, specs, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	stop()
+	return nil
+}
+
+// checkConsoleAddr refuses, without a token, an address other than loopback.
+func checkConsoleAddr(cfg *Config) error {
+	if cfg.ConsoleToken == "" && !console.LoopbackOnly(cfg.ConsoleAddr) {
+		return &badSetting{name: "ZOOMW_CONSOLE_ADDR", value: cfg.ConsoleAddr,
+			why: "without ZOOMW_CONSOLE_TOKEN the console listens only on a loopback address (127.0.0.1:8080, [::1]:8080, localhost:8080); set a token to listen there"}
+	}
+	return nil
+}
+
+// startConsole serves the console at cfg.ConsoleAddr until the returned
+// stop is called (`zoom-worker console`, and `zoom-worker dev` beside the
+// worker). A default address that is taken falls back to a free port.
+func startConsole(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store, specs []*accountSpec, log *slog.Logger) (func(), error) {
+	if err := checkConsoleAddr(cfg); err != nil {
+		return nil, err
+	}
+	accts := make([]console.Account, len(specs))
+	for i, a := range specs {
+		accts[i] = console.Account{Name: a.Name, RateLimit: a.RateLimit, Light: a.RateLimitLight, Medium: a.RateLimitMedium}
+	}
+	con, err := console.New(console.Config{NATS: nc, Records: store, Limits: store, Accounts: accts,
+		Token: cfg.ConsoleToken, ReadOnly: cfg.ConsoleReadOnly, Version: version, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listen(cfg.ConsoleAddr, !cfg.explicitlySet["ZOOMW_CONSOLE_ADDR"], log, "ZOOMW_CONSOLE_ADDR")
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); con.Run(cctx) }()
+	srv := &http.Server{Handler: con.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("console server", "err", err)
+		}
+	}()
+	log.Info("operator console listening", "url", "http://"+ln.Addr().String()+"/",
+		"login", cfg.ConsoleToken != "", "read_only", cfg.ConsoleReadOnly)
+	return func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		cancel()
+		wg.Wait()
+	}, nil
+}

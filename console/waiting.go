@@ -1,0 +1,103 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+)
+
+type hostRow struct {
+	Account  string
+	Host     string
+	Until    time.Time // when the limit resets; zero when Redis holds no mark
+	Deferred int       // jobs deferred for this host now
+	JobIDs   []string  // the first few
+}
+
+type limiterRow struct {
+	Account Account // the configured rates
+	State   redisstore.LimiterState
+	Backlog time.Duration // how far ahead of now the shared schedule runs
+	Paused  bool
+	Err     string
+}
+
+type waitingData struct {
+	Hosts    []hostRow
+	Deferred int
+	Limiters []limiterRow
+	Failing  map[string]string // account → why its credentials fail
+	HasGate  bool
+	Errors   []string
+}
+
+func (c *Console) waiting(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	c.render(w, r, "waiting", page{Title: "Waiting", Nav: "waiting", Refresh: 10, Data: c.waitingData(ctx)})
+}
+
+func (c *Console) waitingData(ctx context.Context) waitingData {
+	var d waitingData
+	now := c.cfg.Now()
+	hosts := map[string]*hostRow{}
+	row := func(account, host string) *hostRow {
+		k := account + "\x00" + host
+		if hosts[k] == nil {
+			hosts[k] = &hostRow{Account: account, Host: host}
+		}
+		return hosts[k]
+	}
+	for _, a := range c.cfg.Accounts {
+		limits, err := c.cfg.Limits.HostLimits(ctx, a.Name)
+		if err != nil {
+			d.Errors = append(d.Errors, err.Error())
+		}
+		for _, l := range limits {
+			row(a.Name, l.Host).Until = l.Until
+		}
+		lr := limiterRow{Account: a}
+		st, err := c.cfg.Limits.LimiterState(ctx, a.Name)
+		if err != nil {
+			lr.Err = err.Error()
+		}
+		lr.State = st
+		if st.Next.After(now) {
+			lr.Backlog = st.Next.Sub(now)
+		}
+		lr.Paused = st.PausedUntil.After(now)
+		d.Limiters = append(d.Limiters, lr)
+	}
+	for _, df := range c.activity.deferrals() {
+		h := row(df.Account, df.Host)
+		h.Deferred++
+		d.Deferred++
+		if len(h.JobIDs) < 5 {
+			h.JobIDs = append(h.JobIDs, df.JobID)
+		}
+		if h.Until.IsZero() {
+			h.Until = df.Until
+		}
+	}
+	for _, h := range hosts {
+		d.Hosts = append(d.Hosts, *h)
+	}
+	sort.Slice(d.Hosts, func(i, j int) bool {
+		if d.Hosts[i].Account != d.Hosts[j].Account {
+			return d.Hosts[i].Account < d.Hosts[j].Account
+		}
+		return d.Hosts[i].Host < d.Hosts[j].Host
+	})
+	if g, ok := c.cfg.Records.(CredentialFaults); ok {
+		d.HasGate = true
+		f, err := g.FailingAccounts(ctx)
+		if err != nil {
+			d.Errors = append(d.Errors, err.Error())
+		}
+		d.Failing = f
+	}
+	return d
+}
