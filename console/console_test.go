@@ -1,0 +1,415 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoomworker/zoom-worker/console"
+	"github.com/zoomworker/zoom-worker/internal/testenv"
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+)
+
+// Secrets planted in what the console reads; no page may show them.
+const (
+	zak          = "ZAKsecret0123456789abcdef"
+	startURL     = "https://zoom.us/s/85746065432?zak=" + zak
+	meetingPass  = "Hey123pass"
+	headerSecret = "Bearer-job-header-secret"
+)
+
+type consoleEnv struct {
+	t     testing.TB
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *redisstore.Store
+	con   *console.Console
+	srv   *httptest.Server
+	logs  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newConsoleEnv is a real NATS (streams set up as a worker sets them up),
+// a real redis-server and a console served over HTTP.
+func newConsoleEnv(t testing.TB, tweak func(*console.Config)) *consoleEnv {
+	t.Helper()
+	ns := testenv.StartNATS(t)
+	rs := testenv.StartRedis(t)
+	nc, err := nats.Connect(ns.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if _, err := worker.SetupStreams(ctx, js, worker.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := redis.ParseURL(rs.URL)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	e := &consoleEnv{t: t, nc: nc, js: js, store: redisstore.New(rdb, redisstore.Options{}), logs: &syncBuffer{}}
+	cfg := console.Config{NATS: nc, Records: e.store, Limits: e.store, Version: "test",
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	e.con, err = console.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { e.con.Run(rctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e.srv = httptest.NewServer(e.con.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// deadLetter keeps a failed job in ZOOM_DLQ as the worker does.
+func (e *consoleEnv) deadLetter(jobID, subject, account, kind, errMsg string, body string) uint64 {
+	e.t.Helper()
+	m := nats.NewMsg(messages.DeadLetterSubject(subject))
+	m.Data = []byte(body)
+	m.Header.Set(worker.HeaderJobSubject, subject)
+	m.Header.Set(worker.HeaderJobID, jobID)
+	m.Header.Set(worker.HeaderErrorKind, kind)
+	m.Header.Set(worker.HeaderError, errMsg)
+	m.Header.Set(worker.HeaderAttempts, "1")
+	if account != "" {
+		m.Header.Set(worker.HeaderAccount, account)
+	}
+	m.Header.Set("X-Api-Token", headerSecret)
+	ack, err := e.js.PublishMsg(context.Background(), m)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+// record writes a job record through the store, as an attempt would.
+func (e *consoleEnv) record(jobID, subject, state string, event []byte, fe *messages.FailError) {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.store.Begin(ctx, worker.Begin{JobID: jobID, Subject: subject, Owner: "t", Lease: time.Minute}); err != nil {
+		e.t.Fatal(err)
+	}
+	f := worker.Finish{JobID: jobID, Owner: "t", State: state, Error: fe}
+	if state == worker.StateSucceeded {
+		f.EventSubject, f.Event = messages.SubjectMeetingCreated, event
+	}
+	if err := e.store.Finish(ctx, f); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+type client struct {
+	t    testing.TB
+	base string
+	hc   *http.Client
+	// bearer, when set, goes in every request's Authorization header.
+	bearer string
+}
+
+func (e *consoleEnv) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: e.t, base: e.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (c *client) do(method, path string, form url.Values) (int, http.Header, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func (c *client) get(path string) (int, string) {
+	c.t.Helper()
+	code, _, body := c.do("GET", path, nil)
+	return code, body
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrf reads the CSRF token from a page the console served this client.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	_, body := c.get(path)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on %s", path)
+	}
+	return m[1]
+}
+
+func meetingEvent() []byte {
+	b, _ := json.Marshal(map[string]any{"job_id": "m-ok", "user_id": "james@bond.com", "meeting": map[string]any{
+		"id": 85746065432, "topic": "Demo", "start_url": startURL, "password": meetingPass,
+		"join_url": "https://zoom.us/j/85746065432?pwd=" + meetingPass}})
+	return b
+}
+
+func TestPagesNeverShowSecrets(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	e.record("m-ok", messages.SubjectMeetingCreate, worker.StateSucceeded, meetingEvent(), nil)
+	e.record("m-bad", messages.SubjectMeetingCreate, worker.StateFailed, nil,
+		&messages.FailError{Kind: messages.KindZoomRejected, Message: "rejected; start_url " + startURL})
+	body := fmt.Sprintf(`{"job_id":"m-bad","user_id":"nobody@example.com","meeting":{"topic":"x","password":%q,"settings":{"start_url":%q}}}`, meetingPass, startURL)
+	e.deadLetter("m-bad", messages.SubjectMeetingCreate, "", messages.KindZoomRejected, "token="+zak, body)
+	e.deadLetter("raw", messages.SubjectUserCreate, "", messages.KindInvalidJob, "not JSON", "start_url="+startURL+" password: "+meetingPass)
+
+	c := e.client()
+	for _, path := range []string{"/", "/jobs?q=m-ok", "/jobs?q=m-bad", "/jobs?q=85746065432", "/jobs?q=nobody@example.com", "/dlq", "/waiting"} {
+		code, page := c.get(path)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", path, code, page)
+		}
+		for _, secret := range []string{zak, meetingPass, headerSecret} {
+			if strings.Contains(page, secret) {
+				t.Errorf("GET %s shows a secret %q", path, secret)
+			}
+		}
+	}
+	// The pages show what is not secret.
+	if _, page := c.get("/jobs?q=m-ok"); !strings.Contains(page, "succeeded") || !strings.Contains(page, "85746065432") {
+		t.Errorf("job page lacks the state or the meeting id:\n%s", page)
+	}
+	if _, page := c.get("/dlq"); !strings.Contains(page, "m-bad") || !strings.Contains(page, "zoom_rejected") {
+		t.Errorf("dead-letter page lacks the dead letter:\n%s", page)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	_, h, _ := e.client().do("GET", "/", nil)
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := h.Get(k); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to contain %q", k, got, want)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q allows scripts or inline code", csp)
+	}
+}
+
+func TestTokenGuardsEveryPage(t *testing.T) {
+	const token = "console-token-123456"
+	e := newConsoleEnv(t, func(c *console.Config) { c.Token = token })
+	anon := e.client()
+	code, h, _ := anon.do("GET", "/dlq", nil)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Fatalf("GET /dlq without the token: %d to %q, want 303 to /login", code, h.Get("Location"))
+	}
+	if code, _, _ := anon.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {"1"}}); code != http.StatusUnauthorized {
+		t.Errorf("POST without the token: %d, want 401", code)
+	}
+
+	bearer := e.client()
+	bearer.bearer = token
+	if code, _ := bearer.get("/"); code != http.StatusOK {
+		t.Errorf("GET / with the Bearer token: %d, want 200", code)
+	}
+	bearer.bearer = "wrong"
+	if code, _, _ := bearer.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Errorf("GET / with a wrong Bearer token: %d, want a redirect to the login", code)
+	}
+
+	// The login form: a wrong token is refused, the right one sets a cookie.
+	user := e.client()
+	csrf := user.csrf("/login")
+	if code, _, page := user.do("POST", "/login", url.Values{"csrf": {csrf}, "token": {"nope"}, "next": {"/dlq"}}); code != http.StatusUnauthorized || strings.Contains(page, token) {
+		t.Fatalf("login with a wrong token: %d", code)
+	}
+	code, h, _ = user.do("POST", "/login", url.Values{"csrf": {csrf}, "token": {token}, "name": {"ada"}, "next": {"/dlq"}})
+	if code != http.StatusSeeOther || h.Get("Location") != "/dlq" {
+		t.Fatalf("login: %d to %q, want 303 to /dlq", code, h.Get("Location"))
+	}
+	for _, ck := range user.hc.Jar.Cookies(mustURL(e.srv.URL)) {
+		if strings.Contains(ck.Value, token) {
+			t.Errorf("cookie %s holds the token", ck.Name)
+		}
+	}
+	if code, page := user.get("/dlq"); code != http.StatusOK || !strings.Contains(page, "ada") {
+		t.Errorf("GET /dlq after login: %d (want 200 and the name shown)", code)
+	}
+	if strings.Contains(e.logs.String(), token) {
+		t.Error("the log holds the token")
+	}
+}
+
+func mustURL(s string) *url.URL { u, _ := url.Parse(s); return u }
+
+func TestStateChangesNeedPOSTWithCSRF(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	seq := e.deadLetter("m-1", messages.SubjectMeetingCreate, "", messages.KindZoomRejected, "no such user", `{"job_id":"m-1"}`)
+	c := e.client()
+	csrf := c.csrf("/dlq")
+	seqs := strconv.FormatUint(seq, 10)
+	if code, _ := c.get("/dlq/do?action=delete&seqs=" + seqs); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /dlq/do: %d, want 405", code)
+	}
+	if code, _, _ := c.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}}); code != http.StatusForbidden {
+		t.Errorf("POST without a CSRF token: %d, want 403", code)
+	}
+	if code, _, _ := c.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}, "csrf": {strings.Repeat("0", 64)}}); code != http.StatusForbidden {
+		t.Errorf("POST with a forged CSRF token: %d, want 403", code)
+	}
+	other := e.client() // another browser's token does not work here
+	if code, _, _ := other.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}, "csrf": {csrf}}); code != http.StatusForbidden {
+		t.Errorf("POST with another browser's CSRF token: %d, want 403", code)
+	}
+	if n := dlqCount(t, e.js); n != 1 {
+		t.Fatalf("ZOOM_DLQ holds %d, want the dead letter untouched", n)
+	}
+
+	// The form asks first, then deletes, then sums up; the log says who.
+	code, _, page := c.do("POST", "/dlq", url.Values{"do": {"delete"}, "seq": {seqs}, "csrf": {csrf}})
+	if code != http.StatusOK || !strings.Contains(page, `id="confirm"`) {
+		t.Fatalf("POST /dlq: %d, want a confirmation\n%s", code, page)
+	}
+	if n := dlqCount(t, e.js); n != 1 {
+		t.Fatalf("the confirmation changed ZOOM_DLQ (%d left)", n)
+	}
+	code, h, _ := c.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}, "csrf": {csrf}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("POST /dlq/do: %d, want 303", code)
+	}
+	if _, page := c.get(h.Get("Location")); !strings.Contains(page, "Deleted 1 dead letter") {
+		t.Errorf("summary:\n%s", page)
+	}
+	if n := dlqCount(t, e.js); n != 0 {
+		t.Errorf("ZOOM_DLQ holds %d after the delete, want 0", n)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"msg":"console: delete dead letter"`) || !strings.Contains(logs, `"job_id":"m-1"`) || !strings.Contains(logs, `"who":"local"`) {
+		t.Errorf("the delete was not logged with who and what:\n%s", logs)
+	}
+}
+
+func TestReadOnlyRefusesChanges(t *testing.T) {
+	e := newConsoleEnv(t, func(c *console.Config) { c.ReadOnly = true })
+	seq := e.deadLetter("m-1", messages.SubjectMeetingCreate, "", messages.KindZoomRejected, "no such user", `{"job_id":"m-1"}`)
+	c := e.client()
+	_, page := c.get("/dlq")
+	if strings.Contains(page, "Replay selected") || !strings.Contains(page, "read-only") {
+		t.Error("the read-only dead-letter page offers replay")
+	}
+	csrf := c.csrf("/dlq")
+	code, _, _ := c.do("POST", "/dlq/do", url.Values{"action": {"replay"}, "seqs": {strconv.FormatUint(seq, 10)}, "csrf": {csrf}})
+	if code != http.StatusForbidden {
+		t.Errorf("POST /dlq/do read-only: %d, want 403", code)
+	}
+	if n := dlqCount(t, e.js); n != 1 {
+		t.Errorf("ZOOM_DLQ holds %d, want 1", n)
+	}
+}
+
+func TestDeadLetterFilters(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	e.deadLetter("u-1", messages.SubjectUserCreate, "", messages.KindInvalidJob, "bad", `{}`)
+	e.deadLetter("m-1", messages.SubjectMeetingCreate, "school-b", messages.KindZoomRejected, "no host", `{}`)
+	e.deadLetter("m-2", messages.SubjectMeetingCreate, "", messages.KindRetriesExhausted, "5xx", `{}`)
+	c := e.client()
+	for _, tc := range []struct {
+		name, query string
+		want        []string
+	}{
+		{"all", "", []string{"u-1", "m-1", "m-2"}},
+		{"subject", "subject=zoom.jobs.meeting.create", []string{"m-1", "m-2"}},
+		{"kind", "kind=invalid_job", []string{"u-1"}},
+		{"account", "account=school-b", []string{"m-1"}},
+		{"since", "since=1h", []string{"u-1", "m-1", "m-2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, page := c.get("/dlq?" + tc.query)
+			got := regexp.MustCompile(`<b>seq \d+</b> <code>([^<]+)</code>`).FindAllStringSubmatch(page, -1)
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m[1])
+			}
+			if strings.Join(ids, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("got %v, want %v", ids, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:8080", true}, {"localhost:8080", true}, {"[::1]:8080", true}, {"127.1.2.3:80", true},
+		{":8080", false}, {"0.0.0.0:8080", false}, {"[::]:8080", false}, {"10.0.0.5:8080", false}, {"example.com:80", false}, {"nonsense", false},
+	} {
+		if got := console.LoopbackOnly(tc.addr); got != tc.want {
+			t.Errorf("LoopbackOnly(%q) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+}
+
+func dlqCount(t testing.TB, js jetstream.JetStream) uint64 {
+	t.Helper()
+	s, err := js.Stream(context.Background(), messages.StreamDeadLetters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.CachedInfo().State.Msgs
+}
