@@ -124,7 +124,7 @@ func (e *consoleEnv) deadLetter(jobID, subject, account, kind, errMsg string, bo
 }
 
 // record writes a job record through the store, as an attempt would.
-func (e *consoleEnv) record(jobID, subject, state string, event []byte, fe *messages.FailError) {
+func (e *consoleEnv) record(jobID, subject string, state worker.State, event []byte, fe *messages.FailError) {
 	e.t.Helper()
 	ctx := context.Background()
 	if _, err := e.store.Begin(ctx, worker.Begin{JobID: jobID, Subject: subject, Owner: "t", Lease: time.Minute}); err != nil {

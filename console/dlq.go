@@ -348,7 +348,7 @@ func (c *Console) actionSummary(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case !it.Final:
 				d.Pending++
-			case it.State == worker.StateSucceeded:
+			case it.State == string(worker.StateSucceeded):
 				d.Done++
 			default:
 				d.Again++
@@ -373,7 +373,7 @@ func (c *Console) stateAfter(ctx context.Context, account, jobID string, t time.
 		return "queued", false
 	}
 	final := rec.State == worker.StateSucceeded || rec.State == worker.StateFailed
-	return rec.State, final
+	return string(rec.State), final
 }
 
 // encodeSeqs writes sequences as ranges: 3,4,5,9 → "3-5,9".

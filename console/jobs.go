@@ -149,7 +149,7 @@ func isMeetingID(q string) bool {
 }
 
 func (c *Console) jobView(ctx context.Context, account string, rec *worker.Record) jobView {
-	v := jobView{Account: account, JobID: rec.JobID, Subject: rec.Subject, State: rec.State, Attempts: rec.Attempts,
+	v := jobView{Account: account, JobID: rec.JobID, Subject: rec.Subject, State: string(rec.State), Attempts: rec.Attempts,
 		FirstStarted: rec.FirstStarted, UpdatedAt: rec.UpdatedAt, Error: rec.Error, EventSubject: rec.EventSubject}
 	if rec.Error != nil {
 		v.ErrorText = scrubText(rec.Error.Message)
