@@ -80,25 +80,20 @@ func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError)
 	if aerr != nil {
 		return nil, aerr
 	}
-	m, err := h.cfg.Cache.CachedMeeting(ctx, account, id)
-	if err != nil {
-		return nil, storeError(ctx, err)
+	b, source, stale, aerr := h.lookup(ctx, account, zc, MeetingKey(id), fmt.Sprintf("meeting %d", id),
+		h.startURLOld, h.fetchMeeting(id))
+	if aerr != nil {
+		return nil, aerr
 	}
-	source := SourceCache
-	if m == nil {
-		if zc == nil {
-			return nil, errorf(CodeNotFound, "not found: meeting %d is not in the cache of account %q, and no Zoom account is configured to ask", id, account)
-		}
-		zm, err := zc.GetMeeting(ctx, id)
-		if err != nil {
-			return nil, zoomError(ctx, fmt.Sprintf("meeting %d", id), err)
-		}
-		m, source = meetingFrom(zm), SourceZoom
+	var m messages.Meeting
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, errorf(CodeInternal, "cached meeting %d cannot be read: %v", id, err)
 	}
-	if !h.cfg.IncludeStartURL {
-		dropStartURL(m)
+	// start_url only where answers carry it, and only from a fresh copy.
+	if !h.cfg.IncludeStartURL || (source == SourceCache && stale) {
+		dropStartURL(&m)
 	}
-	return MeetingResponse{Source: source, Meeting: m}, nil
+	return MeetingResponse{Source: source, Stale: stale, Meeting: &m}, nil
 }
 
 // userGet answers zoom.svc.user.get from the cache, else from Zoom.
@@ -114,22 +109,16 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	u, err := h.cfg.Cache.CachedUser(ctx, account, req.UserID)
-	if err != nil {
-		return nil, storeError(ctx, err)
+	b, source, stale, aerr := h.lookup(ctx, account, zc, UserKey(req.UserID), fmt.Sprintf("user %q", req.UserID),
+		never, fetchUser(req.UserID))
+	if aerr != nil {
+		return nil, aerr
 	}
-	if u != nil {
-		return UserResponse{Source: SourceCache, User: u}, nil
+	var u messages.User
+	if err := json.Unmarshal(b, &u); err != nil {
+		return nil, errorf(CodeInternal, "cached user %q cannot be read: %v", req.UserID, err)
 	}
-	if zc == nil {
-		return nil, errorf(CodeNotFound, "not found: user %q is not in the cache of account %q, and no Zoom account is configured to ask", req.UserID, account)
-	}
-	zu, err := zc.GetUser(ctx, req.UserID)
-	if err != nil {
-		return nil, zoomError(ctx, fmt.Sprintf("user %q", req.UserID), err)
-	}
-	user := worker.UserFrom(zu)
-	return UserResponse{Source: SourceZoom, User: &user}, nil
+	return UserResponse{Source: source, Stale: stale, User: &u}, nil
 }
 
 // account resolves a request's account name ("" is the default account)
@@ -247,8 +236,14 @@ func zoomError(ctx context.Context, what string, err error) *apiError {
 		return errorf(CodeNotFound, "not found: Zoom does not know %s (%v)", what, err)
 	case errors.As(err, &ae):
 		return errorf(CodeZoomError, "zoom error: HTTP %d, code %d: %v", ae.StatusCode, ae.Code, err)
-	case ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(CodeTimeout, "timeout: Zoom did not answer in time about %s", what)
+	}
+	if at, ok := retryAt(err); ok {
+		return errorf(CodeUnavailable, "unavailable: the read side's share of the Zoom rate limit is used up; retry after %s (about %s)",
+			at.UTC().Format(time.RFC3339), time.Until(at).Round(time.Millisecond))
+	}
+	switch {
 	default:
 		return errorf(CodeZoomError, "zoom error: cannot reach Zoom about %s: %v", what, err)
 	}

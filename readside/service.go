@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
-	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
@@ -24,13 +23,6 @@ import (
 // A job it has no record of is (nil, nil).
 type Jobs interface {
 	JobRecord(ctx context.Context, account, jobID string) (*worker.Record, error)
-}
-
-// Cache is the shared cache of the users and meetings the worker has seen.
-// Misses are (nil, nil).
-type Cache interface {
-	CachedUser(ctx context.Context, account, idOrEmail string) (*messages.User, error)
-	CachedMeeting(ctx context.Context, account string, meetingID int64) (*messages.Meeting, error)
 }
 
 // Zoom is the part of one Zoom account's API that reads call (*zoom.Client).
@@ -55,8 +47,9 @@ const DefaultMaxConcurrent = 512
 type Config struct {
 	// Jobs is where job records are read. Required.
 	Jobs Jobs
-	// Cache is where users and meetings are read. Required.
-	Cache Cache
+	// Cache is where users and meetings are read, and Zoom's answers
+	// written back. Required.
+	Cache ReadCache
 	// Accounts are the configured Zoom accounts' read clients by name
 	// (worker.DefaultAccount for requests without "account"). meeting.get and
 	// user.get ask an account's Zoom on a cache miss. Nil or empty means any
@@ -80,6 +73,14 @@ type Config struct {
 	// means DefaultMaxConcurrent. When all are busy, further requests wait
 	// in the NATS subscription's buffer.
 	MaxConcurrent int
+	// NotFoundTTL is how long a 404 from Zoom is remembered; zero means
+	// DefaultNotFoundTTL.
+	NotFoundTTL time.Duration
+	// StaleWait is how long a read with a copy to fall back on waits for
+	// Zoom; zero means DefaultStaleWait.
+	StaleWait time.Duration
+	// Now nil means time.Now (start_url ages).
+	Now func() time.Time
 }
 
 // Service is the running micro service.
@@ -110,6 +111,12 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if cfg.NotFoundTTL <= 0 {
+		cfg.NotFoundTTL = DefaultNotFoundTTL
+	}
+	if cfg.StaleWait <= 0 {
+		cfg.StaleWait = DefaultStaleWait
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -126,7 +133,8 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 	// running give up their Zoom and Redis calls.
 	base, cancel := context.WithCancel(context.Background())
 	h := &handlers{cfg: cfg, nc: nc, log: cfg.Logger.With("component", "service"), base: base, cancel: cancel,
-		slots: make(chan struct{}, cfg.MaxConcurrent), counts: map[string]*EndpointData{}}
+		slots: make(chan struct{}, cfg.MaxConcurrent), counts: map[string]*EndpointData{},
+		flights: flights{m: map[string]*flight{}}}
 
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        Name,
@@ -195,6 +203,8 @@ type handlers struct {
 
 	mu     sync.Mutex
 	counts map[string]*EndpointData
+
+	flights flights
 }
 
 // EndpointData is what $SRV.STATS reports in each endpoint's "data": the

@@ -411,9 +411,9 @@ func TestEndpoints(t *testing.T) {
 					t.Errorf("answer = %s", b)
 				}
 			}},
-		{name: "user from zoom by id", subject: readside.SubjectUserGet, body: `{"user_id": "` + f.zoomUserID + `"}`,
+		{name: "user from zoom written back", subject: readside.SubjectUserGet, body: `{"user_id": "` + f.zoomUserID + `"}`,
 			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[readside.UserResponse](t, b); r.Source != "zoom" || r.User.Email != "q@mi6.example" {
+				if r := decodeAs[readside.UserResponse](t, b); r.Source != "cache" || r.User.Email != "q@mi6.example" {
 					t.Errorf("answer = %s", b)
 				}
 			}},
@@ -457,8 +457,9 @@ func TestIncludeStartURL(t *testing.T) {
 	tests := []struct {
 		name, subject, body, want string
 	}{
-		{"cached meeting", readside.SubjectMeetingGet, `{"meeting_id": 111}`, cachedStartURL},
 		{"zoom meeting", readside.SubjectMeetingGet, `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`, `"start_url":"http`},
+		{"fresh copy written back", readside.SubjectMeetingGet, `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`, `"source":"cache"`},
+		{"fresh copy keeps start_url", readside.SubjectMeetingGet, `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`, `"start_url":"http`},
 		{"job event", readside.SubjectJobStatus, `{"job_id": "m-ok"}`, cachedStartURL},
 	}
 	for _, tt := range tests {
@@ -471,6 +472,11 @@ func TestIncludeStartURL(t *testing.T) {
 				t.Errorf("answer %s, want it to contain %s", a.Body, tt.want)
 			}
 		})
+	}
+	// A copy a job cached is of unknown age: its start_url may have
+	// expired, so Zoom is asked again; this one Zoom does not know.
+	if a := e.request(readside.SubjectMeetingGet, `{"meeting_id": 111}`); a.Code != "404" {
+		t.Errorf("job-cached meeting unknown at Zoom: code %q %s, want 404", a.Code, a.Body)
 	}
 }
 

@@ -90,14 +90,20 @@ type JobStatusResponse struct {
 
 // MeetingResponse answers zoom.svc.meeting.get.
 type MeetingResponse struct {
-	Source  string            `json:"source"` // SourceCache or SourceZoom
+	Source string `json:"source"` // SourceCache or SourceZoom
+	// Stale is true for a cached copy that may be out of date: a webhook
+	// said the meeting changed (or its start_url is too old), and Zoom could
+	// not be asked again in time. Such a copy carries no start_url.
+	Stale   bool              `json:"stale,omitempty"`
 	Meeting *messages.Meeting `json:"meeting"`
 }
 
 // UserResponse answers zoom.svc.user.get.
 type UserResponse struct {
-	Source string         `json:"source"` // SourceCache or SourceZoom
-	User   *messages.User `json:"user"`
+	Source string `json:"source"` // SourceCache or SourceZoom
+	// Stale is as in MeetingResponse.
+	Stale bool           `json:"stale,omitempty"`
+	User  *messages.User `json:"user"`
 }
 
 // ErrorResponse is the body of an error answer; the same code and
