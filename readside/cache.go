@@ -60,8 +60,8 @@ type ReadCache interface {
 	// Apply records a webhook of version ts about k: drop removes the copy
 	// (and remembers the 404 for notFoundTTL), else the copy is marked stale
 	// (and, with create, marked to be fetched even when none is cached).
-	// applied is false for a webhook older than one already applied, or a
-	// repeat of one already done; refresh says the object should now be
+	// applied is false for a webhook older than one already applied (or a
+	// deletion as old as one); refresh says the object should now be
 	// fetched from Zoom.
 	Apply(ctx context.Context, account string, k Key, ts int64, drop, create bool, notFoundTTL time.Duration) (applied, refresh bool, err error)
 }

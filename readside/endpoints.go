@@ -81,7 +81,7 @@ func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError)
 		return nil, aerr
 	}
 	b, source, stale, aerr := h.lookup(ctx, account, zc, MeetingKey(id), fmt.Sprintf("meeting %d", id),
-		h.startURLOld, h.fetchMeeting(id))
+		h.startURLOld, fetchMeeting(id, h.cfg.IncludeStartURL))
 	if aerr != nil {
 		return nil, aerr
 	}

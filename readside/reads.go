@@ -135,14 +135,14 @@ func (h *handlers) now() time.Time {
 
 // fetchMeeting asks Zoom for meeting id and returns what the cache keeps of
 // it (start_url only where answers may carry it).
-func (h *handlers) fetchMeeting(id int64) func(context.Context, Zoom) ([]byte, error) {
+func fetchMeeting(id int64, includeStartURL bool) func(context.Context, Zoom) ([]byte, error) {
 	return func(ctx context.Context, zc Zoom) ([]byte, error) {
 		zm, err := zc.GetMeeting(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		m := meetingFrom(zm)
-		if !h.cfg.IncludeStartURL {
+		if !includeStartURL {
 			dropStartURL(m)
 		}
 		return json.Marshal(m)

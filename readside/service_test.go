@@ -32,16 +32,20 @@ type svcEnv struct {
 	nc    *nats.Conn
 	store *redisstore.Store
 	zoom  *zoom.Client
+	fake  *zoomtest.Server
 	svc   *readside.Service
+	nats  *testenv.NATS
 }
 
 func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Config)) *svcEnv {
 	t.Helper()
 	e := &svcEnv{t: t, redis: testenv.StartRedis(t)}
 	ns := testenv.StartNATS(t)
+	e.nats = ns
 
 	fake.AccountID, fake.ClientID, fake.ClientSecret = "acct", "client", "secret"
-	zs := httptest.NewServer(zoomtest.New(fake))
+	e.fake = zoomtest.New(fake)
+	zs := httptest.NewServer(e.fake)
 	t.Cleanup(zs.Close)
 	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct", ClientID: "client", ClientSecret: "secret",
 		TokenURL: zs.URL + "/oauth/token"})

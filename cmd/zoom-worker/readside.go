@@ -13,7 +13,9 @@ import (
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 )
 
-// startReadSide starts the read service (zoom.svc.*) and returns what stops it.
+// startReadSide starts the read side: the read service (zoom.svc.*) and
+// the consumer that keeps the read cache following Zoom's webhooks. It
+// returns what stops both.
 func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
 	accounts map[string]worker.Account, log *slog.Logger) (func(), error) {
 	js, err := jetstream.New(nc)
@@ -30,5 +32,19 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 	if err != nil {
 		return nil, fmt.Errorf("start the NATS service API: %w", err)
 	}
-	return func() { _ = svc.Stop() }, nil
+	fctx, cancel := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		err := readside.Follow(fctx, readside.FollowConfig{JetStream: js, Cache: store, Accounts: zc,
+			IncludeStartURL: cfg.IncludeStartURL, Logger: log})
+		if err != nil {
+			log.Error("read cache stopped following webhooks", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-followed
+		_ = svc.Stop()
+	}, nil
 }

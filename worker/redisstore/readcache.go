@@ -148,7 +148,9 @@ func (s *Store) Forget(ctx context.Context, account string, k readside.Key, ver 
 
 // applyScript records a webhook. KEYS: object, rs, 404. ARGV: event ts,
 // drop (0/1), ttl ms, create (0/1), not-found ttl ms.
-// Answer: {applied, refresh}.
+// Answer: {applied, refresh}. A change as new as the newest applied is
+// applied again (two changes in one millisecond carry the same event_ts;
+// fetching again costs one call and cannot be wrong); a deletion is not.
 var applyScript = redis.NewScript(`
 local rs = redis.call('GET', KEYS[2])
 local cur, fetched, stale = 0, '0', '0'
@@ -158,7 +160,7 @@ if rs then
 end
 local ts = tonumber(ARGV[1])
 if ts < cur then return {0, 0} end
-if ts == cur and (ARGV[2] == '1' or stale == '0') then return {0, 0} end
+if ts == cur and ARGV[2] == '1' then return {0, 0} end
 local cached = redis.call('EXISTS', KEYS[1])
 if ARGV[2] == '1' then
   redis.call('DEL', KEYS[1])
