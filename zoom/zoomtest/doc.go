@@ -68,6 +68,26 @@
 //     DELETE /v2/meetings/{meetingId}[?occurrence_id=&schedule_for_reminder=
 //     &cancel_meeting_reminder=] → 204. Unknown meetings are 404 {"code":
 //     3001, "message": "Meeting does not exist: {meetingId}."}.
+//   - POST /v2/meetings/{meetingId}/registrants[?occurrence_ids=] → 201 {id
+//     (the meeting's), registrant_id, join_url (the registrant's own,
+//     "https://zoom.us/w/{meetingId}?tk=..."; left out while a manual
+//     approval is pending), topic, start_time, participant_pin_code,
+//     occurrences}. The body is checked against Zoom's schema (email and
+//     first_name required; 400 code 300 "Validation Failed."). Only a type 2
+//     or 8 meeting with settings.approval_type 0 or 1 takes registrants,
+//     else 404 {"code": 404, "message": "Registration has not been enabled
+//     for this meeting: {meetingId}."} (Zoom keeps a type 3 meeting at
+//     approval_type 2). An email already registered gets its registrant
+//     back; the host is 400 code 3027; the same registrant may be added 3
+//     times a day (UTC) per meeting, then 429 "You have exceeded the daily
+//     rate limit of (3) for Add meeting registrant API requests for the
+//     registrant ({email}). ..." with X-RateLimit-Type: Daily-limit.
+//     Registrants lists them; HoldRegistrantCreates(Before) hold the adds.
+//   - GET /v2/meetings/{meetingId}/registrants?status=&occurrence_id=
+//     &page_size=&next_page_token= → 200 {page_size, page_count,
+//     total_records, next_page_token, registrants: [{id, email, first_name,
+//     last_name, status, create_time, join_url, participant_pin_code, ...}]},
+//     status approved by default, in the order they registered.
 //
 // Every answer carries an x-zm-trackingid header, unique per answer, as
 // Zoom's do.

@@ -167,6 +167,8 @@ const (
 	holdMeetingCreateAfter
 	holdUserCreateBefore
 	holdUserCreateAfter
+	holdRegistrantCreateBefore
+	holdRegistrantCreateAfter
 )
 
 // Hold holds requests of one kind at one point until Release: crash tests
@@ -204,6 +206,14 @@ func (s *Server) HoldUserCreates() *Hold { return s.hold(holdUserCreateAfter) }
 
 // HoldUserCreatesBefore holds every POST /v2/users before anything is done.
 func (s *Server) HoldUserCreatesBefore() *Hold { return s.hold(holdUserCreateBefore) }
+
+// HoldRegistrantCreates holds every POST /v2/meetings/{meetingId}/registrants
+// after it has been carried out and before the answer is written.
+func (s *Server) HoldRegistrantCreates() *Hold { return s.hold(holdRegistrantCreateAfter) }
+
+// HoldRegistrantCreatesBefore holds every POST
+// /v2/meetings/{meetingId}/registrants before anything is done.
+func (s *Server) HoldRegistrantCreatesBefore() *Hold { return s.hold(holdRegistrantCreateBefore) }
 
 func (s *Server) hold(p holdPoint) *Hold {
 	h := &Hold{s: s, point: p, arrived: make(chan struct{}, arrivedBuffer), release: make(chan struct{})}

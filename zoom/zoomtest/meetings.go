@@ -419,6 +419,9 @@ func (s *Server) apply(m *meeting, in meetingInput, now time.Time, creating bool
 		m.start, m.recurrence, m.occurrences = nowSec, nil, nil
 	case 3: // recurring with no fixed time: no start, no occurrences
 		m.start, m.occurrences = time.Time{}, nil
+		// Zoom has no registration for these: it keeps approval_type 2
+		// whatever is sent (and a PATCH setting it changes nothing).
+		m.settings["approval_type"] = int64(2)
 	case 8:
 		if m.recurrence == nil {
 			a := validationFailed(fieldError{Field: "recurrence", Message: "Recurrence is required for a recurring meeting with a fixed time (type 8)."})
@@ -652,6 +655,7 @@ func (s *Server) deleteMeeting(c *call) answer {
 		s.emitMeetingDeletedLocked(c, m, &occ)
 	} else {
 		delete(s.meetings, m.id)
+		delete(s.registrants, m.id)
 		s.emitMeetingDeletedLocked(c, m, nil)
 	}
 	if !c.portal {
@@ -689,16 +693,9 @@ func (s *Server) listMeetings(c *call) answer {
 	if !slices.Contains(listTypes, typ) {
 		return validationFailed(fieldError{Field: "type", Message: "Invalid field."})
 	}
-	size := 30
-	if v := q.Get("page_size"); v != "" {
-		n, ok := asInt(v)
-		if !ok {
-			return validationFailed(fieldError{Field: "page_size", Message: "Invalid field."})
-		}
-		size = int(min(max(n, 0), 300))
-		if size == 0 {
-			size = 30
-		}
+	size, bad := pageSize(q.Get("page_size"))
+	if bad != nil {
+		return *bad
 	}
 
 	s.mu.Lock()

@@ -87,20 +87,21 @@ type Options struct {
 
 // Stats counts what the fake served.
 type Stats struct {
-	TokensIssued    int
-	TokensRefused   int // token requests answered 401 invalid_client
-	UsersCreated    int
-	MeetingsCreated int
-	MeetingsUpdated int
-	MeetingsDeleted int
-	UsersDeleted    int
-	UsersUpdated    int // PATCH /users/{userId} and status changes
-	UserBusy        int // 429s for a write to a user another write holds
-	Requests        int // API requests, all outcomes
-	RateLimited     int // 429 answers
-	ServerErrors    int // injected 5xx answers
-	Resets          int // injected connection resets
-	Unauthorized    int // 401 answers
+	TokensIssued     int
+	TokensRefused    int // token requests answered 401 invalid_client
+	UsersCreated     int
+	MeetingsCreated  int
+	MeetingsUpdated  int
+	MeetingsDeleted  int
+	UsersDeleted     int
+	UsersUpdated     int // PATCH /users/{userId} and status changes
+	UserBusy         int // 429s for a write to a user another write holds
+	RegistrantsAdded int // new registrants (an email registered again is not new)
+	Requests         int // API requests, all outcomes
+	RateLimited      int // 429 answers
+	ServerErrors     int // injected 5xx answers
+	Resets           int // injected connection resets
+	Unauthorized     int // 401 answers
 }
 
 // Server is the fake Zoom. Its methods are safe for concurrent use.
@@ -148,6 +149,11 @@ type Server struct {
 	meetingSeq int
 	pages      map[string]*listPage // next_page_token → the rest of a listing
 
+	// registrants.go
+	registrants    map[int64][]*registrant // by meeting, in the order they registered
+	registrantAdds map[registrantKey]int   // add requests per registrant, meeting and UTC day
+	regPages       map[string]*regPage
+
 	// ratelimit.go
 	tat       time.Time                // GCRA theoretical arrival time
 	daily     map[dayKey]int           // creates+updates per host per UTC day
@@ -181,6 +187,9 @@ func New(opts Options) *Server {
 		userByEmail:    map[string]*user{},
 		meetings:       map[int64]*meeting{},
 		pages:          map[string]*listPage{},
+		registrants:    map[int64][]*registrant{},
+		registrantAdds: map[registrantKey]int{},
+		regPages:       map[string]*regPage{},
 		daily:          map[dayKey]int{},
 		quota:          quotaState{plan: opts.Plan, buckets: map[string]*bucket{}, other: map[string]float64{}},
 		busy:           map[string]string{},
@@ -430,6 +439,10 @@ var routes = []route{
 	{method: http.MethodGet, pattern: []string{"meetings", "*"}, op: "meeting", category: "Light", handle: (*Server).getMeeting},
 	{method: http.MethodPatch, pattern: []string{"meetings", "*"}, op: "meetingUpdate", category: "Light", handle: (*Server).updateMeeting},
 	{method: http.MethodDelete, pattern: []string{"meetings", "*"}, op: "meetingDelete", category: "Light", handle: (*Server).deleteMeeting},
+	{method: http.MethodPost, pattern: []string{"meetings", "*", "registrants"}, op: "meetingRegistrantCreate", category: "Light",
+		handle: (*Server).addRegistrant, holdBefore: holdRegistrantCreateBefore, holdAfter: holdRegistrantCreateAfter},
+	{method: http.MethodGet, pattern: []string{"meetings", "*", "registrants"}, op: "meetingRegistrants", category: "Medium",
+		handle: (*Server).listRegistrants},
 }
 
 // matchRoute finds the operation of r. Without one it returns Zoom's 404

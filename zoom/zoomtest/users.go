@@ -263,6 +263,7 @@ func (s *Server) deleteUser(c *call) answer {
 			continue
 		}
 		delete(s.meetings, mid)
+		delete(s.registrants, mid)
 	}
 	s.removeUserLocked(u)
 	if !c.portal {
