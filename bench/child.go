@@ -262,7 +262,7 @@ func currentStats() childStats {
 type workerRunner struct {
 	w      *worker.Worker
 	nc     *nats.Conn
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -284,15 +284,10 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
 	}
-	opts, err := redisstore.ClientOptions(cfg.RedisURL) // as cmd/zoom-worker
+	rdb, err := redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{BufferSize: cfg.RedisBuffer}) // as cmd/zoom-worker
 	if err != nil {
 		return nil, err
 	}
-	if n := cfg.RedisBuffer; n > 0 {
-		opts.ReadBufferSize, opts.WriteBufferSize = n, n
-		opts.PipelineReadBufferSize, opts.PipelineWriteBufferSize = n, n
-	}
-	rdb := redis.NewClient(opts)
 	rdb.AddHook(trips)
 	store := redisstore.New(rdb, redisstore.Options{})
 

@@ -20,6 +20,12 @@ type Config struct {
 	NATSURL   string
 	NATSCreds string
 	RedisURL  string
+	// RedisSentinelPassword authenticates to the Sentinels of a
+	// redis+sentinel:// RedisURL; empty: they ask for none.
+	RedisSentinelPassword string
+	// RedisWaitReplicas is redisstore.Options.WaitReplicas; -1 means auto
+	// (1 with Sentinel, else 0).
+	RedisWaitReplicas int
 
 	ZoomAPIURL   string
 	ZoomTokenURL string
@@ -145,8 +151,16 @@ var Settings = []setting{
 		set: urlOf("nats", "tls", "ws", "wss")(func(c *Config) *string { return &c.NATSURL })},
 	{env: "NATS_CREDS", flag: "nats-creds", usage: "NATS credentials file (optional)",
 		set: str(func(c *Config) *string { return &c.NATSCreds })},
-	{env: "REDIS_URL", flag: "redis-url", def: "redis://127.0.0.1:6379/0", usage: "Redis, redis:// or rediss:// URL", secret: true,
-		set: urlOf("redis", "rediss", "unix")(func(c *Config) *string { return &c.RedisURL })},
+	{env: "REDIS_URL", flag: "redis-url", def: "redis://127.0.0.1:6379/0", usage: "Redis: redis:// or rediss:// URL of one server, redis+sentinel://host:port[,host:port...]/master[/db] for Sentinel, redis+cluster://host:port[,host:port...] for Redis Cluster (see README, Redis)", secret: true,
+		set: func(c *Config, v string) error {
+			if _, err := redisstore.ParseURL(v); err != nil {
+				return err
+			}
+			c.RedisURL = v
+			return nil
+		}},
+	{env: "REDIS_SENTINEL_PASSWORD", usage: "password of the Sentinels of a redis+sentinel:// REDIS_URL (the URL's own password is the Redis servers'); unset: the Sentinels ask for none", secret: true,
+		set: str(func(c *Config) *string { return &c.RedisSentinelPassword })},
 	{env: "ZOOM_API_URL", flag: "zoom-api-url", def: zoom.DefaultBaseURL, usage: "Zoom REST base URL, /v2 included; unset: the account's own host from its OAuth token answer (api_url), else this default",
 		set: urlOf("https", "http")(func(c *Config) *string { return &c.ZoomAPIURL })},
 	{env: "ZOOM_OAUTH_TOKEN_URL", flag: "zoom-oauth-token-url", def: zoom.DefaultTokenURL, usage: "Server-to-Server OAuth token endpoint",
@@ -219,6 +233,14 @@ var Settings = []setting{
 		set: dur(func(c *Config) *time.Duration { return &c.ResultTTL })},
 	{env: "ZOOMW_REDIS_PREFIX", flag: "redis-prefix", def: redisstore.DefaultPrefix, usage: "prefix of every Redis key",
 		set: str(func(c *Config) *string { return &c.RedisPrefix })},
+	{env: "ZOOMW_REDIS_WAIT_REPLICAS", flag: "redis-wait-replicas", def: "auto", usage: "replicas that must confirm each job-record write (Redis WAIT) so a failover cannot lose it; auto = 1 with redis+sentinel://, else 0 (Redis Cluster: always 0)",
+		set: func(c *Config, v string) error {
+			if v == "auto" {
+				c.RedisWaitReplicas = -1
+				return nil
+			}
+			return posInt(func(c *Config) *int { return &c.RedisWaitReplicas }, 0)(c, v)
+		}},
 	{env: "ZOOMW_INSTANCE_ID", flag: "instance-id", usage: "name of this process in logs and leases (default: random)",
 		set: str(func(c *Config) *string { return &c.Worker.InstanceID })},
 	{env: "ZOOMW_LOG_FORMAT", flag: "log-format", def: "json", usage: "json or text",

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -83,12 +82,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cleanup = append(cleanup, func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) })
 
-	rdb, err := connectRedis(cfg)
+	rdb, err := redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{Logger: log, SentinelPassword: cfg.RedisSentinelPassword})
 	if err != nil {
 		return err
 	}
 	cleanup = append(cleanup, func() { _ = rdb.Close() })
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL})
+	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL,
+		WaitReplicas: cfg.redisWaitReplicas()})
 
 	deps := worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{}}
 	svcAccounts := map[string]worker.Account{} // the same clients, for the service
@@ -212,12 +212,17 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 	return nc, nil
 }
 
-func connectRedis(cfg *Config) (*redis.Client, error) {
-	opts, err := redisstore.ClientOptions(cfg.RedisURL)
-	if err != nil {
-		return nil, &badSetting{name: "REDIS_URL", why: err.Error()}
+// redisWaitReplicas resolves ZOOMW_REDIS_WAIT_REPLICAS=auto: behind
+// Sentinel a failover must not lose a job record, so each write waits for
+// one replica; one server has no replica to wait for.
+func (cfg *Config) redisWaitReplicas() int {
+	if cfg.RedisWaitReplicas >= 0 {
+		return cfg.RedisWaitReplicas
 	}
-	return redis.NewClient(opts), nil
+	if u, err := redisstore.ParseURL(cfg.RedisURL); err == nil && u.Topology == redisstore.Sentinel {
+		return 1
+	}
+	return 0
 }
 
 func serveHTTP(cfg *Config, w *worker.Worker, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {

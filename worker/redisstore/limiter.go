@@ -53,7 +53,10 @@ func (s *Store) NewLimiter(account string, l Limits) *Limiter {
 	if l.MaxWait <= 0 {
 		l.MaxWait = 5 * time.Second
 	}
-	base := s.key(account, "rl")
+	// One script reads the account line, the category line and the pause
+	// together, so in Redis Cluster they share the account as hash tag: each
+	// account's limiter is one slot, and accounts spread over the shards.
+	base := s.opts.Prefix + ":" + s.tag(acct(account)) + ":rl"
 	return &Limiter{rdb: s.rdb, limits: l, keys: [5]string{
 		base, base + ":light", base + ":medium", base + ":heavy", base + ":pause"}}
 }

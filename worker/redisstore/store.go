@@ -20,21 +20,38 @@ const (
 	DefaultPrefix    = "zw"
 	DefaultResultTTL = 7 * 24 * time.Hour
 	DefaultCacheTTL  = 24 * time.Hour
+	// DefaultWaitTimeout is how long a write waits for its replicas.
+	DefaultWaitTimeout = time.Second
 )
 
 // Options configures a Store. Zero values take the defaults above.
 type Options struct {
+	// Prefix starts every key. It must hold no '{' or '}': in Redis Cluster
+	// those would change which keys share a slot.
 	Prefix string
 	// ResultTTL is how long job records (the idempotency keys) are kept.
 	ResultTTL time.Duration
 	// CacheTTL is how long users and meetings are cached.
 	CacheTTL time.Duration
+	// WaitReplicas, if above 0, makes every job-record write wait until
+	// that many replicas have it (Redis WAIT), so a failover never loses
+	// a record the worker acted on (ZOOMW_REDIS_WAIT_REPLICAS). 0 means
+	// no waiting. It does not apply in Redis Cluster, whose WAIT cannot be
+	// sent to the node that took the write in the same pipeline; there
+	// CLUSTER FAILOVER (coordinated) loses nothing.
+	WaitReplicas int
+	// WaitTimeout bounds that wait; 0 means DefaultWaitTimeout.
+	WaitTimeout time.Duration
 }
 
 // Store implements worker.Store and worker.Cache on Redis.
 type Store struct {
 	rdb  redis.UniversalClient
 	opts Options
+	// cluster is set on a *redis.ClusterClient: keys that one Lua script
+	// touches together carry a hash tag, and a script never reads a key
+	// of another slot (see doc.go, "Redis Cluster").
+	cluster bool
 }
 
 var (
@@ -53,7 +70,14 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = DefaultCacheTTL
 	}
-	return &Store{rdb: rdb, opts: opts}
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
+	}
+	_, cluster := rdb.(*redis.ClusterClient)
+	if cluster {
+		opts.WaitReplicas = 0
+	}
+	return &Store{rdb: rdb, opts: opts, cluster: cluster}
 }
 
 func acct(a string) string {
@@ -67,7 +91,19 @@ func (s *Store) key(account string, parts ...string) string {
 	return s.opts.Prefix + ":" + acct(account) + ":" + strings.Join(parts, ":")
 }
 
-func (s *Store) jobKey(account, jobID string) string { return s.key(account, "job", jobID) }
+// tag makes part a Redis Cluster hash tag, in cluster mode only: on one
+// server or Sentinel the keys keep the layout they always had, so an
+// upgrade finds its existing job records.
+func (s *Store) tag(part string) string {
+	if s.cluster {
+		return "{" + part + "}"
+	}
+	return part
+}
+
+// jobKey is tagged by the job id: the job scripts touch only this key, and
+// one account's jobs spread over every shard.
+func (s *Store) jobKey(account, jobID string) string { return s.key(account, "job", s.tag(jobID)) }
 func (s *Store) userKey(account, id string) string   { return s.key(account, "user", id) }
 func (s *Store) emailKey(account, email string) string {
 	return s.key(account, "user", "email", strings.ToLower(email))
@@ -97,9 +133,10 @@ local RUNNING, SUCCEEDED = ARGV[1], ARGV[2]
 local C_STARTED, C_SUCCEEDED, C_BUSY, C_LIMITED = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 `
 
-// beginScript claims a job for one attempt. KEYS: job hash, daily-limit key.
+// beginScript claims a job for one attempt. KEYS: job hash[, daily-limit key].
 // ARGV after stateArgs: owner, lease ms, ttl s, subject, job id, account,
-// check daily (0/1).
+// check daily (0: no, 1: read KEYS[2], 2: the mark was read before and is
+// ARGV[14], Unix ms).
 // Answer: {claim state, attempts, uncertain, first ms, until ms, event subject, event}.
 var beginScript = redis.NewScript(stateWords + `
 local t = redis.call('TIME')
@@ -115,8 +152,9 @@ end
 if state == RUNNING and lease > now and f[3] ~= ARGV[7] then
   return {C_BUSY, tostring(attempts), '0', first, tostring(lease), '', ''}
 end
-if ARGV[13] == '1' then
-  local d = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[13] ~= '0' then
+  local d
+  if ARGV[13] == '1' then d = tonumber(redis.call('GET', KEYS[2]) or '0') else d = tonumber(ARGV[14]) end
   if d > now then
     return {C_LIMITED, tostring(attempts), '0', first, tostring(d), '', ''}
   end
@@ -131,15 +169,44 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[9]))
 return {C_STARTED, tostring(attempts), uncertain, first, '0', '', ''}
 `)
 
-// Begin implements worker.Store: one EVALSHA.
+// Begin implements worker.Store: one EVALSHA (two round trips in Redis
+// Cluster for a job with a host limit).
+//
+// The host's daily-limit mark is keyed by host, the job record by job id, so
+// in Redis Cluster the two are in different slots and one script cannot
+// read both. Tagging the job key by host instead would put each host's jobs
+// on one shard and make a record unreachable by its job id alone (the read
+// side looks jobs up by id). So in cluster mode the mark is read first with
+// its own GET and its value handed to the script. The gap between the two is
+// harmless: a mark set in it is the same as one set just after Begin, and
+// the job's Zoom call then meets the limit itself and is deferred.
 func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error) {
-	daily, check := s.key(b.Account, "daily", "-"), "0"
+	keys := []string{s.jobKey(b.Account, b.JobID)}
+	check, mark := "0", "0"
 	if b.HostLimitKey != "" {
-		daily, check = s.dailyKey(b.Account, b.HostLimitKey), "1"
+		daily := s.dailyKey(b.Account, b.HostLimitKey)
+		if !s.cluster {
+			keys, check = append(keys, daily), "1"
+		} else {
+			v, err := s.rdb.Get(ctx, daily).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return worker.Claim{}, fmt.Errorf("redis: begin job %s: read host limit: %w", b.JobID, err)
+			}
+			if v != "" {
+				check, mark = "2", v
+			}
+		}
 	}
 	args := append(append([]any{}, stateArgs...),
-		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check)
-	res, err := beginScript.Run(ctx, s.rdb, []string{s.jobKey(b.Account, b.JobID), daily}, args...).StringSlice()
+		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check, mark)
+	var cmd *redis.Cmd
+	err := s.durable(ctx, beginScript, func(p redis.Pipeliner) {
+		cmd = beginScript.EvalSha(ctx, p, keys, args...)
+	})
+	var res []string
+	if err == nil {
+		res, err = cmd.StringSlice()
+	}
 	if err != nil {
 		return worker.Claim{}, fmt.Errorf("redis: begin job %s: %w", b.JobID, err)
 	}
@@ -208,37 +275,64 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 	if f.Refund {
 		refund = "1"
 	}
-	run := func() error {
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, append(append([]any{}, stateArgs...),
-				f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)...)
-			s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
-			if f.ClaimMeeting != 0 {
-				p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
-			}
-			for _, id := range f.DropMeetings {
-				p.Del(ctx, s.meetingKey(f.Account, id))
-			}
-			for _, u := range f.DropUsers {
-				s.dropUser(ctx, p, f.Account, u)
-			}
-			if f.HostLimit != "" {
-				s.markHostLimited(ctx, p, f.Account, f.HostLimit, f.HostLimitedUntil)
-			}
-			return nil
-		})
-		return err
-	}
-	err := run()
-	if isNoScript(err) {
-		if err = finishScript.Load(ctx, s.rdb).Err(); err == nil {
-			err = run()
+	err := s.durable(ctx, finishScript, func(p redis.Pipeliner) {
+		finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, append(append([]any{}, stateArgs...),
+			f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)...)
+		s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
+		if f.ClaimMeeting != 0 {
+			p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
 		}
-	}
+		for _, id := range f.DropMeetings {
+			p.Del(ctx, s.meetingKey(f.Account, id))
+		}
+		for _, u := range f.DropUsers {
+			s.dropUser(ctx, p, f.Account, u)
+		}
+		if f.HostLimit != "" {
+			s.markHostLimited(ctx, p, f.Account, f.HostLimit, f.HostLimitedUntil)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("redis: finish job %s: %w", f.JobID, err)
 	}
 	return nil
+}
+
+// ErrNotReplicated is returned by Begin and Finish when Options.WaitReplicas
+// is set and fewer replicas than that confirmed the write in time: the
+// write may be lost in a failover, so the caller must treat it as not done.
+var ErrNotReplicated = errors.New("redis: write not confirmed by the replicas in time")
+
+// durable runs the commands fill adds, which use script, in one pipeline,
+// loading the script where a node lacks it (a fresh or promoted server).
+// With Options.WaitReplicas it ends the pipeline with WAIT and fails unless
+// enough replicas have the writes: during a Sentinel failover the old master
+// takes writes until the client learns of the switch, and those writes are
+// thrown away when it becomes a replica.
+func (s *Store) durable(ctx context.Context, script *redis.Script, fill func(p redis.Pipeliner)) error {
+	run := func() error {
+		var wait *redis.Cmd
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			fill(p)
+			if s.opts.WaitReplicas > 0 {
+				wait = p.Do(ctx, "WAIT", s.opts.WaitReplicas, s.opts.WaitTimeout.Milliseconds())
+			}
+			return nil
+		})
+		if err == nil && wait != nil {
+			if n, _ := wait.Int64(); n < int64(s.opts.WaitReplicas) {
+				return ErrNotReplicated
+			}
+		}
+		return err
+	}
+	err := run()
+	if isNoScript(err) {
+		if err = script.Load(ctx, s.rdb).Err(); err == nil {
+			err = run()
+		}
+	}
+	return err
 }
 
 func isNoScript(err error) bool {
@@ -319,19 +413,21 @@ func (s *Store) ClaimedMeetings(ctx context.Context, account string, ids []int64
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.meetingJobKey(account, id)
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// GETs in one pipeline rather than one MGET: in Redis Cluster the keys
+	// are in different slots, and go-redis sends each GET to its shard.
+	cmds := make([]*redis.StringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, s.meetingJobKey(account, id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redis: claimed meetings: %w", err)
 	}
 	out := make([]string, len(ids))
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			out[i] = str
-		}
+	for i, c := range cmds {
+		out[i] = c.Val()
 	}
 	return out, nil
 }
@@ -339,7 +435,7 @@ func (s *Store) ClaimedMeetings(ctx context.Context, account string, ids []int64
 // SetHostLimited records that host may create no meeting before until (the
 // worker does it with Finish.HostLimit); the mark expires at until.
 func (s *Store) SetHostLimited(ctx context.Context, account, host string, until time.Time) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		s.markHostLimited(ctx, p, account, host, until)
 		return nil
 	})
@@ -350,8 +446,8 @@ func (s *Store) SetHostLimited(ctx context.Context, account, host string, until 
 }
 
 func (s *Store) markHostLimited(ctx context.Context, p redis.Pipeliner, account, host string, until time.Time) {
-	p.Set(ctx, s.dailyKey(account, host), until.UnixMilli(), 0)
-	p.PExpireAt(ctx, s.dailyKey(account, host), until)
+	// One SET with PXAT: the mark and its expiry can never be apart.
+	p.SetArgs(ctx, s.dailyKey(account, host), until.UnixMilli(), redis.SetArgs{ExpireAt: until})
 }
 
 // JobRecord returns what is known of a job (nil when nothing), for the service.
@@ -379,31 +475,4 @@ func (s *Store) JobRecord(ctx context.Context, account, jobID string) (*worker.R
 		}
 	}
 	return r, nil
-}
-
-// Connection defaults of ClientOptions.
-const (
-	DefaultPoolSize   = 32
-	DefaultBufferSize = 8 << 10
-)
-
-// ClientOptions parses a redis:// or rediss:// URL into go-redis options
-// sized for a worker: each job makes two or three Redis calls of well under
-// a millisecond, so even thousands of jobs in flight keep only a few
-// connections busy. go-redis otherwise sizes its pool by GOMAXPROCS and gives
-// each connection 32 KiB buffers each way; a fixed pool of DefaultPoolSize
-// with DefaultBufferSize buffers keeps a worker's memory flat. A pool_size
-// in the URL wins.
-func ClientOptions(url string) (*redis.Options, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.Contains(url, "pool_size=") {
-		opts.PoolSize = DefaultPoolSize
-	}
-	opts.ReadBufferSize, opts.WriteBufferSize = DefaultBufferSize, DefaultBufferSize
-	opts.PipelineReadBufferSize, opts.PipelineWriteBufferSize = DefaultBufferSize, DefaultBufferSize
-	opts.MaxRetries = 2
-	return opts, nil
 }
