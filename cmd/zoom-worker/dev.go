@@ -14,7 +14,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
@@ -165,12 +164,10 @@ func devStore(ctx context.Context, cfg *Config, log *slog.Logger, stops *[]func(
 
 // clearPrefix deletes every key under prefix and says how many there were.
 func clearPrefix(ctx context.Context, url, prefix string) (int, error) {
-	opts, err := redisstore.ClientOptions(url)
+	c, err := redisstore.NewClient(url, redisstore.ClientOptions{})
 	if err != nil {
 		return 0, err
 	}
-	opts.MaxRetries = -1
-	c := redis.NewClient(opts)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
