@@ -49,7 +49,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) }()
-	rdb, err := connectRedis(cfg)
+	rdb, err := connectRedis(cfg, log)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -82,7 +83,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cleanup = append(cleanup, func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) })
 
-	rdb, err := redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{Logger: log, SentinelPassword: cfg.RedisSentinelPassword})
+	rdb, err := connectRedis(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -210,6 +211,16 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 		log.Warn("NATS not reachable yet; retrying in the background", "url", redactURLs(cfg.NATSURL))
 	}
 	return nc, nil
+}
+
+// connectRedis builds the client of REDIS_URL (one server, Sentinel or
+// Cluster), with go-redis's own messages logged through log.
+func connectRedis(cfg *Config, log *slog.Logger) (redis.UniversalClient, error) {
+	rdb, err := redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{Logger: log, SentinelPassword: cfg.RedisSentinelPassword})
+	if err != nil {
+		return nil, &badSetting{name: "REDIS_URL", why: err.Error()}
+	}
+	return rdb, nil
 }
 
 // redisWaitReplicas resolves ZOOMW_REDIS_WAIT_REPLICAS=auto: behind
