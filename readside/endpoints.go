@@ -239,14 +239,12 @@ func zoomError(ctx context.Context, what string, err error) *apiError {
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(CodeTimeout, "timeout: Zoom did not answer in time about %s", what)
 	}
-	if at, ok := retryAt(err); ok {
+	if held, ok := zoom.AsHeld(err); ok {
+		at := held.RetryAt()
 		return errorf(CodeUnavailable, "unavailable: the read side's share of the Zoom rate limit is used up; retry after %s (about %s)",
 			at.UTC().Format(time.RFC3339), time.Until(at).Round(time.Millisecond))
 	}
-	switch {
-	default:
-		return errorf(CodeZoomError, "zoom error: cannot reach Zoom about %s: %v", what, err)
-	}
+	return errorf(CodeZoomError, "zoom error: cannot reach Zoom about %s: %v", what, err)
 }
 
 func timeOrNil(t time.Time) *time.Time {

@@ -3,7 +3,6 @@ package readside
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -163,16 +162,6 @@ func fetchUser(idOrEmail string) func(context.Context, Zoom) ([]byte, error) {
 // startURLOld says a meeting copy cannot serve a start_url as it is.
 func (h *handlers) startURLOld(e Entry) bool {
 	return h.cfg.IncludeStartURL && (e.Fetched.IsZero() || h.now().Sub(e.Fetched) > StartURLMaxAge)
-}
-
-// retryAt finds when the rate limiter lets the next read go, where err is
-// the limiter's refusal.
-func retryAt(err error) (time.Time, bool) {
-	var ra interface{ RetryAt() time.Time }
-	if errors.As(err, &ra) {
-		return ra.RetryAt(), true
-	}
-	return time.Time{}, false
 }
 
 func never(Entry) bool { return false }

@@ -33,6 +33,7 @@ type svcEnv struct {
 	store *redisstore.Store
 	zoom  *zoom.Client
 	fake  *zoomtest.Server
+	zurl  string // the fake's URL
 	svc   *readside.Service
 	nats  *testenv.NATS
 }
@@ -47,6 +48,7 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 	e.fake = zoomtest.New(fake)
 	zs := httptest.NewServer(e.fake)
 	t.Cleanup(zs.Close)
+	e.zurl = zs.URL
 	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct", ClientID: "client", ClientSecret: "secret",
 		TokenURL: zs.URL + "/oauth/token"})
 	var err error

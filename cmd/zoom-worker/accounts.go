@@ -35,6 +35,7 @@ type accountSpec struct {
 	WebhookSecretTokenEnv string `json:"webhook_secret_token_env"`
 	SDKKey                string `json:"sdk_key"`
 	SDKSecretEnv          string `json:"sdk_secret_env"`
+	reads                 bool   // the read side's client (readSpecs)
 }
 
 // accountsFile is the format of ZOOMW_ACCOUNTS_FILE:
@@ -127,8 +128,12 @@ func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metr
 	}
 	var limiter *redisstore.Limiter
 	if a.RateLimit > 0 || a.RateLimitLight > 0 || a.RateLimitMedium > 0 {
-		limiter = store.NewLimiter(a.Name, redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight,
-			Medium: a.RateLimitMedium, Burst: cfg.RateLimitBurst})
+		name, maxWait := a.Name, time.Duration(0)
+		if a.reads { // the read side's own share of the account's rate (readside.go)
+			name, maxWait = a.Name+":read", readMaxWait
+		}
+		limiter = store.NewLimiter(name, redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight,
+			Medium: a.RateLimitMedium, Burst: cfg.RateLimitBurst, MaxWait: maxWait})
 		limiter.OnWait = m.ObserveRateLimitWait
 	}
 	opts := zoom.Options{BaseURL: apiURL, Tokens: tokens, HTTPClient: httpc}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,18 +18,22 @@ import (
 // the consumer that keeps the read cache following Zoom's webhooks. It
 // returns what stops both.
 func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
-	accounts map[string]worker.Account, log *slog.Logger) (func(), error) {
+	readers []*accountSpec, m *worker.Metrics, log *slog.Logger) (func(), error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
 	setupWebhookStream(ctx, js, cfg.Worker.StreamReplicas, log)
-	zc := make(map[string]readside.Zoom, len(accounts))
-	for name, a := range accounts {
-		zc[name] = a.Zoom
+	zc := make(map[string]readside.Zoom, len(readers))
+	for _, r := range readers {
+		acct, err := r.build(cfg, store, m)
+		if err != nil {
+			return nil, err
+		}
+		zc[r.Name] = acct.WithMetrics(m).Zoom
 	}
 	svc, err := readside.Start(nc, readside.Config{Jobs: store, Cache: store, Accounts: zc, Version: version,
-		Logger: log, IncludeStartURL: cfg.IncludeStartURL})
+		Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL})
 	if err != nil {
 		return nil, fmt.Errorf("start the NATS service API: %w", err)
 	}
@@ -37,7 +42,7 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 	go func() {
 		defer close(followed)
 		err := readside.Follow(fctx, readside.FollowConfig{JetStream: js, Cache: store, Accounts: zc,
-			IncludeStartURL: cfg.IncludeStartURL, Logger: log})
+			IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL, Logger: log})
 		if err != nil {
 			log.Error("read cache stopped following webhooks", "err", err)
 		}
@@ -47,4 +52,30 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 		<-followed
 		_ = svc.Stop()
 	}, nil
+}
+
+// readMaxWait is the longest a read waits for its share of the rate limit:
+// a read that has a copy answers it after readside.DefaultStaleWait anyway,
+// and one that has none gets a 503 it can retry rather than a long hold.
+const readMaxWait = 500 * time.Millisecond
+
+// readSpecs splits each account's rate limits between jobs and the read
+// side (ZOOMW_READ_RATE_SHARE): it lowers the accounts' own limits to the
+// jobs' share and returns copies holding the reads' share, whose limiters
+// are their own (a job backlog cannot starve reads, nor reads jobs). An
+// account without limits stays without for both.
+func readSpecs(cfg *Config, accounts []*accountSpec) []*accountSpec {
+	share := cfg.ReadRateShare
+	if share <= 0 || share >= 1 {
+		share = 0.1
+	}
+	out := make([]*accountSpec, 0, len(accounts))
+	for _, a := range accounts {
+		r := *a
+		r.reads = true
+		r.RateLimit, r.RateLimitLight, r.RateLimitMedium = a.RateLimit*share, a.RateLimitLight*share, a.RateLimitMedium*share
+		a.RateLimit, a.RateLimitLight, a.RateLimitMedium = a.RateLimit-r.RateLimit, a.RateLimitLight-r.RateLimitLight, a.RateLimitMedium-r.RateLimitMedium
+		out = append(out, &r)
+	}
+	return out
 }

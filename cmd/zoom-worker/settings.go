@@ -50,6 +50,8 @@ type Config struct {
 	IncludeStartURL bool
 	// Read side and webhooks (readside.go, webhook.go).
 	WebhookAddr, WebhookSecret string
+	ReadRateShare              float64
+	ReadNotFoundTTL            time.Duration
 
 	// Operator console (zoom-worker console, and dev).
 	ConsoleAddr     string
@@ -195,6 +197,17 @@ var Settings = []setting{
 		set: str(func(c *Config) *string { return &c.WebhookAddr })},
 	{env: "ZOOM_WEBHOOK_SECRET_TOKEN", usage: "the Zoom app's webhook secret token (default account) that signs webhooks", secret: true,
 		set: str(func(c *Config) *string { return &c.WebhookSecret })},
+	{env: "ZOOMW_READ_RATE_SHARE", flag: "read-rate-share", def: "0.1", usage: "share of each account's Zoom rate limits kept for the read service's calls (misses, refreshes after webhooks); jobs get the rest",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 || f >= 1 {
+				return fmt.Errorf("want a fraction above 0 and below 1, such as 0.1")
+			}
+			c.ReadRateShare = f
+			return nil
+		}},
+	{env: "ZOOMW_READ_NOT_FOUND_TTL", flag: "read-not-found-ttl", def: "30s", usage: "how long the read service remembers that Zoom answered 404 for a meeting or user",
+		set: dur(func(c *Config) *time.Duration { return &c.ReadNotFoundTTL })},
 	{env: "ZOOMW_ACK_WAIT", flag: "ack-wait", def: worker.DefaultAckWait.String(), usage: "JetStream ack wait of the consumer (running jobs send InProgress every third of it)",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.AckWait })},
 	{env: "ZOOMW_MAX_ACK_PENDING", flag: "max-ack-pending", def: strconv.Itoa(worker.DefaultMaxAckPending), usage: "unacknowledged jobs the consumer allows across all workers",

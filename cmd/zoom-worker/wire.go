@@ -92,14 +92,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		WaitReplicas: cfg.redisWaitReplicas()})
 
 	deps := worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{}}
-	svcAccounts := map[string]worker.Account{} // the same clients, for the service
+	readers := readSpecs(cfg, accounts) // before the jobs' clients: they get the rest of the rate
 	for _, a := range accounts {
 		acct, err := a.build(cfg, store, metrics)
 		if err != nil {
 			return err
 		}
 		deps.Accounts[a.Name] = acct
-		svcAccounts[a.Name] = acct.WithMetrics(metrics)
 	}
 	wcfg := cfg.Worker
 	wcfg.Logger, wcfg.Metrics = log, metrics
@@ -109,7 +108,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return &badSetting{name: "worker", why: err.Error()}
 	}
 
-	stopReads, err := startReadSide(ctx, cfg, nc, store, svcAccounts, log)
+	stopReads, err := startReadSide(ctx, cfg, nc, store, readers, metrics, log)
 	if err != nil {
 		return err
 	}
