@@ -3,8 +3,10 @@ package zoomtest_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
@@ -75,4 +77,41 @@ func ExampleServer_FailNext() {
 	// Output:
 	// 429 1
 	// 200
+}
+
+// A change made "in Zoom's web portal" reaches the app's webhook endpoint,
+// signed with its secret token.
+func ExampleServer_SimUpdateMeeting() {
+	got := make(chan string, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ts, _ := strconv.ParseInt(r.Header.Get("x-zm-request-timestamp"), 10, 64)
+		var ev struct {
+			Event   string `json:"event"`
+			Payload struct {
+				Object    map[string]any `json:"object"`
+				OldObject map[string]any `json:"old_object"`
+			} `json:"payload"`
+		}
+		_ = json.Unmarshal(b, &ev)
+		signed := r.Header.Get("x-zm-signature") == zoomtest.SignWebhook("whsec", ts, b)
+		got <- fmt.Sprintln(ev.Event, ev.Payload.OldObject["topic"], "->", ev.Payload.Object["topic"], signed)
+	}))
+	defer hook.Close()
+
+	fake := zoomtest.New(zoomtest.Options{WebhookURL: hook.URL, WebhookSecret: "whsec"})
+	defer fake.Close()
+	fake.AddUser("james@bond.com", "James", "Bond", 1)
+	m, err := fake.SimCreateMeeting("james@bond.com", map[string]any{"topic": "Briefing"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(<-got)
+	if err := fake.SimUpdateMeeting(m.ID, "", map[string]any{"topic": "Debriefing"}); err != nil {
+		panic(err)
+	}
+	fmt.Print(<-got)
+	// Output:
+	// meeting.created <nil> -> Briefing true
+	// meeting.updated Briefing -> Debriefing true
 }
