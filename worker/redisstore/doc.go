@@ -28,6 +28,8 @@
 // braces decides the slot):
 //
 //	zw:<acct>:job:{<job_id>}        each job its own slot: one account's jobs spread over every shard
+//	zw:<acct>:user:{<id>}...        each cached object its own slot, shared with its ":rs" and ":404"
+//	zw:<acct>:meeting:{<id>}...     companions of the read cache (and a meeting's ":job" claim)
 //	zw:{<acct>}:rl...               one account's limiter keys share a slot (one script reads them together)
 //
 // Every other key is read and written alone, so its slot does not matter.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom"
@@ -68,6 +69,27 @@ func TestClusterEveryOperation(t *testing.T) {
 	}
 	if u, err := s.CachedUser(ctx, "", "X@y.z"); err != nil || u == nil || u.ID != "u1" {
 		t.Fatalf("CachedUser = %+v, %v", u, err)
+	}
+
+	// The read cache and the console's views.
+	mk := readside.MeetingKey(42)
+	if _, err := s.Read(ctx, "", mk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteBack(ctx, "", readside.UserKey("x@y.z"), 0, []byte(`{"id":"u1","email":"x@y.z"}`), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Apply(ctx, "", mk, time.Now().UnixMilli(), false, false, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Forget(ctx, "", mk, 0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if hl, err := s.HostLimits(ctx, ""); err != nil || len(hl) != 1 {
+		t.Fatalf("HostLimits = %v, %v; want the one limited host", hl, err)
+	}
+	if _, err := s.LimiterState(ctx, ""); err != nil {
+		t.Fatal(err)
 	}
 
 	l := s.NewLimiter("", redisstore.Limits{PerSecond: 1000})

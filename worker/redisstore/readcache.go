@@ -32,7 +32,7 @@ var _ readside.ReadCache = (*Store)(nil)
 // through the email index; its rs and 404 keys hang off the index key.
 func (s *Store) objectKey(account string, k readside.Key) string {
 	if k.Kind == readside.KindMeeting {
-		return s.key(account, "meeting", k.ID)
+		return s.key(account, "meeting", s.tag(k.ID))
 	}
 	if strings.Contains(k.ID, "@") {
 		return s.emailKey(account, k.ID)

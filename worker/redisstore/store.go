@@ -104,12 +104,15 @@ func (s *Store) tag(part string) string {
 // jobKey is tagged by the job id: the job scripts touch only this key, and
 // one account's jobs spread over every shard.
 func (s *Store) jobKey(account, jobID string) string { return s.key(account, "job", s.tag(jobID)) }
-func (s *Store) userKey(account, id string) string   { return s.key(account, "user", id) }
+
+// Cached objects are tagged by their id: the read cache's scripts touch an
+// object's copy with its ":rs" and ":404" companions, which share the tag.
+func (s *Store) userKey(account, id string) string { return s.key(account, "user", s.tag(id)) }
 func (s *Store) emailKey(account, email string) string {
-	return s.key(account, "user", "email", strings.ToLower(email))
+	return s.key(account, "user", "email", s.tag(strings.ToLower(email)))
 }
 func (s *Store) meetingKey(account string, id int64) string {
-	return s.key(account, "meeting", strconv.FormatInt(id, 10))
+	return s.key(account, "meeting", s.tag(strconv.FormatInt(id, 10)))
 }
 func (s *Store) meetingJobKey(account string, id int64) string {
 	return s.meetingKey(account, id) + ":job"
