@@ -23,8 +23,9 @@ build: ## build bin/zoom-worker
 # production build (no tags) is checked by cmd/zoom-worker's build_test.go,
 # which builds and inspects the binary without the tag.
 .PHONY: test
-test: ## run every test CI runs, with -race (installs redis-server where it can)
+test: ## run every test CI runs, with -race (installs redis-server and chromium where it can)
 	@./scripts/ensure-redis
+	@./scripts/ensure-chromium
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags dev $(PKGS)
 	$(GO) test -race -count=1 -tags dev -timeout 20m $(PKGS)

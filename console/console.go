@@ -183,6 +183,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"num":   num,
 		"bytes": byteSize,
 		"minus": func(a, b int) int { return a - b },
+		"span":  windowText,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -228,7 +229,7 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 	p.Who, p.LoggedIn = s.who, s.cookie
 	p.ReadOnly, p.Version, p.Now = c.cfg.ReadOnly, c.cfg.Version, c.cfg.Now()
 	if start, ok := r.Context().Value(startKey{}).(time.Time); ok {
-		p.Took = time.Since(start)
+		p.Took = time.Since(start).Round(10 * time.Microsecond)
 	}
 	t := c.pages[name]
 	var b strings.Builder

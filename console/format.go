@@ -88,3 +88,14 @@ func byteSize(n uint64) string {
 	}
 	return fmt.Sprintf("%.1f GiB", float64(n)/(k*k*k))
 }
+
+// windowText names a window of time: "hour", "3 hours", "30 minutes".
+func windowText(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "hour"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + " minutes"
+}

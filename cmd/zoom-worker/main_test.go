@@ -127,8 +127,14 @@ func (s *syncBuffer) String() string {
 
 func (e *e2e) startProc(extra ...string) *proc {
 	e.t.Helper()
+	return e.startCommand("run", "worker started", extra...)
+}
+
+// startCommand runs `zoom-worker <command>` and waits for its log to say ready.
+func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
+	e.t.Helper()
 	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary, "run")
+	p.cmd = exec.Command(binary, command)
 	p.cmd.Env = e.env(extra...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -146,7 +152,7 @@ func (e *e2e) startProc(extra ...string) *proc {
 	})
 	// Ready when the worker says so.
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(p.logs.String(), "worker started") {
+	for !strings.Contains(p.logs.String(), ready) {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("zoom-worker did not start within 15s:\n%s", p.logs.String())
 		}

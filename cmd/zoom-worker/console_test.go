@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/zoomworker/zoom-worker/internal/testenv"
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// chromiumHint is what to install when no browser is found.
+const chromiumHint = "the console's browser tests need Chromium: install Debian's package with " +
+	"`apt-get install chromium` (make test runs scripts/ensure-chromium, which does), or set CHROMIUM to a Chrome/Chromium binary"
+
+// findChromium returns the browser binary the tests drive.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal(chromiumHint)
+	return ""
+}
+
+// screenshotDir is where the browser tests write a screenshot of each page:
+// $ZOOMW_CONSOLE_SCREENSHOTS, else a directory under the system's temp dir.
+// (README's docs/console/*.png come from ZOOMW_CONSOLE_SCREENSHOTS=docs/console.)
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("ZOOMW_CONSOLE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "zoom-worker-console-screenshots")
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", "..", dir) // relative to the repository
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser starts a headless Chromium with the flags this kind of machine
+// needs (no sandbox as root, no background connections) and a fresh profile.
+func browser(t *testing.T, width, height int) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(findChromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	// The first run starts the browser, which lives as long as that run's
+	// context: so no timeout on it; the steps get theirs.
+	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start %s: %v (%s)", findChromium(t), err, chromiumHint)
+	}
+	return ctx, func() { cancelCtx(); cancelAlloc() }
+}
+
+// shoot saves a full-page screenshot of the current page as name.png.
+func shoot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		buf, err := chromedp.FullScreenshot(100)(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
+
+// text reads the text of the element sel selects.
+func text[S chromedp.Selectable](ctx context.Context, t *testing.T, sel S) string {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(sctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("read %v: %v", sel, err)
+	}
+	return s
+}
+
+// TestConsoleInABrowser drives the console in a real headless Chromium
+// beside a running worker: log in with the token, read the overview, find a
+// job by id, replay two dead letters and watch them succeed, look at what
+// waits. It writes a screenshot of each page.
+func TestConsoleInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	const token = "console-e2e-token-0123456789"
+	e := newE2E(t, zoomtest.Options{})
+	e.startProc()
+	e.publish(messages.SubjectMeetingCreate, meetingJob("m-ok"), "")
+	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 15*time.Second)
+	// Two jobs for a host Zoom does not know yet: they fail for good.
+	for _, id := range []string{"m-late-1", "m-late-2"} {
+		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":%q,"user_id":"ada@example.com","meeting":{"topic":"Standup","type":2,"start_time":"2026-12-05T12:00:00Z","duration":15}}`, id), "")
+		e.waitEvent(id, messages.SubjectJobFailed, 15*time.Second)
+	}
+
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	con := e.startCommand("console", "operator console listening",
+		"ZOOMW_CONSOLE_ADDR="+addr, "ZOOMW_CONSOLE_TOKEN="+token, "ZOOMW_LOG_LEVEL=info")
+	base := "http://" + addr
+	dir := screenshotDir(t)
+	t.Logf("screenshots in %s", dir)
+
+	ctx, cancel := browser(t, 1100, 900)
+	defer cancel()
+	start := time.Now()
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+
+	// Every page wants the token: the browser lands on the login form.
+	run("log in",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		shoot(dir, "login"),
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.SendKeys(chromedp.ID("name"), "ada"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("stream-ZOOM_JOBS")),
+	)
+	// The overview: the streams, the consumer, the worker, the chart.
+	run("overview", shoot(dir, "overview"))
+	got := text(ctx, t, chromedp.CSS("main"))
+	for _, want := range []string{"ZOOM_EVENTS", "ZOOM_DLQ", "ack pending", "Workers alive", "default"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("overview lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "No worker answered") {
+		t.Error("the overview shows no worker, with one running")
+	}
+
+	// Find a job by id.
+	run("find a job",
+		chromedp.Navigate(base+"/jobs"),
+		chromedp.SendKeys(chromedp.ID("q"), "m-ok"),
+		chromedp.Click(chromedp.ID("find")),
+		chromedp.WaitVisible(chromedp.ID("job-m-ok")),
+		shoot(dir, "find-a-job"),
+	)
+	if got := text(ctx, t, chromedp.ID("job-m-ok")); !strings.Contains(got, "succeeded") || !strings.Contains(got, messages.SubjectMeetingCreated) {
+		t.Errorf("job m-ok: %s", got)
+	}
+
+	// The host exists now: replay both dead letters and watch them succeed.
+	e.fake.AddUser("ada@example.com", "Ada", "Lovelace", 1)
+	run("dead letters",
+		chromedp.Navigate(base+"/dlq"),
+		chromedp.WaitVisible(chromedp.CSS(`li.dead-letter`)),
+		shoot(dir, "dead-letters"),
+		chromedp.Click(chromedp.CSS(`li.dead-letter:nth-of-type(1) input[type=checkbox]`)),
+		chromedp.Click(chromedp.CSS(`li.dead-letter:nth-of-type(2) input[type=checkbox]`)),
+		chromedp.Click(chromedp.ID("replay-selected")),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+		shoot(dir, "confirm-replay"),
+	)
+	if got := text(ctx, t, chromedp.ID("confirm-count")); got != "2" {
+		t.Fatalf("the confirmation counts %q dead letters, want 2", got)
+	}
+	run("replay",
+		chromedp.Click(chromedp.ID("confirm")),
+		chromedp.WaitVisible(chromedp.ID("summary")),
+	)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		// The summary refreshes itself every 2s until every job has ended.
+		got := text(ctx, t, chromedp.ID("progress"))
+		if strings.HasPrefix(got, "2 succeeded") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replayed jobs did not succeed: %q", got)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	run("summary shot", shoot(dir, "replay-summary"))
+	for _, id := range []string{"m-late-1", "m-late-2"} {
+		e.waitEvent(id, messages.SubjectMeetingCreated, 10*time.Second)
+	}
+
+	run("waiting",
+		chromedp.Navigate(base+"/waiting"),
+		chromedp.WaitVisible(chromedp.ID("limiters")),
+		shoot(dir, "waiting"),
+	)
+	// The same overview on a phone's width.
+	run("phone",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("stream-ZOOM_JOBS")),
+		shoot(dir, "overview-phone"),
+	)
+	t.Logf("browser steps took %s", time.Since(start).Round(time.Millisecond))
+
+	logs := con.logs.String()
+	if !strings.Contains(logs, `"msg":"console: replay dead letter"`) || !strings.Contains(logs, `"who":"ada"`) {
+		t.Errorf("the console did not log who replayed what:\n%s", logs)
+	}
+	if strings.Contains(logs, token) {
+		t.Error("the console's log holds its token")
+	}
+}
+
+// TestConsoleRefusesOpenAddressWithoutToken: no token, no listening beyond loopback.
+func TestConsoleRefusesOpenAddressWithoutToken(t *testing.T) {
+	var out, errOut strings.Builder
+	env := map[string]string{"ZOOMW_CONSOLE_ADDR": "0.0.0.0:8080", "NATS_URL": "nats://127.0.0.1:1"}
+	code := run(context.Background(), []string{"console"}, func(k string) string { return env[k] }, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "ZOOMW_CONSOLE_ADDR") || !strings.Contains(errOut.String(), "ZOOMW_CONSOLE_TOKEN") {
+		t.Errorf("exit %d, stderr %q: want 2 naming ZOOMW_CONSOLE_ADDR and the token", code, errOut.String())
+	}
+}
