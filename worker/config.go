@@ -66,6 +66,9 @@ type Config struct {
 	EventsMaxAge time.Duration
 	// DeadLetterMaxAge is how long ZOOM_DLQ keeps failed jobs.
 	DeadLetterMaxAge time.Duration
+	// StartTimeout is how long a start keeps trying to reach NATS and set up
+	// the streams and consumer; 0 means DefaultStartTimeout.
+	StartTimeout time.Duration
 	// ShutdownTimeout is how long a stop waits for jobs in flight before it
 	// cancels them (they are then handed back with a NAK).
 	ShutdownTimeout time.Duration

@@ -87,7 +87,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 // Setup creates or updates the streams and the shared consumer. Run calls
 // it; it is exported for tools that only need the streams.
 func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
-	return SetupStreams(ctx, w.js, w.cfg)
+	return setupRetrying(ctx, w.js, w.nc, w.cfg, w.log) // streams.go
 }
 
 // SetupStreams creates or updates ZOOM_JOBS, ZOOM_EVENTS, ZOOM_DLQ and the

@@ -238,6 +238,8 @@ var Settings = []setting{
 		set: posInt(func(c *Config) *int { return &c.Worker.StreamReplicas }, 1)},
 	{env: "ZOOMW_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: worker.DefaultShutdownTimeout.String(), usage: "time a stop lets jobs in flight finish before handing them back",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.ShutdownTimeout })},
+	{env: "ZOOMW_START_TIMEOUT", flag: "start-timeout", def: worker.DefaultStartTimeout.String(), usage: "how long a start keeps trying to reach NATS and set up the streams and consumer (a fresh JetStream cluster takes a while)",
+		set: dur(func(c *Config) *time.Duration { return &c.Worker.StartTimeout })},
 	{env: "ZOOMW_ZOOM_TIMEOUT", flag: "zoom-timeout", def: "30s", usage: "limit on one Zoom HTTP request",
 		set: dur(func(c *Config) *time.Duration { return &c.ZoomTimeout })},
 	{env: "ZOOMW_CACHE_TTL", flag: "cache-ttl", def: redisstore.DefaultCacheTTL.String(), usage: "how long users and meetings stay cached in Redis",

@@ -139,7 +139,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 			_ = srv.Shutdown(sctx)
 		})
 	}
-	return w.Run(ctx)
+	err = w.Run(ctx)
+	var se *worker.StartError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w (NATS_URL is %s; ZOOMW_START_TIMEOUT=%s is how long a start waits)",
+			err, redactURLs(cfg.NATSURL), cfg.Worker.StartTimeout)
+	}
+	return err
 }
 
 // failpoint is for crash tests only: ZOOMW_TEST_FAILPOINT="after_zoom" (or
@@ -207,7 +213,8 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if !nc.IsConnected() {
-		log.Warn("NATS not reachable yet; retrying in the background", "url", redactURLs(cfg.NATSURL))
+		log.Warn("NATS not reachable yet at NATS_URL; retrying until ZOOMW_START_TIMEOUT", "url", redactURLs(cfg.NATSURL),
+			"start_timeout", cfg.Worker.StartTimeout.String())
 	}
 	return nc, nil
 }
