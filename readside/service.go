@@ -146,7 +146,7 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 		// are counted here (see handle) and reported as each endpoint's data.
 		StatsHandler: func(ep *micro.Endpoint) any { return h.stats(ep.Name) },
 		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
-			h.log.Error("service subscription error", "subject", e.Subject, "error", e.Description)
+			h.log.Error("service subscription error", "subject", e.Subject, "err", e.Description)
 		},
 	})
 	if err != nil {
@@ -339,6 +339,6 @@ func (h *handlers) respond(endpoint string, m *nats.Msg) {
 		return // a publish without a reply subject wants no answer
 	}
 	if err := h.nc.PublishMsg(m); err != nil {
-		h.log.Warn("service respond failed", "endpoint", endpoint, "error", err)
+		h.log.Warn("service respond failed", "endpoint", endpoint, "err", err)
 	}
 }

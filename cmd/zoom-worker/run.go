@@ -72,18 +72,41 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// exitCode says the error on one line of stderr (unless it was logged
+// already) and returns the exit code.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	var logged *loggedError
+	if !errors.As(err, &logged) {
+		fmt.Fprintln(stderr, "zoom-worker:", err)
+	}
+	return codeOf(err)
+}
+
+func codeOf(err error) int {
 	var bad *badSetting
 	var ue *usageError
 	if errors.As(err, &bad) || errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "zoom-worker:", err)
 		return 2
 	}
-	fmt.Fprintln(stderr, "zoom-worker:", err)
 	return 1
+}
+
+// loggedError is an error already written to the log as the process's last line.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
+
+// logExit writes why the process stops as its last log line.
+func logExit(log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	log.Error("zoom-worker stopped", "err", err.Error(), "exit_code", codeOf(err))
+	return &loggedError{err}
 }
 
 // newLogger builds the process's structured logger. Attributes whose key

@@ -32,7 +32,7 @@ import (
 // and hands them back after ZOOMW_SHUTDOWN_TIMEOUT), flushes NATS; then the
 // HTTP endpoint and the service API stop, Redis closes, the NATS connection
 // drains, and in dev the embedded servers stop. Exit code 0.
-func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) error {
+func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) (err error) {
 	name := "run"
 	if dev {
 		name = "dev"
@@ -51,6 +51,9 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	// From here on the reason for an exit is a log line too, in the log's
+	// format, and the last one: every line run writes is JSON (or text).
+	defer func() { err = logExit(log, err) }()
 
 	var cleanup []func()
 	defer func() {
@@ -58,6 +61,10 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 			cleanup[i]()
 		}
 	}()
+	// Background work (retries, watchers) stops before the cleanup above
+	// closes what it uses, also when run returns with an error.
+	ctx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
 	if dev {
 		stop, err := startDev(ctx, cfg, log, stdout)
 		if err != nil {
