@@ -195,5 +195,7 @@
 // meeting is ever live; a scheduled meeting without start_time keeps type 2
 // and starts now (Zoom makes it an instant meeting); schedule_for and
 // template_id are ignored. Every user's timezone, and a meeting's when the
-// request names none, is UTC.
+// request names none, is UTC. A registrant's status cannot be changed (no
+// PUT .../registrants/status) and adds send no webhook; the meetings that
+// go with a deleted user send no meeting.deleted.
 package zoomtest
