@@ -190,11 +190,14 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 		}
 		return out
 	}
+	if isAPI && ae.RegistrantLimit {
+		return p.deferUntil(f, ae.RetryAfter, "Zoom's daily limit of 3 registrations of the same registrant for the meeting is reached")
+	}
 	class, at := zoom.Classify(err)
 	if class == zoom.Permanent {
 		fe := &messages.FailError{Kind: messages.KindZoomRejected, Message: err.Error()}
 		if isAPI {
-			fe.Message, fe.HTTPStatus, fe.ZoomCode = ae.Message, ae.StatusCode, ae.Code
+			fe.Message, fe.HTTPStatus, fe.ZoomCode, fe.ZoomTrackingID = ae.Message, ae.StatusCode, ae.Code, ae.TrackingID
 			if len(ae.Errors) > 0 {
 				fe.Field = ae.Errors[0].Field
 				if fe.Message == "" {
@@ -256,7 +259,7 @@ func (p policy) retryOrExhaust(f facts, err error, at time.Time) outcome {
 			Message: fmt.Sprintf("gave up after %d attempts: %v", attempts, err)}
 		var ae *zoom.APIError
 		if errors.As(err, &ae) {
-			fe.HTTPStatus, fe.ZoomCode = ae.StatusCode, ae.Code
+			fe.HTTPStatus, fe.ZoomCode, fe.ZoomTrackingID = ae.StatusCode, ae.Code, ae.TrackingID
 		}
 		return p.failed(f, fe, err)
 	}
@@ -277,6 +280,12 @@ func (p policy) hostLimited(f facts, until time.Time) outcome {
 	if f.host != "" {
 		reason = "daily meeting create/update limit reached for host " + f.host
 	}
+	return p.deferUntil(f, until, reason)
+}
+
+// deferUntil defers a job that met one of Zoom's daily limits until it
+// resets, or fails it (ZOOMW_DAILY_LIMIT=fail).
+func (p policy) deferUntil(f facts, until time.Time, reason string) outcome {
 	if p.dailyLimit == DailyLimitFail {
 		return p.failed(f, &messages.FailError{Kind: messages.KindZoomRejected, Message: reason, HTTPStatus: 429}, nil)
 	}

@@ -126,6 +126,28 @@ func TestDecide(t *testing.T) {
 			}
 		},
 	}, {
+		name: "permanent zoom error: Zoom's tracking id in job.failed",
+		err:  &zoom.APIError{StatusCode: 404, Code: zoom.CodeMeetingNotFound, Message: "Meeting does not exist: 1.", TrackingID: "v=2.0;rid=WEB_1"},
+		f:    with(started(1)),
+		want: outcome{kind: OutcomeFailed, record: true, finish: Finish{State: StateFailed},
+			fail: &messages.FailError{Kind: messages.KindZoomRejected, HTTPStatus: 404, ZoomCode: zoom.CodeMeetingNotFound, ZoomTrackingID: "v=2.0;rid=WEB_1"}},
+	}, {
+		name: "transient on the last attempt: Zoom's tracking id in job.failed",
+		err:  &zoom.APIError{StatusCode: 503, TrackingID: "v=2.0;rid=WEB_2"}, f: with(started(3)),
+		want: outcome{kind: OutcomeFailed, record: true, finish: Finish{State: StateFailed},
+			fail: &messages.FailError{Kind: messages.KindRetriesExhausted, HTTPStatus: 503, ZoomTrackingID: "v=2.0;rid=WEB_2"}},
+	}, {
+		name: "registrant's 3 a day spent: deferred to midnight, attempt refunded, no host marked",
+		err:  &zoom.APIError{StatusCode: 429, RegistrantLimit: true, RetryAfter: midnight}, f: with(started(1)),
+		want: outcome{kind: OutcomeDeferred, delay: 12 * time.Hour, until: midnight, record: true,
+			finish: Finish{State: StateRetrying, Refund: true}},
+		check: func(t *testing.T, out outcome) {
+			var ev messages.JobDeferred
+			if out.event == nil || json.Unmarshal(out.event.body, &ev) != nil || !strings.Contains(ev.Reason, "3 registrations") {
+				t.Errorf("event = %+v; want job.deferred naming the registrant limit", out.event)
+			}
+		},
+	}, {
 		name: "transient: retried with backoff",
 		err:  unavailable, f: with(started(2), func(f *facts) { f.tried.uncertain = true }),
 		// 4s doubled for the second attempt, halved by the jitter's floor.
@@ -190,6 +212,7 @@ func TestDecide(t *testing.T) {
 			if w.fail != nil {
 				f, g := out.fail, w.fail
 				if f.Kind != g.Kind || f.HTTPStatus != g.HTTPStatus || f.ZoomCode != g.ZoomCode || f.Field != g.Field ||
+					f.ZoomTrackingID != g.ZoomTrackingID ||
 					g.Message != "" && f.Message != g.Message {
 					t.Errorf("fail = %+v; want %+v", f, g)
 				}

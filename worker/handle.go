@@ -218,6 +218,8 @@ func (w *Worker) perform(ctx context.Context, a *attempt, t try) (*result, error
 		return w.deleteMeeting(ctx, a, t, j)
 	case *messages.DeleteUserJob:
 		return w.deleteUser(ctx, a, t, j)
+	case *messages.AddRegistrantJob:
+		return w.addRegistrant(ctx, a, t, j)
 	}
 	return nil, fmt.Errorf("no handler for %s", a.subject)
 }
@@ -225,7 +227,8 @@ func (w *Worker) perform(ctx context.Context, a *attempt, t try) (*result, error
 // noteRateLimit slows every process down after a 429 with a Retry-After.
 func (w *Worker) noteRateLimit(ctx context.Context, a *attempt, err error) {
 	var ae *zoom.APIError
-	if a.account.Limiter == nil || !errors.As(err, &ae) || ae.StatusCode != 429 || ae.DailyLimit {
+	if a.account.Limiter == nil || !errors.As(err, &ae) || ae.StatusCode != 429 || ae.DailyLimit ||
+		ae.RegistrantLimit || ae.UserBusy { // one host's, registrant's or user's: not the account's quota
 		return
 	}
 	until := ae.RetryAfter

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -300,4 +301,87 @@ type meetingUpdated struct {
 	Account   string          `json:"account,omitempty"`
 	MeetingID int64           `json:"meeting_id"`
 	Meeting   json.RawMessage `json:"meeting"`
+}
+
+// addRegistrant registers the job's registrant for a meeting. Zoom answers
+// a second registration of an email with the registration it has, but
+// counts each against its 3 a day for that registrant and meeting. So after
+// an earlier try's lost answer, and when Zoom says the day's 3 are spent,
+// the kind looks the email up among the meeting's registrants and adopts
+// the registration it finds instead of registering again.
+func (w *Worker) addRegistrant(ctx context.Context, a *attempt, t try, j *messages.AddRegistrantJob) (*result, error) {
+	z := a.account.Zoom
+	if t.uncertain {
+		found, err := findRegistrant(ctx, z, j)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			a.log.Info("adopted the registration of an earlier attempt", "registrant_id", found.RegistrantID)
+			return registrantAdded(a, j, found, !registeredSince(found, a.claim.FirstStarted)), nil
+		}
+	}
+	r, err := z.AddRegistrant(ctx, j.MeetingID, j.OccurrenceIDs, j.Registrant)
+	if err != nil {
+		var ae *zoom.APIError
+		if !errors.As(err, &ae) || !ae.RegistrantLimit {
+			return nil, mayHaveChanged(err)
+		}
+		// Three registrations today: the email is registered, by this job's
+		// lost try or by someone else. Without one found, decide defers.
+		found, ferr := findRegistrant(ctx, z, j)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if found == nil {
+			return nil, err
+		}
+		return registrantAdded(a, j, found, !(t.uncertain && registeredSince(found, a.claim.FirstStarted))), nil
+	}
+	return registrantAdded(a, j, r, false), nil
+}
+
+// findRegistrant looks for the job's email among the meeting's approved and
+// pending registrants (Zoom lists them by status); nil when it is in neither.
+func findRegistrant(ctx context.Context, z RegistrantAPI, j *messages.AddRegistrantJob) (*zoom.Registrant, error) {
+	for _, status := range []string{zoom.RegistrantApproved, zoom.RegistrantPending} {
+		list, err := z.ListRegistrants(ctx, j.MeetingID, status)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list {
+			if strings.EqualFold(list[i].Email, j.Registrant.Email) {
+				return &list[i], nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// registeredSince says whether a listed registrant registered after since
+// (less the clock skew Zoom's times may have).
+func registeredSince(r *zoom.Registrant, since time.Time) bool {
+	t, err := time.Parse(time.RFC3339, r.CreateTime)
+	return err == nil && !t.Before(since.Add(-reconcileSkew))
+}
+
+// registrantAdded is the result of a registration: Zoom's add answer as it
+// came (its unknown fields kept), or a listed registrant put in that shape,
+// with the job's email and names.
+func registrantAdded(a *attempt, j *messages.AddRegistrantJob, r *zoom.Registrant, existing bool) *result {
+	var reg messages.Registrant
+	if r.MeetingID == 0 || json.Unmarshal(r.Raw, &reg) != nil {
+		// A listed registrant: its "id" is the registrant's, not the meeting's.
+		reg = messages.Registrant{Status: r.Status, ParticipantPinCode: r.ParticipantPinCode}
+	}
+	reg.ID, reg.RegistrantID = j.MeetingID, r.RegistrantID
+	if reg.JoinURL == "" {
+		reg.JoinURL = r.JoinURL
+	}
+	reg.Email, reg.FirstName, reg.LastName = j.Registrant.Email, j.Registrant.FirstName, j.Registrant.LastName
+	return &result{
+		eventSubject: messages.SubjectRegistrantAdded,
+		event: messages.RegistrantAdded{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID,
+			Existing: existing, Registrant: reg},
+	}
 }

@@ -21,6 +21,8 @@ const (
 	HeaderAttempts   = "Zoomw-Attempts"
 	HeaderFailedAt   = "Zoomw-Failed-At"
 	HeaderAccount    = "Zoomw-Account"
+	// HeaderZoomTrackingID is Zoom's x-zm-trackingid of the failed answer.
+	HeaderZoomTrackingID = "Zoomw-Zoom-Tracking-Id"
 )
 
 // settle carries out an outcome: record it in the store, publish, then
@@ -98,7 +100,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 			log.Warn("term job", "err", err)
 		}
 		log.Warn("job failed", "outcome", out.kind, "kind", out.fail.Kind, "reason", out.fail.Message,
-			"http_status", out.fail.HTTPStatus, "zoom_code", out.fail.ZoomCode)
+			"http_status", out.fail.HTTPStatus, "zoom_code", out.fail.ZoomCode, "zoom_tracking_id", out.fail.ZoomTrackingID)
 		if w.m != nil {
 			w.m.DeadLettered.WithLabelValues(a.subject, out.fail.Kind).Inc()
 		}
@@ -161,6 +163,9 @@ func (w *Worker) deadLetter(ctx context.Context, a *attempt, fe *messages.FailEr
 	dl.Header.Set(HeaderFailedAt, w.cfg.Now().UTC().Format(time.RFC3339))
 	if a.account.Name != "" {
 		dl.Header.Set(HeaderAccount, a.account.Name)
+	}
+	if fe.ZoomTrackingID != "" {
+		dl.Header.Set(HeaderZoomTrackingID, fe.ZoomTrackingID)
 	}
 	dl.Data = a.body
 	if _, err := w.js.PublishMsg(ctx, dl); err != nil {

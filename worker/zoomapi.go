@@ -23,10 +23,17 @@ type MeetingAPI interface {
 	DeleteMeeting(ctx context.Context, meetingID int64, opts zoom.DeleteMeetingOptions) error
 }
 
+// RegistrantAPI is the part of Zoom's meeting registrant API the worker calls.
+type RegistrantAPI interface {
+	AddRegistrant(ctx context.Context, meetingID int64, occurrenceIDs string, body any) (*zoom.Registrant, error)
+	ListRegistrants(ctx context.Context, meetingID int64, status string) ([]zoom.Registrant, error)
+}
+
 // ZoomAPI is everything the worker asks of one Zoom account (*zoom.Client).
 type ZoomAPI interface {
 	UserAPI
 	MeetingAPI
+	RegistrantAPI
 }
 
 // Pauser stops every process's calls to one account until a time: the
@@ -105,4 +112,12 @@ func (i instrumented) UpdateMeeting(ctx context.Context, id int64, occ string, b
 func (i instrumented) DeleteMeeting(ctx context.Context, id int64, o zoom.DeleteMeetingOptions) error {
 	_, err := observe(i, "delete_meeting", func() (struct{}, error) { return struct{}{}, i.ZoomAPI.DeleteMeeting(ctx, id, o) })
 	return err
+}
+
+func (i instrumented) AddRegistrant(ctx context.Context, id int64, occ string, body any) (*zoom.Registrant, error) {
+	return observe(i, "add_registrant", func() (*zoom.Registrant, error) { return i.ZoomAPI.AddRegistrant(ctx, id, occ, body) })
+}
+
+func (i instrumented) ListRegistrants(ctx context.Context, id int64, status string) ([]zoom.Registrant, error) {
+	return observe(i, "list_registrants", func() ([]zoom.Registrant, error) { return i.ZoomAPI.ListRegistrants(ctx, id, status) })
 }

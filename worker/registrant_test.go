@@ -1,0 +1,150 @@
+package worker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// registrationMeeting creates a meeting that takes registration
+// (approval_type 0: approved at once) and returns its id.
+func (e *testEnv) registrationMeeting(jobID string) int64 {
+	e.t.Helper()
+	e.publish(messages.SubjectMeetingCreate, `{"job_id":"`+jobID+`","user_id":"james@bond.com","meeting":{"topic":"Open day","type":2,`+
+		`"start_time":"2026-12-05T12:00:00Z","duration":60,"settings":{"approval_type":0}}}`, "")
+	ev := decode[messages.MeetingCreated](e.t, e.waitEvent(jobID, messages.SubjectMeetingCreated, 1))
+	return ev.Meeting.ID
+}
+
+func registrantJob(jobID string, meetingID int64, email string) string {
+	return fmt.Sprintf(`{"job_id":%q,"meeting_id":%d,"registrant":{"email":%q,"first_name":"Jill","last_name":"Valentine","org":"S.T.A.R.S."}}`,
+		jobID, meetingID, email)
+}
+
+func TestAddRegistrant(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.start()
+	id := e.registrationMeeting("reg-m1")
+
+	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-1", id, "jill@example.com"), "")
+	ev := decode[messages.RegistrantAdded](t, e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 1))
+	r := ev.Registrant
+	if ev.MeetingID != id || ev.Existing || r.ID != id || r.RegistrantID == "" || r.Email != "jill@example.com" ||
+		r.FirstName != "Jill" || r.Topic != "Open day" || r.StartTime != "2026-12-05T12:00:00Z" ||
+		!strings.Contains(r.JoinURL, fmt.Sprint(id)) || !strings.Contains(r.JoinURL, "tk=") {
+		t.Errorf("registrant.added = %+v; want the registrant's own join_url for meeting %d", ev, id)
+	}
+	if got := e.fake.Registrants(id); len(got) != 1 || got[0] != "jill@example.com" {
+		t.Errorf("Zoom's registrants = %v; want [jill@example.com]", got)
+	}
+
+	// The same job again (a publisher's retry outside the duplicate
+	// window): the same event, no second registration.
+	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-1", id, "jill@example.com"), "reg-1-again")
+	again := e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 2)
+	if first := e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 1); string(again.Data) != string(first.Data) {
+		t.Errorf("repeated event = %s; want the first one's body %s", again.Data, first.Data)
+	}
+	if n := e.fake.Stats().RegistrantsAdded; n != 1 {
+		t.Errorf("registrations at Zoom = %d; want 1 for one job id", n)
+	}
+}
+
+// An email already registered for the meeting ends as a success with that
+// registration, and so does one whose 3 registrations of the day are spent.
+func TestAddRegistrantAlreadyRegistered(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.start()
+	id := e.registrationMeeting("reg-m2")
+
+	var first string
+	for i, job := range []string{"reg-a", "reg-b", "reg-c"} {
+		email := "chris@example.com"
+		if i > 0 {
+			email = "Chris@Example.com" // Zoom matches emails without case
+		}
+		e.publish(messages.SubjectRegistrantAdd, registrantJob(job, id, email), "")
+		ev := decode[messages.RegistrantAdded](t, e.waitEvent(job, messages.SubjectRegistrantAdded, 1))
+		if i == 0 {
+			first = ev.Registrant.RegistrantID
+		}
+		if ev.Registrant.RegistrantID != first || ev.Registrant.JoinURL == "" {
+			t.Errorf("%s: registrant %+v; want the registration %s", job, ev.Registrant, first)
+		}
+	}
+	// Zoom took three registrations of chris today; a fourth is refused
+	// (429, daily), and the worker adopts the registration it finds.
+	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-d", id, "chris@example.com"), "")
+	ev := decode[messages.RegistrantAdded](t, e.waitEvent("reg-d", messages.SubjectRegistrantAdded, 1))
+	if !ev.Existing || ev.Registrant.RegistrantID != first || ev.Registrant.Status != "approved" || ev.Registrant.JoinURL == "" {
+		t.Errorf("fourth registration: %+v; want existing: true with registration %s", ev, first)
+	}
+	if st := e.fake.Stats(); st.RegistrantsAdded != 3 || st.RateLimited != 1 {
+		t.Errorf("registrations, 429s at Zoom = %d, %d; want 3, 1", st.RegistrantsAdded, st.RateLimited)
+	}
+	if got := e.fake.Registrants(id); len(got) != 1 {
+		t.Errorf("Zoom's registrants = %v; want one", got)
+	}
+	if n := len(e.eventsFor("reg-d")); n != 1 {
+		t.Errorf("reg-d has %d events; want only registrant.added (not deferred, not failed)", n)
+	}
+}
+
+// A registration whose answer was lost is found again by email: the next
+// attempt adopts it instead of registering a second time.
+func TestAddRegistrantAfterALostAnswer(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.AttemptTimeout, c.RetryBudget = 2*time.Second, 500*time.Millisecond })
+	e.start()
+	id := e.registrationMeeting("reg-m3")
+
+	// Zoom registers, but its answer comes after the attempt gave up.
+	e.fake.SetLatency(time.Minute)
+	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-lost", id, "leon@example.com"), "")
+	deadline := time.Now().Add(20 * time.Second)
+	for e.fake.Stats().RegistrantsAdded == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the registration did not reach Zoom")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.fake.SetLatency(0)
+
+	ev := decode[messages.RegistrantAdded](t, e.waitEvent("reg-lost", messages.SubjectRegistrantAdded, 1))
+	if ev.Existing || ev.Registrant.RegistrantID == "" || ev.Registrant.JoinURL == "" || ev.Registrant.Email != "leon@example.com" {
+		t.Errorf("registrant.added = %+v; want the adopted registration, existing false (this job made it)", ev)
+	}
+	if n := e.fake.Stats().RegistrantsAdded; n != 1 {
+		t.Errorf("registrations at Zoom = %d; want 1", n)
+	}
+}
+
+// A registration Zoom refuses fails with Zoom's tracking id in job.failed
+// and in the dead letter's headers.
+func TestAddRegistrantRefusedCarriesZoomsTrackingID(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	e.start()
+	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-nope", 85746065499, "ada@example.com"), "")
+	ev := decode[messages.JobFailed](t, e.waitEvent("reg-nope", messages.SubjectJobFailed, 1))
+	fe := ev.Error
+	if fe.Kind != messages.KindZoomRejected || fe.HTTPStatus != 404 || fe.ZoomCode != 3001 || !strings.HasPrefix(fe.ZoomTrackingID, "v=2.0;") {
+		t.Errorf("job.failed error = %+v; want zoom_rejected 404/3001 with Zoom's tracking id", fe)
+	}
+	ctx, cancel := contextWithTimeout(10 * time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, messages.StreamDeadLetters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := s.GetLastMsgForSubject(ctx, messages.DeadLetterSubject(messages.SubjectRegistrantAdd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dl.Header.Get(worker.HeaderZoomTrackingID); got != fe.ZoomTrackingID {
+		t.Errorf("dead letter %s = %q; want %q", worker.HeaderZoomTrackingID, got, fe.ZoomTrackingID)
+	}
+}
