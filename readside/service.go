@@ -81,6 +81,12 @@ type Config struct {
 	StaleWait time.Duration
 	// Now nil means time.Now (start_url ages).
 	Now func() time.Time
+	// Instance, if set, names this process in the service's metadata
+	// ("instance"), and InFlight, if set, reports the jobs it works on now in
+	// each endpoint's stats ("in_flight"): the operator console lists the
+	// workers alive from $SRV.STATS.
+	Instance string
+	InFlight func() int
 }
 
 // Service is the running micro service.
@@ -128,6 +134,9 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 	if build != "" {
 		meta["build"] = build
 	}
+	if cfg.Instance != "" {
+		meta["instance"] = cfg.Instance
+	}
 
 	// base is cancelled when the service stops, so that requests still
 	// running give up their Zoom and Redis calls.
@@ -144,7 +153,14 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 		DoneHandler: func(micro.Service) { cancel() },
 		// micro counts the requests; the errors and the time spent answering
 		// are counted here (see handle) and reported as each endpoint's data.
-		StatsHandler: func(ep *micro.Endpoint) any { return h.stats(ep.Name) },
+		StatsHandler: func(ep *micro.Endpoint) any {
+			d := h.stats(ep.Name)
+			if cfg.InFlight != nil {
+				n := cfg.InFlight()
+				d.InFlight = &n
+			}
+			return d
+		},
 		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
 			h.log.Error("service subscription error", "subject", e.Subject, "err", e.Description)
 		},
@@ -215,6 +231,8 @@ type EndpointData struct {
 	Errors     int64         `json:"errors"`
 	LastError  string        `json:"last_error,omitempty"`
 	Processing time.Duration `json:"processing_time"`
+	// InFlight is the jobs the process works on now (Config.InFlight).
+	InFlight *int `json:"in_flight,omitempty"`
 }
 
 func (h *handlers) stats(endpoint string) EndpointData {

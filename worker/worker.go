@@ -166,6 +166,9 @@ func (w *Worker) Ready() error {
 	return nil
 }
 
+// Instance names this process: Config.InstanceID, else a random id.
+func (w *Worker) Instance() string { return w.owner }
+
 // InFlight is the number of jobs being worked on now.
 func (w *Worker) InFlight() int { return w.slots.busy() }
 

@@ -114,7 +114,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	const token = "console-e2e-token-0123456789"
 	e := newE2E(t, zoomtest.Options{})
-	e.startProc()
+	e.startProc("ZOOMW_INSTANCE_ID=worker-e2e")
 	e.publish(messages.SubjectMeetingCreate, meetingJob("m-ok"), "")
 	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 15*time.Second)
 	// Two jobs for a host Zoom does not know yet: they fail for good.
@@ -159,7 +159,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	// The overview: the streams, the consumer, the worker, the chart.
 	run("overview", shoot(dir, "overview"))
 	got := text(ctx, t, chromedp.CSS("main"))
-	for _, want := range []string{"ZOOM_EVENTS", "ZOOM_DLQ", "ack pending", "Workers alive", "default"} {
+	for _, want := range []string{"ZOOM_EVENTS", "ZOOM_DLQ", "ack pending", "Workers alive", "worker-e2e", "default"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("overview lacks %q:\n%s", want, got)
 		}

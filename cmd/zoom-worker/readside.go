@@ -18,7 +18,7 @@ import (
 // the consumer that keeps the read cache following Zoom's webhooks. It
 // returns what stops both.
 func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
-	readers []*accountSpec, m *worker.Metrics, log *slog.Logger) (func(), error) {
+	readers []*accountSpec, m *worker.Metrics, w *worker.Worker, log *slog.Logger) (func(), error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,8 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 		zc[r.Name] = acct.WithMetrics(m).Zoom
 	}
 	svc, err := readside.Start(nc, readside.Config{Jobs: store, Cache: store, Accounts: zc, Version: version,
-		Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL})
+		Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL,
+		Instance: w.Instance(), InFlight: w.InFlight})
 	if err != nil {
 		return nil, fmt.Errorf("start the NATS service API: %w", err)
 	}
