@@ -226,7 +226,7 @@ var Settings = []setting{
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.RedeliveryDelay })},
 	{env: "ZOOMW_REDELIVERY_MAX_DELAY", flag: "redelivery-max-delay", def: worker.DefaultRedeliveryMaxDelay.String(), usage: "largest NAK delay",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.RedeliveryMaxDelay })},
-	{env: "ZOOMW_DAILY_LIMIT", flag: "daily-limit", def: worker.DailyLimitDefer, usage: "what to do with a job whose host reached Zoom's daily meeting limit: defer or fail",
+	{env: "ZOOMW_DAILY_LIMIT", flag: "daily-limit", def: worker.DailyLimitDefer, usage: "what to do with a job that reached one of Zoom's daily limits (a host's meetings, a registrant's registrations): defer or fail",
 		set: func(c *Config, v string) error {
 			if v != worker.DailyLimitDefer && v != worker.DailyLimitFail {
 				return fmt.Errorf("want defer or fail")
