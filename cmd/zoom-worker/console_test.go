@@ -113,10 +113,19 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Skip("browser test: not in -short")
 	}
 	const token = "console-e2e-token-0123456789"
-	e := newE2E(t, zoomtest.Options{})
+	// Each host may create 3 meetings a day here, so one host's jobs wait.
+	e := newE2E(t, zoomtest.Options{DailyMeetingLimit: 3})
+	e.fake.AddUser("grace@example.com", "Grace", "Hopper", 1)
 	e.startProc("ZOOMW_INSTANCE_ID=worker-e2e")
 	e.publish(messages.SubjectMeetingCreate, meetingJob("m-ok"), "")
+	for i := range 12 {
+		e.publish(messages.SubjectUserCreate, fmt.Sprintf(`{"job_id":"u-%d","action":"custCreate","user_info":{"email":"user%d@example.com","type":1,"first_name":"U","last_name":"%d"}}`, i, i, i), "")
+	}
+	for i := range 5 {
+		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":"g-%d","user_id":"grace@example.com","meeting":{"topic":"Review %d","type":2,"start_time":"2026-12-05T12:00:00Z","duration":30}}`, i, i), "")
+	}
 	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 15*time.Second)
+	e.events.Wait(t, "g-4", messages.SubjectJobDeferred, 1, 15*time.Second)
 	// Two jobs for a host Zoom does not know yet: they fail for good.
 	for _, id := range []string{"m-late-1", "m-late-2"} {
 		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":%q,"user_id":"ada@example.com","meeting":{"topic":"Standup","type":2,"start_time":"2026-12-05T12:00:00Z","duration":15}}`, id), "")
@@ -218,9 +227,12 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	run("waiting",
 		chromedp.Navigate(base+"/waiting"),
-		chromedp.WaitVisible(chromedp.ID("limiters")),
+		chromedp.WaitVisible(chromedp.ID("hosts")),
 		shoot(dir, "waiting"),
 	)
+	if got := text(ctx, t, chromedp.ID("hosts")); !strings.Contains(got, "grace@example.com") || !strings.Contains(got, "2") {
+		t.Errorf("the waiting page does not show grace's 2 deferred jobs:\n%s", got)
+	}
 	// The same overview on a phone's width.
 	run("phone",
 		chromedp.EmulateViewport(390, 844),
