@@ -2,11 +2,13 @@ package publisher_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -63,6 +65,50 @@ func Example() {
 	// Output:
 	// zoom.events.meeting.created
 	// class-2026-12-05-math Maths, year 9 true
+}
+
+// A booking system registers an attendee for a meeting that takes
+// registration and hands on the attendee's own join URL.
+func Example_registrant() {
+	natsURL, stop := startDemo()
+	defer stop()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		panic(err)
+	}
+	defer nc.Close()
+	pub, err := publisher.New(nc)
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	ev, err := pub.PublishAndWait(ctx, &messages.CreateMeetingJob{JobID: "open-day", UserID: "james@bond.com",
+		Meeting: messages.MeetingSpec{Topic: "Open day", Type: 2, StartTime: "2026-12-05T09:00:00Z", Duration: 90,
+			Settings: json.RawMessage(`{"approval_type":0}`)}})
+	if err != nil || ev.Failed() {
+		panic(fmt.Sprint(err, ev))
+	}
+	var created messages.MeetingCreated
+	if err := ev.Decode(&created); err != nil {
+		panic(err)
+	}
+
+	ev, err = pub.PublishAndWait(ctx, &messages.AddRegistrantJob{JobID: "open-day-jill", MeetingID: created.Meeting.ID,
+		Registrant: messages.RegistrantSpec{Email: "jill@example.com", FirstName: "Jill", LastName: "Valentine"}})
+	if err != nil {
+		panic(err)
+	}
+	var added messages.RegistrantAdded
+	if err := ev.Decode(&added); err != nil {
+		panic(err)
+	}
+	fmt.Println(ev.Subject)
+	fmt.Println(added.JobID, added.Registrant.Email, added.Registrant.RegistrantID != "", strings.Contains(added.Registrant.JoinURL, "tk="))
+	// Output:
+	// zoom.events.meeting.registrant.added
+	// open-day-jill jill@example.com true true
 }
 
 // startDemo runs what a real deployment runs elsewhere: NATS with
