@@ -1,12 +1,14 @@
 package worker
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
@@ -19,6 +21,7 @@ type Metrics struct {
 	Retries       *prometheus.CounterVec   // zoomworker_job_retries_total{subject,where}: in_process or redelivery
 	DeadLettered  *prometheus.CounterVec   // zoomworker_jobs_dead_lettered_total{subject,kind}
 	ZoomRequests  *prometheus.CounterVec   // zoomworker_zoom_requests_total{account,operation,status}
+	ZoomHeld      *prometheus.CounterVec   // zoomworker_zoom_requests_held_total{account,operation}: never sent
 	ZoomLatency   *prometheus.HistogramVec // zoomworker_zoom_request_duration_seconds{operation}
 	RateLimited   *prometheus.CounterVec   // zoomworker_zoom_rate_limited_total{account,type}
 	RateLimitWait prometheus.Histogram     // zoomworker_rate_limit_wait_seconds
@@ -29,25 +32,28 @@ type Metrics struct {
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Jobs: prometheus.V2.NewCounterVec(prometheus.CounterVecOpts{CounterOpts: prometheus.CounterOpts{
 			Name: "zoomworker_jobs_total", Help: "Jobs handled, by subject and outcome.",
-		}, []string{"subject", "outcome"}),
-		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		}, VariableLabels: subjectAnd("outcome")}),
+		JobDuration: prometheus.V2.NewHistogramVec(prometheus.HistogramVecOpts{HistogramOpts: prometheus.HistogramOpts{
 			Name: "zoomworker_job_duration_seconds", Help: "Time from a job's delivery to its ack, nak or term.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"subject", "outcome"}),
+		}, VariableLabels: subjectAnd("outcome")}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "zoomworker_jobs_in_flight", Help: "Jobs this process is working on now.",
 		}),
-		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Retries: prometheus.V2.NewCounterVec(prometheus.CounterVecOpts{CounterOpts: prometheus.CounterOpts{
 			Name: "zoomworker_job_retries_total", Help: "Retries of transient failures, in process or by redelivery.",
-		}, []string{"subject", "where"}),
-		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+		}, VariableLabels: subjectAnd("where")}),
+		DeadLettered: prometheus.V2.NewCounterVec(prometheus.CounterVecOpts{CounterOpts: prometheus.CounterOpts{
 			Name: "zoomworker_jobs_dead_lettered_total", Help: "Jobs that failed for good and were kept in ZOOM_DLQ.",
-		}, []string{"subject", "kind"}),
+		}, VariableLabels: subjectAnd("kind")}),
 		ZoomRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zoomworker_zoom_requests_total", Help: "Zoom API calls by operation and HTTP status (\"error\" without one).",
+			Name: "zoomworker_zoom_requests_total", Help: "Zoom API calls by operation and HTTP status (\"error\" without one, \"canceled\" when stopped first).",
 		}, []string{"account", "operation", "status"}),
+		ZoomHeld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zoomworker_zoom_requests_held_total", Help: "Zoom API calls the shared rate limiter held back: never sent, retried later without using an attempt.",
+		}, []string{"account", "operation"}),
 		ZoomLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "zoomworker_zoom_request_duration_seconds", Help: "Zoom API call latency, rate-limit waits included.",
 			Buckets: prometheus.DefBuckets,
@@ -59,16 +65,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zoomworker_rate_limit_wait_seconds", Help: "Time requests waited for the shared rate limiter.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
-		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Events: prometheus.V2.NewCounterVec(prometheus.CounterVecOpts{CounterOpts: prometheus.CounterOpts{
 			Name: "zoomworker_events_published_total", Help: "Events published, by subject.",
-		}, []string{"subject"}),
+		}, VariableLabels: subjectAnd()}),
 		StoreUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "zoomworker_store_up", Help: "1 when Redis answers, 0 while it does not.",
 		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Jobs, m.JobDuration, m.InFlight, m.Retries, m.DeadLettered,
-			m.ZoomRequests, m.ZoomLatency, m.RateLimited, m.RateLimitWait, m.Events, m.StoreUp)
+			m.ZoomRequests, m.ZoomHeld, m.ZoomLatency, m.RateLimited, m.RateLimitWait, m.Events, m.StoreUp)
 	}
 	return m
 }
@@ -83,6 +89,11 @@ func (m *Metrics) job(subject string, outcome Outcome, d time.Duration) {
 
 func (m *Metrics) zoomCall(account, op string, d time.Duration, err error) {
 	if m == nil {
+		return
+	}
+	if _, held := zoom.AsHeld(err); held {
+		// The limiter answered; Zoom never saw the request.
+		m.ZoomHeld.WithLabelValues(account, op).Inc()
 		return
 	}
 	status := "ok"
@@ -101,6 +112,8 @@ func (m *Metrics) zoomCall(account, op string, d time.Duration, err error) {
 			}
 			m.RateLimited.WithLabelValues(account, typ).Inc()
 		}
+	case errors.Is(err, context.Canceled):
+		status = "canceled"
 	default:
 		status = "error"
 	}
@@ -113,4 +126,25 @@ func (m *Metrics) ObserveRateLimitWait(d time.Duration) {
 	if m != nil {
 		m.RateLimitWait.Observe(d.Seconds())
 	}
+}
+
+// subjectAnd is the label set "subject" plus names. Subject values are
+// bounded: a subject the contract does not name (anyone may publish to
+// zoom.jobs.x29556.y) is counted as "other", so publishers cannot grow the
+// number of series.
+func subjectAnd(names ...string) prometheus.ConstrainedLabels {
+	labels := prometheus.ConstrainedLabels{{Name: "subject", Constraint: SubjectLabel}}
+	for _, n := range names {
+		labels = append(labels, prometheus.ConstrainedLabel{Name: n})
+	}
+	return labels
+}
+
+// SubjectLabel is the value of a "subject" label: the subject when the
+// contract names it, else "other".
+func SubjectLabel(subject string) string {
+	if messages.SchemaFile(subject) != "" {
+		return subject
+	}
+	return "other"
 }
