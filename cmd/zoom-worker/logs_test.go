@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/internal/testenv"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// TestEveryLineIsJSONWhileRedisIsDown: with Redis not answering, run's
+// output (the worker's lines, go-redis's own, the exit line) is one JSON
+// object per line; in text mode one logfmt line each.
+func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"json", "text"} {
+		t.Run(format, func(t *testing.T) {
+			p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
+			p.cmd = exec.Command(binary, "run")
+			p.cmd.Env = e.env(fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", port), "ZOOMW_LOG_FORMAT="+format)
+			p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+			if err := p.cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { p.done <- p.cmd.Wait() }()
+			// Long enough for the health check and go-redis to fail dials
+			// several times.
+			deadline := time.Now().Add(30 * time.Second)
+			for strings.Count(p.logs.String(), "\n") < 8 && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(2 * time.Second)
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(30 * time.Second):
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+			out := strings.TrimRight(p.logs.String(), "\n")
+			lines := strings.Split(out, "\n")
+			if len(lines) < 3 {
+				t.Fatalf("only %d lines:\n%s", len(lines), out)
+			}
+			for i, line := range lines {
+				switch format {
+				case "json":
+					var obj map[string]any
+					if err := json.Unmarshal([]byte(line), &obj); err != nil {
+						t.Errorf("line %d is not one JSON object: %q", i+1, line)
+					} else if _, ok := obj["error"]; ok {
+						t.Errorf("line %d has key \"error\"; the log's key for errors is \"err\": %q", i+1, line)
+					}
+				case "text":
+					if !strings.HasPrefix(line, "time=") || !strings.Contains(line, " level=") {
+						t.Errorf("line %d is not a text log line: %q", i+1, line)
+					}
+				}
+			}
+		})
+	}
+}
