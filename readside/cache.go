@@ -65,3 +65,14 @@ type ReadCache interface {
 	// fetched from Zoom.
 	Apply(ctx context.Context, account string, k Key, ts int64, drop, create bool, notFoundTTL time.Duration) (applied, refresh bool, err error)
 }
+
+// JobNotes is what the read side notes of jobs beside the worker's records,
+// from the worker's own streams: deferrals (job.deferred events) and where
+// a failed job sits in ZOOM_DLQ.
+type JobNotes interface {
+	NoteDeferred(ctx context.Context, account, jobID string, until time.Time) error
+	NoteDeadLetter(ctx context.Context, account, jobID string, seq uint64, ttl time.Duration) error
+	// JobNotes returns the deferral's end (zero: none now) and the dead
+	// letter's sequence (0: none).
+	JobNotes(ctx context.Context, account, jobID string) (until time.Time, dlqSeq uint64, err error)
+}

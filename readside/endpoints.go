@@ -40,7 +40,18 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}
+	var until time.Time
+	var dlqSeq uint64
+	if h.cfg.Notes != nil {
+		if until, dlqSeq, err = h.cfg.Notes.JobNotes(ctx, account, req.JobID); err != nil {
+			return nil, storeError(ctx, err)
+		}
+	}
 	if rec == nil {
+		// An invalid job never got a record: its dead letter is all there is.
+		if st := h.deadLetter(ctx, account, req.JobID, dlqSeq); st != nil {
+			return JobStatusResponse{Source: SourceStore, Job: st}, nil
+		}
 		return nil, errorf(CodeNotFound, "not found: no job %q in account %q (records are kept for a limited time)", req.JobID, account)
 	}
 	st := &JobStatus{
@@ -53,6 +64,14 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 	}
 	if st.Account == "" {
 		st.Account = account
+	}
+	switch {
+	case rec.State == worker.StateRetrying && until.After(h.now()):
+		// Deferred for the host's daily limit: waiting, not failing; an
+		// error an earlier attempt left is not this job's state.
+		st.State, st.Until, st.Error = StateDeferred, timeOrNil(until), nil
+	case rec.State == worker.StateFailed && dlqSeq != 0:
+		st.DeadLetter = &DeadLetterRef{Stream: messages.StreamDeadLetters, Seq: dlqSeq}
 	}
 	if len(rec.Event) > 0 {
 		st.Event = rec.Event

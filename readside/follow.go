@@ -124,31 +124,18 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger.With("component", "cache-follower")
-	var cons jetstream.Consumer
-	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
-		var err error
-		cons, err = cfg.JetStream.CreateOrUpdateConsumer(ctx, WebhookStream, jetstream.ConsumerConfig{
-			Durable:       FollowConsumer,
-			Description:   "zoom-worker processes apply Zoom's webhooks to the read cache",
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       30 * time.Second,
-			MaxDeliver:    -1, // counted here: the last try drops the copy
-			MaxAckPending: 1000,
-			DeliverPolicy: jetstream.DeliverNewPolicy,
-			FilterSubject: WebhookSubjects,
-		})
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		log.Debug("bind "+FollowConsumer+"; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
-		}
+	cons, ok := bindConsumer(ctx, cfg.JetStream, WebhookStream, jetstream.ConsumerConfig{
+		Durable:       FollowConsumer,
+		Description:   "zoom-worker processes apply Zoom's webhooks to the read cache",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1, // counted here: the last try drops the copy
+		MaxAckPending: 1000,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+		FilterSubject: WebhookSubjects,
+	}, log)
+	if !ok {
+		return nil
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(cfg.Concurrency), jetstream.PullExpiry(5*time.Second),
 		jetstream.PullHeartbeat(time.Second))

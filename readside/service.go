@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/zoomworker/zoom-worker/worker"
@@ -47,6 +48,11 @@ const DefaultMaxConcurrent = 512
 type Config struct {
 	// Jobs is where job records are read. Required.
 	Jobs Jobs
+	// Notes, if set, holds what NoteJobs noted: deferrals and dead
+	// letters, so job.status says "deferred" and finds invalid jobs.
+	Notes JobNotes
+	// JetStream, if set, reads dead letters from ZOOM_DLQ.
+	JetStream jetstream.JetStream
 	// Cache is where users and meetings are read, and Zoom's answers
 	// written back. Required.
 	Cache ReadCache

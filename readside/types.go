@@ -68,7 +68,7 @@ type JobStatus struct {
 	Account string `json:"account"`
 	// Subject is the job's subject (zoom.jobs.meeting.create, ...).
 	Subject string `json:"subject,omitempty"`
-	// State is running, retrying, succeeded or failed (worker.State*).
+	// State is running, retrying, deferred, succeeded or failed.
 	State string `json:"state"`
 	// Attempts counts the attempts begun so far.
 	Attempts int `json:"attempts"`
@@ -80,6 +80,17 @@ type JobStatus struct {
 	EventSubject string              `json:"event_subject,omitempty"`
 	Event        json.RawMessage     `json:"event,omitempty"`
 	Error        *messages.FailError `json:"error,omitempty"`
+	// Until is when a deferred job (State "deferred") runs again.
+	Until *time.Time `json:"until,omitempty"`
+	// DeadLetter is where a failed job sits in ZOOM_DLQ (to list or replay
+	// it with `zoom-worker dlq`), while it is there.
+	DeadLetter *DeadLetterRef `json:"dead_letter,omitempty"`
+}
+
+// DeadLetterRef names one message of the dead-letter stream.
+type DeadLetterRef struct {
+	Stream string `json:"stream"`
+	Seq    uint64 `json:"seq"`
 }
 
 // JobStatusResponse answers zoom.svc.job.status.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,34 +24,46 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 	if err != nil {
 		return nil, err
 	}
-	setupWebhookStream(ctx, js, cfg.Worker.StreamReplicas, log)
+	fctx, cancel := context.WithCancel(ctx)
+	streamMade := setupWebhookStream(fctx, js, cfg.Worker.StreamReplicas, log)
 	zc := make(map[string]readside.Zoom, len(readers))
 	for _, r := range readers {
 		acct, err := r.build(cfg, store, m)
 		if err != nil {
+			cancel()
+			<-streamMade
 			return nil, err
 		}
 		zc[r.Name] = acct.WithMetrics(m).Zoom
 	}
-	svc, err := readside.Start(nc, readside.Config{Jobs: store, Cache: store, Accounts: zc, Version: version,
-		Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL,
+	svc, err := readside.Start(nc, readside.Config{Jobs: store, Notes: store, JetStream: js, Cache: store, Accounts: zc,
+		Version: version, Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL,
 		Instance: w.Instance(), InFlight: w.InFlight})
 	if err != nil {
+		cancel()
+		<-streamMade
 		return nil, fmt.Errorf("start the NATS service API: %w", err)
 	}
-	fctx, cancel := context.WithCancel(ctx)
-	followed := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(followed)
+		defer wg.Done()
 		err := readside.Follow(fctx, readside.FollowConfig{JetStream: js, Cache: store, Accounts: zc,
 			IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL, Logger: log})
 		if err != nil {
 			log.Error("read cache stopped following webhooks", "err", err)
 		}
 	}()
+	go func() {
+		defer wg.Done()
+		if err := readside.NoteJobs(fctx, js, store, cfg.Worker.DeadLetterMaxAge, log); err != nil {
+			log.Error("read side stopped noting deferrals and dead letters", "err", err)
+		}
+	}()
 	return func() {
 		cancel()
-		<-followed
+		wg.Wait()
+		<-streamMade
 		_ = svc.Stop()
 	}, nil
 }

@@ -207,3 +207,49 @@ func runScript(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script,
 func runScriptSlice(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script, keys []string, args ...any) ([]int64, error) {
 	return sc.Run(ctx, rdb, keys, args...).Int64Slice()
 }
+
+// What the read side notes of jobs beside their records (readside.JobNotes):
+//
+//	zw:{acct}:deferred:{job_id}  string Unix ms the job is deferred until (expires then)
+//	zw:{acct}:dlq:{job_id}       string the job's sequence in ZOOM_DLQ (expires with the dead letter)
+
+var _ readside.JobNotes = (*Store)(nil)
+
+func (s *Store) deferredKey(account, jobID string) string { return s.key(account, "deferred", jobID) }
+func (s *Store) dlqKey(account, jobID string) string      { return s.key(account, "dlq", jobID) }
+
+// NoteDeferred implements readside.JobNotes.
+func (s *Store) NoteDeferred(ctx context.Context, account, jobID string, until time.Time) error {
+	if !until.After(time.Now()) {
+		return nil
+	}
+	if err := s.rdb.Set(ctx, s.deferredKey(account, jobID), until.UnixMilli(), time.Until(until)).Err(); err != nil {
+		return fmt.Errorf("redis: note job %s deferred: %w", jobID, err)
+	}
+	return nil
+}
+
+// NoteDeadLetter implements readside.JobNotes.
+func (s *Store) NoteDeadLetter(ctx context.Context, account, jobID string, seq uint64, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, s.dlqKey(account, jobID), seq, ttl).Err(); err != nil {
+		return fmt.Errorf("redis: note job %s dead-lettered: %w", jobID, err)
+	}
+	return nil
+}
+
+// JobNotes implements readside.JobNotes: one MGET.
+func (s *Store) JobNotes(ctx context.Context, account, jobID string) (time.Time, uint64, error) {
+	vals, err := s.rdb.MGet(ctx, s.deferredKey(account, jobID), s.dlqKey(account, jobID)).Result()
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("redis: notes of job %s: %w", jobID, err)
+	}
+	var until time.Time
+	if v, ok := vals[0].(string); ok {
+		until = msTime(v)
+	}
+	var seq uint64
+	if v, ok := vals[1].(string); ok {
+		seq, _ = strconv.ParseUint(v, 10, 64)
+	}
+	return until, seq, nil
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/zoomworker/zoom-worker/internal/testenv"
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// svcRequest asks the read service; code is "" for an answer, else the
+// micro error code.
+func (e *e2e) svcRequest(subject, body string) (code string, answer []byte) {
+	e.t.Helper()
+	m, err := e.nc.Request(subject, []byte(body), 5*time.Second)
+	if err != nil {
+		e.t.Fatalf("request %s: %v", subject, err)
+	}
+	return m.Header.Get(micro.ErrorCodeHeader), m.Data
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		why := check()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %s after %s", what, why, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Issue 12.7: job.status says "deferred" (with until, without an old
+// error) for a job waiting on its host's daily limit, and finds an invalid
+// job in ZOOM_DLQ rather than answering 404.
+func TestJobStatusDeferredAndDeadLettered(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{DailyMeetingLimit: 1})
+	e.startProc()
+
+	e.publish(messages.SubjectMeetingCreate, meetingJob("d-1"), "")
+	e.waitEvent("d-1", messages.SubjectMeetingCreated, 20*time.Second)
+	e.publish(messages.SubjectMeetingCreate, meetingJob("d-2"), "")
+	e.waitEvent("d-2", messages.SubjectJobDeferred, 20*time.Second)
+	waitFor(t, "d-2 reported deferred", 20*time.Second, func() string {
+		code, b := e.svcRequest("zoom.svc.job.status", `{"job_id":"d-2"}`)
+		var r struct {
+			Job struct {
+				State string          `json:"state"`
+				Until string          `json:"until"`
+				Error json.RawMessage `json:"error"`
+			} `json:"job"`
+		}
+		_ = json.Unmarshal(b, &r)
+		if code != "" || r.Job.State != "deferred" || r.Job.Until == "" || r.Job.Error != nil {
+			return fmt.Sprintf("%s %s", code, b)
+		}
+		return ""
+	})
+
+	e.publish(messages.SubjectMeetingCreate, `this is not JSON`, "bad-1")
+	e.waitEvent("bad-1", messages.SubjectJobFailed, 20*time.Second)
+	waitFor(t, "bad-1 found in ZOOM_DLQ", 20*time.Second, func() string {
+		code, b := e.svcRequest("zoom.svc.job.status", `{"job_id":"bad-1"}`)
+		if code != "" || !strings.Contains(string(b), `"state":"failed"`) || !strings.Contains(string(b), `"invalid_job"`) ||
+			!strings.Contains(string(b), `"dead_letter":{"stream":"ZOOM_DLQ"`) {
+			return fmt.Sprintf("%s %s", code, b)
+		}
+		return ""
+	})
+}
+
+// A Zoom webhook end to end through the binary: the fake Zoom signs and
+// sends it to ZOOMW_WEBHOOK_ADDR, the receiver stores it in ZOOM_WEBHOOKS,
+// and the read cache follows the change made "in Zoom's portal".
+func TestWebhookEndToEnd(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	const secret = "e2e-webhook-secret-token"
+	p := e.startProc("ZOOMW_WEBHOOK_ADDR="+addr, "ZOOM_WEBHOOK_SECRET_TOKEN="+secret)
+	t.Cleanup(e.fake.Close)
+	e.fake.SetWebhook("http://"+addr+"/zoom/webhook", secret)
+	if err := e.fake.ValidateWebhookURL(t.Context()); err != nil {
+		t.Fatalf("Zoom's URL validation: %v", err)
+	}
+
+	e.publish(messages.SubjectMeetingCreate, meetingJob("w-1"), "")
+	ev := e.waitEvent("w-1", messages.SubjectMeetingCreated, 20*time.Second)
+	var created messages.MeetingCreated
+	if err := json.Unmarshal(ev.Data, &created); err != nil {
+		t.Fatal(err)
+	}
+	id := created.Meeting.ID
+	if err := e.fake.SimUpdateMeeting(id, "", map[string]any{"topic": "Edited in the portal"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the read side answers the portal's topic", 20*time.Second, func() string {
+		code, b := e.svcRequest("zoom.svc.meeting.get", `{"meeting_id":`+strconv.FormatInt(id, 10)+`}`)
+		if code != "" || !strings.Contains(string(b), "Edited in the portal") {
+			return fmt.Sprintf("%s %s", code, b)
+		}
+		return ""
+	})
+	if n := testenv.StreamCount(t, e.js, "ZOOM_WEBHOOKS", "zoom.webhooks.meeting.updated"); n != 1 {
+		t.Errorf("%d meeting.updated webhooks stored, want 1", n)
+	}
+	if strings.Contains(p.logs.String(), secret) {
+		t.Error("the log shows the webhook secret")
+	}
+	if !strings.Contains(p.logs.String(), `"msg":"webhook receiver listening"`) {
+		t.Errorf("no start line for the receiver")
+	}
+}
+
+func TestWebhookAddrWithoutSecretExits2(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	env := map[string]string{}
+	for _, kv := range e.env("ZOOMW_WEBHOOK_ADDR=127.0.0.1:0") {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var stdout, stderr strings.Builder
+	code := run(t.Context(), []string{"run"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "ZOOM_WEBHOOK_SECRET_TOKEN") {
+		t.Errorf("exit %d, stderr %q; want 2 naming ZOOM_WEBHOOK_SECRET_TOKEN", code, stderr.String())
+	}
+}
