@@ -131,7 +131,10 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 		AckWait:       30 * time.Second,
 		MaxDeliver:    -1, // counted here: the last try drops the copy
 		MaxAckPending: 1000,
-		DeliverPolicy: jetstream.DeliverNewPolicy,
+		// All: webhooks the receiver stored before any process bound this
+		// consumer are applied too. Replaying old ones is harmless: only
+		// newer event_ts change anything, and uncached objects cost no call.
+		DeliverPolicy: jetstream.DeliverAllPolicy,
 		FilterSubject: WebhookSubjects,
 	}, log)
 	if !ok {
