@@ -30,6 +30,8 @@ type accountSpec struct {
 	RateLimit       float64 `json:"rate_limit"`
 	RateLimitLight  float64 `json:"rate_limit_light"`
 	RateLimitMedium float64 `json:"rate_limit_medium"`
+	Plan            string  `json:"plan"`
+	plan            redisstore.Plan
 	// Read side (cmd/zoom-worker/webhook.go, readside.go): the account's
 	// Zoom app webhook secret and Meeting SDK app, secrets by reference.
 	WebhookSecretTokenEnv string `json:"webhook_secret_token_env"`
@@ -55,7 +57,7 @@ var accountName = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, error) {
 	def := &accountSpec{Name: worker.DefaultAccount, AccountID: cfg.AccountID, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, APIKey: cfg.APIKey, APISecret: cfg.APISecret,
-		RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed}
+		RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed, plan: cfg.ZoomPlan}
 	out := []*accountSpec{def}
 	if cfg.AccountsFile == "" {
 		return out, nil
@@ -96,6 +98,14 @@ func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, erro
 		if a.RateLimit == 0 {
 			a.RateLimit = cfg.RateLimit
 		}
+		a.plan = cfg.ZoomPlan
+		if a.Plan != "" {
+			p, err := redisstore.ParsePlan(a.Plan)
+			if err != nil {
+				return nil, &badSetting{name: where, why: err.Error()}
+			}
+			a.plan = p
+		}
 		out = append(out, a)
 	}
 	return out, nil
@@ -127,13 +137,13 @@ func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metr
 		tokens = zoom.NewJWT(zoom.JWTConfig{APIKey: a.APIKey, APISecret: a.APISecret})
 	}
 	var limiter *redisstore.Limiter
-	if a.RateLimit > 0 || a.RateLimitLight > 0 || a.RateLimitMedium > 0 {
+	if a.RateLimit > 0 || a.RateLimitLight > 0 || a.RateLimitMedium > 0 || a.plan != redisstore.PlanNone {
 		name, maxWait := a.Name, time.Duration(0)
 		if a.reads { // the read side's own share of the account's rate (readside.go)
 			name, maxWait = a.Name+":read", readMaxWait
 		}
 		limiter = store.NewLimiter(name, redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight,
-			Medium: a.RateLimitMedium, Burst: cfg.RateLimitBurst, MaxWait: maxWait})
+			Medium: a.RateLimitMedium, Plan: a.plan, Burst: cfg.RateLimitBurst, MaxWait: maxWait})
 		limiter.OnWait = m.ObserveRateLimitWait
 	}
 	opts := zoom.Options{BaseURL: apiURL, Tokens: tokens, HTTPClient: httpc}

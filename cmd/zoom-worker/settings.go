@@ -39,6 +39,7 @@ type Config struct {
 	RateLimit                    float64
 	RateLimitLight, RateLimitMed float64
 	RateLimitBurst               int
+	ZoomPlan                     redisstore.Plan
 
 	HTTPAddr        string
 	LogFormat       string
@@ -187,6 +188,15 @@ var Settings = []setting{
 		set: rate(func(c *Config) *float64 { return &c.RateLimitLight })},
 	{env: "ZOOMW_RATE_LIMIT_MEDIUM", flag: "rate-limit-medium", def: "0", usage: "requests per second for Zoom's Medium APIs (meeting create, list); 0 = only ZOOMW_RATE_LIMIT",
 		set: rate(func(c *Config) *float64 { return &c.RateLimitMed })},
+	{env: "ZOOMW_ZOOM_PLAN", flag: "zoom-plan", def: "none", usage: "the Zoom account's plan, whose per-category rate limits the shared limiter keeps: pro (Light 30/s, Medium 20/s, Heavy 10/s), business (80/60/40); none = only what Zoom's X-RateLimit headers say",
+		set: func(c *Config, v string) error {
+			p, err := redisstore.ParsePlan(v)
+			if err != nil {
+				return err
+			}
+			c.ZoomPlan = p
+			return nil
+		}},
 	{env: "ZOOMW_RATE_LIMIT_BURST", flag: "rate-limit-burst", def: "1", usage: "requests that may go at once after a quiet spell",
 		set: posInt(func(c *Config) *int { return &c.RateLimitBurst }, 1)},
 	{env: "ZOOMW_HTTP_ADDR", flag: "http-addr", def: ":9090", usage: "address for /metrics, /healthz, /readyz; \"off\" = none",
