@@ -85,7 +85,10 @@ type Config struct {
 	// StaleWait is how long a read with a copy to fall back on waits for
 	// Zoom; zero means DefaultStaleWait.
 	StaleWait time.Duration
-	// Now nil means time.Now (start_url ages).
+	// SDK are the Meeting SDK apps by account name, for
+	// meeting.sdk_signature; an account without one answers 503 there.
+	SDK map[string]SDKApp
+	// Now nil means time.Now (start_url ages, SDK signatures).
 	Now func() time.Time
 	// Instance, if set, names this process in the service's metadata
 	// ("instance"), and InFlight, if set, reports the jobs it works on now in
@@ -186,6 +189,8 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 			"A meeting from the cache, else from Zoom", h.meetingGet},
 		{"user-get", "user.get", `{"user_id": "id or email", "account"?: "..."}`,
 			"A user from the cache, else from Zoom", h.userGet},
+		{"meeting-sdk-signature", "meeting.sdk_signature", `{"meeting_id": 85746065432, "role": 0, "expires_in"?: 7200, "account"?: "..."}`,
+			"A Zoom Meeting SDK signature to join the meeting in a browser or app", h.sdkSignature},
 	}
 	for _, ep := range endpoints {
 		err := g.AddEndpoint(ep.name, h.handle(ep.name, ep.fn),

@@ -234,8 +234,8 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("endpoint %s metadata = %v, want request and description", subject, ep.Metadata)
 		}
 	}
-	if len(info.Endpoints) != 3 {
-		t.Errorf("%d endpoints, want 3: %+v", len(info.Endpoints), info.Endpoints)
+	if len(info.Endpoints) != 4 {
+		t.Errorf("%d endpoints, want 4: %+v", len(info.Endpoints), info.Endpoints)
 	}
 
 	// Errors show in $SRV.STATS, as `nats micro stats` reads them: requests

@@ -17,6 +17,8 @@ const (
 	SubjectJobStatus  = SubjectPrefix + ".job.status"
 	SubjectMeetingGet = SubjectPrefix + ".meeting.get"
 	SubjectUserGet    = SubjectPrefix + ".user.get"
+	// SubjectMeetingSDKSignature answers a Meeting SDK signature (JWT).
+	SubjectMeetingSDKSignature = SubjectPrefix + ".meeting.sdk_signature"
 )
 
 // Where an answer came from (the "source" field).

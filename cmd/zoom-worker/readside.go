@@ -19,7 +19,11 @@ import (
 // the consumer that keeps the read cache following Zoom's webhooks. It
 // returns what stops both.
 func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redisstore.Store,
-	readers []*accountSpec, m *worker.Metrics, w *worker.Worker, log *slog.Logger) (func(), error) {
+	readers []*accountSpec, m *worker.Metrics, w *worker.Worker, getenv func(string) string, log *slog.Logger) (func(), error) {
+	sdk, err := sdkApps(cfg, readers, getenv)
+	if err != nil {
+		return nil, err
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -38,7 +42,7 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 	}
 	svc, err := readside.Start(nc, readside.Config{Jobs: store, Notes: store, JetStream: js, Cache: store, Accounts: zc,
 		Version: version, Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL,
-		Instance: w.Instance(), InFlight: w.InFlight})
+		Instance: w.Instance(), InFlight: w.InFlight, SDK: sdk})
 	if err != nil {
 		cancel()
 		<-streamMade
@@ -92,4 +96,32 @@ func readSpecs(cfg *Config, accounts []*accountSpec) []*accountSpec {
 		out = append(out, &r)
 	}
 	return out
+}
+
+// sdkApps are the Meeting SDK apps by account, for
+// zoom.svc.meeting.sdk_signature: ZOOMW_SDK_KEY and ZOOMW_SDK_SECRET for the
+// default account, an accounts-file entry's sdk_key and sdk_secret_env
+// (the secret by reference) for the others.
+func sdkApps(cfg *Config, accounts []*accountSpec, getenv func(string) string) (map[string]readside.SDKApp, error) {
+	if (cfg.SDKKey == "") != (cfg.SDKSecret == "") {
+		return nil, &badSetting{name: "ZOOMW_SDK_KEY, ZOOMW_SDK_SECRET", why: "a Meeting SDK app needs both"}
+	}
+	apps := map[string]readside.SDKApp{}
+	if cfg.SDKKey != "" {
+		apps[worker.DefaultAccount] = readside.SDKApp{Key: cfg.SDKKey, Secret: cfg.SDKSecret}
+	}
+	for _, a := range accounts {
+		if a.Name == worker.DefaultAccount || (a.SDKKey == "" && a.SDKSecretEnv == "") {
+			continue
+		}
+		secret := ""
+		if a.SDKSecretEnv != "" {
+			secret = getenv(a.SDKSecretEnv)
+		}
+		if a.SDKKey == "" || secret == "" {
+			return nil, &badSetting{name: "ZOOMW_ACCOUNTS_FILE account " + a.Name, why: "a Meeting SDK app needs sdk_key and sdk_secret_env naming a set variable"}
+		}
+		apps[a.Name] = readside.SDKApp{Key: a.SDKKey, Secret: secret}
+	}
+	return apps, nil
 }

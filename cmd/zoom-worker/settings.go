@@ -53,6 +53,7 @@ type Config struct {
 	WebhookAddr, WebhookSecret string
 	ReadRateShare              float64
 	ReadNotFoundTTL            time.Duration
+	SDKKey, SDKSecret          string
 
 	// Operator console (zoom-worker console, and dev).
 	ConsoleAddr     string
@@ -218,6 +219,10 @@ var Settings = []setting{
 		}},
 	{env: "ZOOMW_READ_NOT_FOUND_TTL", flag: "read-not-found-ttl", def: "30s", usage: "how long the read service remembers that Zoom answered 404 for a meeting or user",
 		set: dur(func(c *Config) *time.Duration { return &c.ReadNotFoundTTL })},
+	{env: "ZOOMW_SDK_KEY", usage: "Zoom Meeting SDK app key (client id) for zoom.svc.meeting.sdk_signature, default account",
+		set: str(func(c *Config) *string { return &c.SDKKey })},
+	{env: "ZOOMW_SDK_SECRET", usage: "Zoom Meeting SDK app secret that signs those signatures", secret: true,
+		set: str(func(c *Config) *string { return &c.SDKSecret })},
 	{env: "ZOOMW_ACK_WAIT", flag: "ack-wait", def: worker.DefaultAckWait.String(), usage: "JetStream ack wait of the consumer (running jobs send InProgress every third of it)",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.AckWait })},
 	{env: "ZOOMW_MAX_ACK_PENDING", flag: "max-ack-pending", def: strconv.Itoa(worker.DefaultMaxAckPending), usage: "unacknowledged jobs the consumer allows across all workers",

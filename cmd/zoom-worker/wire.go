@@ -115,7 +115,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return &badSetting{name: "worker", why: err.Error()}
 	}
 
-	stopReads, err := startReadSide(ctx, cfg, nc, store, readers, metrics, w, log)
+	stopReads, err := startReadSide(ctx, cfg, nc, store, readers, metrics, w, getenv, log)
 	if err != nil {
 		return err
 	}
