@@ -71,9 +71,10 @@ type Quota struct {
 	// made"): only that call should be retried soon; the account is not
 	// over its quota.
 	UserBusy bool
-	// PerUser is true for a 429 of a per-user or per-resource daily limit
-	// (a host's 100 meeting creates and updates a day, a registrant's 3
-	// registrations a day for one meeting): it holds for that user only.
+	// PerUser is true for a per-user or per-resource daily limit (a host's
+	// 100 meeting creates and updates a day, a registrant's 3 registrations
+	// a day for one meeting): a 429 of one, or a Daily-limit count in the
+	// answer of an operation that has one. It holds for that user only.
 	PerUser bool
 }
 

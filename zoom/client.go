@@ -49,7 +49,17 @@ const (
 )
 
 // Operation names that decide how an answer is read.
-const opAddRegistrant = "add registrant"
+const (
+	opCreateMeeting = "create meeting"
+	opUpdateMeeting = "update meeting"
+	opAddRegistrant = "add registrant"
+)
+
+// perUserDaily are the operations with a daily limit per user or
+// registrant: a Daily-limit count in their answers is that user's (a host's
+// 100 meeting creates and updates, a registrant's 3 registrations), not
+// the account's pool.
+var perUserDaily = map[string]bool{opCreateMeeting: true, opUpdateMeeting: true, opAddRegistrant: true}
 
 const (
 	userAgent = "zoom-worker"
@@ -180,7 +190,7 @@ func (c *Client) GetUser(ctx context.Context, idOrEmail string) (*User, error) {
 // CreateMeeting is POST /users/{userId}/meetings with body marshalled as JSON.
 func (c *Client) CreateMeeting(ctx context.Context, userID string, body any) (*Meeting, error) {
 	var m Meeting
-	raw, err := c.do(ctx, call{op: "create meeting", cat: catCreateMeeting, method: http.MethodPost,
+	raw, err := c.do(ctx, call{op: opCreateMeeting, cat: catCreateMeeting, method: http.MethodPost,
 		path: "/users/" + url.PathEscape(userID) + "/meetings", body: body, out: &m})
 	if err != nil {
 		return nil, err
@@ -405,7 +415,7 @@ func (c *Client) UpdateMeeting(ctx context.Context, meetingID int64, occurrenceI
 	if occurrenceID != "" {
 		q.Set("occurrence_id", occurrenceID)
 	}
-	_, err := c.do(ctx, call{op: "update meeting", cat: catUpdateMeeting, method: http.MethodPatch,
+	_, err := c.do(ctx, call{op: opUpdateMeeting, cat: catUpdateMeeting, method: http.MethodPatch,
 		path: "/meetings/" + strconv.FormatInt(meetingID, 10), query: q, body: body})
 	return err
 }

@@ -31,6 +31,11 @@ func readQuota(cl call, resp *http.Response, e *APIError, now time.Time) Quota {
 		q.UserBusy = e.UserBusy
 		q.PerUser = e.DailyLimit || e.RegistrantLimit
 	}
+	if q.Daily() && perUserDaily[cl.op] {
+		// Zoom counts a host's creates and updates (and a registrant's
+		// registrations) in these headers, on success too.
+		q.PerUser = true
+	}
 	q.Limited = resp.StatusCode == http.StatusTooManyRequests && !q.UserBusy && !q.PerUser
 	return q
 }

@@ -115,6 +115,22 @@ func TestClientTellsTheLimiterTheQuota(t *testing.T) {
 	}
 }
 
+// Zoom counts a host's meeting creates and updates in the rate-limit
+// headers of their answers: that count is the host's, not an account pool.
+func TestHostsDailyCountIsPerUser(t *testing.T) {
+	srv := newTestServer(t, answering(201, map[string]string{"X-RateLimit-Type": "Daily-limit",
+		"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0"}, meetingJSON))
+	lim := &quotaLimiter{}
+	c := newTestClient(t, srv, func(o *Options) { o.Limiter = lim })
+	if _, err := c.CreateMeeting(context.Background(), "me", map[string]any{"topic": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	q := lim.seen()
+	if len(q) != 1 || !q[0].PerUser || q[0].Limited || q[0].Category != Medium || q[0].Remaining != 0 {
+		t.Errorf("quota = %+v; want the host's count (PerUser) of a Medium call", q)
+	}
+}
+
 func TestClientSkipsAnswersWithoutQuota(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { answer(w, 200, userJSON) })
 	lim := &quotaLimiter{}
