@@ -98,6 +98,9 @@ func ticked(cell string) []string {
 // goPackage is what the check needs of `go list -json`.
 type goPackage struct {
 	ImportPath string
+	Name       string
+	Doc        string   // the package comment's first sentence
+	GoFiles    []string // of this build, tests left out
 	Imports    []string
 	Deps       []string // every package it depends on, indirectly too
 }
@@ -194,6 +197,13 @@ func checkLayout(l layout) []string {
 					fail("package %s has no row in README.md's layout table: add %s/ to it, with what it is for, what it may import and what it never depends on", p.ImportPath, folder)
 				}
 				continue
+			}
+			// Each package says what it is for and how it fits, a library
+			// in its doc.go (STYLE), a command at the top of its main.
+			if p.Doc == "" && (!build.dev || !inProd) {
+				fail("package %s has no package comment: say what it is for and how it fits", p.ImportPath)
+			} else if p.Name != "main" && !slices.Contains(p.GoFiles, "doc.go") && !build.dev {
+				fail("package %s keeps its package comment outside doc.go: move it there", p.ImportPath)
 			}
 			allowed, which := parsed[folder].imports, ""
 			if build.dev {
@@ -367,18 +377,25 @@ func TestLayoutCatches(t *testing.T) {
 	}
 	const m = "example.com/app"
 	good := func() layout {
-		return layout{
+		l := layout{
 			module: m,
 			rows:   rows,
 			prod: []goPackage{
 				{ImportPath: m + "/dom", Imports: []string{"fmt"}, Deps: []string{"fmt"}},
 				{ImportPath: m + "/pipe", Imports: []string{m + "/dom", "github.com/nats-io/nats.go"}, Deps: []string{m + "/dom", "github.com/nats-io/nats.go"}},
-				{ImportPath: m + "/cmd/app", Imports: []string{m + "/pipe"}, Deps: []string{m + "/dom", m + "/pipe", "github.com/nats-io/nats.go"}},
+				{ImportPath: m + "/cmd/app", Name: "main", Imports: []string{m + "/pipe"}, Deps: []string{m + "/dom", m + "/pipe", "github.com/nats-io/nats.go"}},
 				{ImportPath: m + "/fake", Imports: []string{"net/http"}},
 			},
 			topLevel: []string{"cmd", "dom", "fake", "pipe"},
 			folders:  map[string]bool{"cmd": true, "cmd/app": true, "dom": true, "fake": true, "pipe": true},
 		}
+		for i, p := range l.prod {
+			l.prod[i].Doc = "Package " + p.ImportPath + " is made up."
+			if p.Name == "" {
+				l.prod[i].Name, l.prod[i].GoFiles = "x", []string{"doc.go", "x.go"}
+			}
+		}
+		return l
 	}
 	withDev := func(l layout, p goPackage) layout {
 		l.dev = append(slices.Clone(l.prod), p)
@@ -402,6 +419,14 @@ func TestLayoutCatches(t *testing.T) {
 		{"a package only the dev build has, without a row", func(l layout) layout {
 			return withDev(l, goPackage{ImportPath: m + "/devonly"})
 		}, "add devonly/ to it"},
+		{"a package without a package comment", func(l layout) layout {
+			l.prod[1].Doc = ""
+			return l
+		}, "package example.com/app/pipe has no package comment"},
+		{"a library's package comment outside doc.go", func(l layout) layout {
+			l.prod[0].GoFiles = []string{"x.go"}
+			return l
+		}, "package example.com/app/dom keeps its package comment outside doc.go"},
 		{"a top-level folder without a row", func(l layout) layout {
 			l.topLevel = append(l.topLevel, "assets")
 			return l
