@@ -33,7 +33,7 @@ var (
 	eventSubjects = []string{
 		messages.SubjectUserCreated, messages.SubjectMeetingCreated, messages.SubjectMeetingUpdated,
 		messages.SubjectMeetingDeleted, messages.SubjectUserDeleted, messages.SubjectJobFailed,
-		messages.SubjectJobDeferred, messages.SubjectRegistrantAdded,
+		messages.SubjectJobDeferred, messages.SubjectRegistrantAdded, messages.SubjectJobConflict,
 	}
 )
 
@@ -370,6 +370,10 @@ func goValues() []struct {
 			Job: json.RawMessage(`{"job_id":"r-8","meeting_id":85746065499,"registrant":{"email":"jill@example.com","first_name":"Jill"}}`)}},
 		{"job deferred", messages.SubjectJobDeferred, &messages.JobDeferred{JobID: "m-12", Account: "school-b", Subject: messages.SubjectMeetingCreate,
 			Until: "2026-11-27T00:00:00Z", Reason: "daily meeting create/update limit reached for host james@bond.com"}},
+		{"job conflict", messages.SubjectJobConflict, &messages.JobConflict{JobID: "m-7", Subject: messages.SubjectMeetingCreate,
+			Reason:     "job id already used by a job with a different body; the first job is kept, this one was not run",
+			FirstState: "succeeded", FirstEvent: messages.SubjectMeetingCreated,
+			Job: json.RawMessage(`{"job_id":"m-7","user_id":"james@bond.com","meeting":{"topic":"Another meeting"}}`)}},
 	}
 }
 

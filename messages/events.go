@@ -149,6 +149,28 @@ type FailError struct {
 	ZoomTrackingID string `json:"zoom_tracking_id,omitempty"`
 }
 
+// JobConflict is the body of zoom.events.job.conflict: a job came with a
+// job id that an earlier job with a different body already used. A job id
+// is an idempotency key, so the worker kept the first job and its outcome
+// and did not run this one (it is not retried, and not dead-lettered).
+type JobConflict struct {
+	JobID   string `json:"job_id"`
+	Account string `json:"account,omitempty"`
+	// Subject is the refused job's subject.
+	Subject string `json:"subject"`
+	Reason  string `json:"reason"`
+	// FirstState is what became of the first job so far: running,
+	// retrying, succeeded or failed.
+	FirstState string `json:"first_state"`
+	// FirstEvent is the subject of the event the first job ended with,
+	// where it succeeded.
+	FirstEvent string `json:"first_event,omitempty"`
+	// Job, JobRaw and JobTruncated hold the refused body as in JobFailed.
+	Job          json.RawMessage `json:"job,omitempty"`
+	JobRaw       []byte          `json:"job_raw,omitempty"`
+	JobTruncated bool            `json:"job_truncated,omitempty"`
+}
+
 // JobDeferred is the body of zoom.events.job.deferred: the job waits in
 // ZOOM_JOBS until Until (the per-host daily limit); it is not a failure.
 type JobDeferred struct {

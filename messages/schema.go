@@ -8,7 +8,7 @@ import "embed"
 // delete-user-job.json, add-registrant-job.json, and user-created.json,
 // meeting-created.json, meeting-updated.json, meeting-deleted.json,
 // user-deleted.json, registrant-added.json, job-failed.json,
-// job-deferred.json. Each is self-contained (no external
+// job-deferred.json, job-conflict.json. Each is self-contained (no external
 // $ref); its $id ends in its file name.
 //
 // The job schemas and DecodeJob follow the same rules, and the tests run
@@ -48,5 +48,6 @@ var schemaNames = map[string]string{
 	SubjectUserDeleted:     "user-deleted",
 	SubjectJobFailed:       "job-failed",
 	SubjectJobDeferred:     "job-deferred",
+	SubjectJobConflict:     "job-conflict",
 	SubjectRegistrantAdded: "registrant-added",
 }

@@ -33,6 +33,7 @@ var schemaNames = map[string]string{
 	messages.SubjectUserDeleted:     "user-deleted",
 	messages.SubjectJobFailed:       "job-failed",
 	messages.SubjectJobDeferred:     "job-deferred",
+	messages.SubjectJobConflict:     "job-conflict",
 	messages.SubjectRegistrantAdded: "registrant-added",
 }
 
@@ -235,6 +236,7 @@ func TestEventExamplesRoundTrip(t *testing.T) {
 		"user-deleted":     func() any { return new(messages.UserDeleted) },
 		"job-failed":       func() any { return new(messages.JobFailed) },
 		"job-deferred":     func() any { return new(messages.JobDeferred) },
+		"job-conflict":     func() any { return new(messages.JobConflict) },
 		"registrant-added": func() any { return new(messages.RegistrantAdded) },
 	}
 	for _, ex := range examples(t) {
@@ -275,7 +277,9 @@ func TestGoEventsFollowSchemas(t *testing.T) {
 		"job-failed": messages.JobFailed{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Attempts: 1,
 			Error:  messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job: body is too large", Field: ""},
 			JobRaw: raw, JobTruncated: truncated},
-		"job-deferred":     messages.JobDeferred{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
+		"job-deferred": messages.JobDeferred{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
+		"job-conflict": messages.JobConflict{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Reason: "reused", FirstState: "running",
+			JobRaw: raw, JobTruncated: truncated},
 		"registrant-added": messages.RegistrantAdded{JobID: "r-1", MeetingID: 1, Registrant: messages.Registrant{RegistrantID: "abc"}},
 	}
 	for name, ev := range events {

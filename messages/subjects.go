@@ -37,6 +37,8 @@ const (
 	SubjectJobDeferred    = "zoom.events.job.deferred"
 	// SubjectRegistrantAdded carries the registrant's own join_url.
 	SubjectRegistrantAdded = "zoom.events.meeting.registrant.added"
+	// SubjectJobConflict: a job id came again with a different body; that job was not run.
+	SubjectJobConflict = "zoom.events.job.conflict"
 
 	// HeaderMsgID is JetStream's de-duplication header. Jobs may carry the job
 	// id in it; events carry "<job_id>:<event name>".

@@ -24,6 +24,7 @@ const (
 	OutcomeDeferred   Outcome = "deferred"    // waits for the host's daily limit to reset
 	OutcomeFailed     Outcome = "failed"      // job.failed, dead-lettered
 	OutcomeHandedBack Outcome = "handed_back" // shutdown, a busy lease, an earlier job first: NAK without an attempt
+	OutcomeConflict   Outcome = "conflict"    // the job id was used before by another body: job.conflict, not run
 )
 
 // result is what a job's kind answers when it succeeded: the event to
@@ -69,6 +70,8 @@ type event struct {
 // facts are what decide knows of an attempt besides its kind's answer.
 type facts struct {
 	jobID, subject string
+	// seq is the job's stream sequence (0 when unknown).
+	seq uint64
 	// account is the account as events name it ("" for the default).
 	account string
 	// body is the job as delivered (job.failed carries it).
@@ -164,6 +167,8 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 	case f.claim.State == Succeeded:
 		rec := f.claim.Record
 		return outcome{kind: OutcomeRepeated, event: &event{subject: rec.EventSubject, body: rec.Event}}
+	case f.claim.State == Conflict:
+		return p.conflict(f)
 	case f.claim.State == Busy:
 		return outcome{kind: OutcomeHandedBack, delay: f.claim.Until.Sub(f.now) + 100*time.Millisecond}
 	case f.claim.State == HostLimited:
@@ -272,6 +277,23 @@ func (p policy) retryOrExhaust(f facts, err error, at time.Time) outcome {
 		delay = wait
 	}
 	return p.retrying(f, OutcomeRetried, delay, err, false)
+}
+
+// conflict refuses a job whose id an earlier job with another body used:
+// the first job keeps its outcome; this one is not run.
+func (p policy) conflict(f facts) outcome {
+	ev := messages.JobConflict{JobID: f.jobID, Account: f.account, Subject: f.subject,
+		Reason: "job id already used by a job with a different body; the first job is kept, this one was not run"}
+	if rec := f.claim.Record; rec != nil {
+		ev.FirstState, ev.FirstEvent = string(rec.State), rec.EventSubject
+	}
+	ev.Job, ev.JobRaw, ev.JobTruncated = messages.FailedJobBody(f.body)
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return outcome{kind: OutcomeHandedBack, delay: time.Second, err: fmt.Errorf("encode job.conflict: %w", err)}
+	}
+	return outcome{kind: OutcomeConflict, err: errors.New(ev.Reason), event: &event{subject: messages.SubjectJobConflict, body: body,
+		msgID: messages.EventMsgID(f.jobID, messages.SubjectJobConflict) + ":" + strconv.FormatUint(f.seq, 10)}}
 }
 
 // hostLimited defers a job until the host's daily limit resets, or fails it.

@@ -76,6 +76,21 @@ func TestDecide(t *testing.T) {
 			}
 		},
 	}, {
+		name: "job id used before by another body",
+		f: with(Claim{State: Conflict, Prior: StateSucceeded, Record: &Record{State: StateSucceeded,
+			EventSubject: messages.SubjectMeetingCreated}}, func(f *facts) { f.seq = 9 }),
+		want: outcome{kind: OutcomeConflict},
+		check: func(t *testing.T, out outcome) {
+			var ev messages.JobConflict
+			if out.event == nil || out.event.subject != messages.SubjectJobConflict || json.Unmarshal(out.event.body, &ev) != nil ||
+				ev.FirstState != "succeeded" || ev.FirstEvent != messages.SubjectMeetingCreated || string(ev.Job) != string(body) {
+				t.Errorf("event = %+v; want job.conflict naming the first job's state and the refused body", out.event)
+			}
+			if out.event.msgID != "m-1:job.conflict:9" {
+				t.Errorf("msg id = %q; want one per refused message", out.event.msgID)
+			}
+		},
+	}, {
 		name: "busy lease elsewhere",
 		f:    with(Claim{State: Busy, Until: now.Add(5 * time.Second)}),
 		want: outcome{kind: OutcomeHandedBack, delay: 5*time.Second + 100*time.Millisecond},

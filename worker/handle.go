@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +44,11 @@ type attempt struct {
 	received time.Time
 	// seq is the job's stream sequence in ZOOM_JOBS (0 when unknown).
 	seq uint64
+	// delivered counts JetStream's deliveries of the message, this one included.
+	delivered uint64
+	// published is when ZOOM_JOBS stored the job (zero when unknown): no
+	// attempt at it can have reached Zoom before.
+	published time.Time
 }
 
 // orderWait is how long a job waits for an earlier job of the same meeting.
@@ -57,15 +64,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	defer stop()
 
 	a := &attempt{msg: msg, subject: msg.Subject(), body: msg.Data(), owner: w.owner, received: w.cfg.Now()}
-	delivered := uint64(1)
+	a.delivered = 1
 	if meta, _ := msg.Metadata(); meta != nil {
-		a.seq, delivered = meta.Sequence.Stream, meta.NumDelivered
+		a.seq, a.delivered, a.published = meta.Sequence.Stream, meta.NumDelivered, meta.Timestamp
 		a.owner = w.owner + ":" + strconv.FormatUint(a.seq, 10)
 	}
 	job, derr := messages.DecodeJob(a.subject, a.body)
 	a.job = job
 	a.jobID = jobIDOf(job, a.body, msg.Headers().Get(messages.HeaderMsgID), a.seq)
-	a.log = w.log.With("job_id", a.jobID, "subject", a.subject, "delivery", delivered)
+	a.log = w.log.With("job_id", a.jobID, "subject", a.subject, "delivery", a.delivered)
 
 	res, err, f := w.work(ctx, a, derr)
 	if f.panicked != nil {
@@ -77,7 +84,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 // work prepares the attempt and runs the job's kind, and says what decide
 // needs to know of it. A panic anywhere in it becomes a fact, not a crash.
 func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result, err error, f facts) {
-	f = facts{jobID: a.jobID, subject: a.subject, body: a.body, host: hostLimitKey(a.job)}
+	f = facts{jobID: a.jobID, subject: a.subject, seq: a.seq, body: a.body, host: hostLimitKey(a.job)}
 	defer func() {
 		f.claim, f.account, f.now = a.claim, accountLabel(a), w.cfg.Now()
 		if p := recover(); p != nil {
@@ -94,7 +101,15 @@ func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result,
 	actx, cancel := context.WithTimeout(ctx, w.cfg.AttemptTimeout)
 	defer cancel()
 	w.cfg.failpoint("before_zoom", a.jobID)
-	res, f.tried, err = w.retry(actx, a, try{uncertain: a.claim.Uncertain})
+	uncertain := a.claim.Uncertain
+	if w.recordLost(a) {
+		// An earlier delivery may have reached Zoom and its record is gone:
+		// reconcile as after a lost answer.
+		a.log.Warn("no record of a job delivered before, published before the store's epoch: reconciling before any create",
+			"seq", a.seq, "epoch", a.claim.Epoch)
+		uncertain = true
+	}
+	res, f.tried, err = w.retry(actx, a, try{uncertain: uncertain})
 	if err == nil {
 		w.cfg.failpoint("after_zoom", a.jobID)
 	}
@@ -132,14 +147,49 @@ func (w *Worker) prepare(ctx context.Context, a *attempt, derr error) error {
 
 	claim, err := w.store.Begin(ctx, Begin{
 		Account: acct.Name, JobID: a.jobID, Subject: a.subject, Owner: a.owner,
-		Lease: w.cfg.lease(), HostLimitKey: hostLimitKey(a.job),
+		Lease: w.cfg.lease(), HostLimitKey: hostLimitKey(a.job), BodyHash: bodyHash(a.job),
 	})
 	if err != nil {
 		w.health.failed()
 		return handBack{delay: time.Second, err: err}
 	}
 	a.claim = claim
+	if !claim.HasEpoch {
+		w.renewEpoch(ctx, acct.Name)
+	}
 	return nil
+}
+
+// recordLost reports whether a's job may have had a record the store lost:
+// JetStream delivered it before, the store has no record of it, and it was
+// published before the store's epoch (so a record of it could have been
+// among those lost). A job published after the epoch has a record from its
+// first Begin on: a missing one means no attempt began. A store without an
+// epoch lost its data just now (prepare sets a new one).
+func (w *Worker) recordLost(a *attempt) bool {
+	if !a.claim.Fresh || a.delivered <= 1 {
+		return false
+	}
+	return !a.claim.HasEpoch || a.seq == 0 || a.seq <= a.claim.Epoch
+}
+
+// renewEpoch sets account's epoch to ZOOM_JOBS's last sequence, when the
+// store has none: every job published so far may have lost its record.
+func (w *Worker) renewEpoch(ctx context.Context, account string) {
+	w.log.Warn("the store has no epoch: it lost its data (or is new); jobs published so far reconcile when delivered again",
+		"account", account)
+	if err := w.setEpoch(ctx, account); err != nil {
+		w.log.Warn("set the store's epoch", "account", account, "err", err)
+	}
+}
+
+func (w *Worker) setEpoch(ctx context.Context, account string) error {
+	info, err := w.jobs.Info(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = w.store.Epoch(ctx, account, info.State.LastSeq)
+	return err
 }
 
 // try is what earlier tries of this attempt leave for the next one.
@@ -259,6 +309,18 @@ func jobIDOf(job messages.Job, body []byte, header string, seq uint64) string {
 		return header
 	}
 	return messages.StreamJobs + "-" + strconv.FormatUint(seq, 10)
+}
+
+// bodyHash identifies a job's body for Begin's conflict check: a hash of
+// the decoded job encoded again, so that a publisher who sends the same job
+// with other spacing or key order sends the same job.
+func bodyHash(j messages.Job) string {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // hostLimitKey is the host whose daily limit a job counts against ("" for none).

@@ -31,7 +31,7 @@ func (w *Worker) createUser(ctx context.Context, a *attempt, t try, j *messages.
 			return nil, err
 		}
 		// After a lost answer the user may be ours: created since the job began.
-		existing = !(t.uncertain && createdSince(u.Raw, a.claim.FirstStarted))
+		existing = !(t.uncertain && createdSince(u.Raw, a.since()))
 	}
 	user := UserFrom(u)
 	return &result{
@@ -75,12 +75,25 @@ func (w *Worker) createMeeting(ctx context.Context, a *attempt, t try, j *messag
 	}, nil
 }
 
-// reconcileSkew allows for clocks: Zoom's created_at against Redis's time.
+// reconcileSkew allows for clocks: Zoom's created_at against Redis's and
+// NATS's time.
 const reconcileSkew = 2 * time.Minute
 
+// since is the earliest an attempt at a's job can have reached Zoom: when
+// ZOOM_JOBS stored the job, or the record's first start if that is earlier
+// (clocks differ) or the stream's time is unknown. Reconciliation looks no
+// further back; with the record lost, the first start is this attempt's,
+// and only the publish time still covers the lost attempts.
+func (a *attempt) since() time.Time {
+	if !a.published.IsZero() && (a.claim.FirstStarted.IsZero() || a.published.Before(a.claim.FirstStarted)) {
+		return a.published
+	}
+	return a.claim.FirstStarted
+}
+
 // reconcileMeeting finds a meeting an earlier attempt of this job created:
-// same host, topic, type and start time, created since the job's first
-// attempt began, and not claimed by another job. It returns nil when there
+// same host, topic, type and start time, created since the job was
+// published (a.since), and not claimed by another job. It returns nil when there
 // is none.
 func (w *Worker) reconcileMeeting(ctx context.Context, a *attempt, j *messages.CreateMeetingJob) (*zoom.Meeting, error) {
 	z := a.account.Zoom
@@ -88,7 +101,7 @@ func (w *Worker) reconcileMeeting(ctx context.Context, a *attempt, j *messages.C
 	if err != nil {
 		return nil, err
 	}
-	since := a.claim.FirstStarted.Add(-reconcileSkew)
+	since := a.since().Add(-reconcileSkew)
 	wantType := j.Meeting.Type
 	if wantType == 0 {
 		wantType = 2

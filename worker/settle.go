@@ -82,6 +82,18 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 		w.nak(a, out.delay)
 		log.Info("job deferred", "outcome", out.kind, "until", out.until.UTC().Format(time.RFC3339))
 
+	case OutcomeConflict:
+		// The publisher is told; the message is not run, retried or kept.
+		if err := w.publish(pctx, a, out.event); err != nil {
+			handBackAfter("publish job.conflict failed", err)
+			return
+		}
+		if err := a.msg.TermWithReason(string(OutcomeConflict)); err != nil {
+			log.Warn("term job", "err", err)
+		}
+		log.Warn("job id reused with a different body: job refused, the first job's outcome stands",
+			"outcome", out.kind, "first_state", a.claim.Prior)
+
 	case OutcomeFailed:
 		err := w.deadLetter(pctx, a, out.fail)
 		if err == nil {

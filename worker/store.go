@@ -20,6 +20,13 @@ type Store interface {
 	Finish(ctx context.Context, f Finish) error
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
+	// Epoch returns the account's epoch, first setting it to seq when the
+	// store has none. The epoch is a sequence of ZOOM_JOBS: the store holds
+	// the records of every job published after it. It goes only with the
+	// store's data, and the worker sets it again to the stream's last
+	// sequence at start and after a loss, so a job at a sequence up to the
+	// epoch may have had a record the store lost.
+	Epoch(ctx context.Context, account string, seq uint64) (uint64, error)
 }
 
 // Cache is what the worker reads of the users and meetings it has seen.
@@ -44,6 +51,9 @@ type Begin struct {
 	// HostLimitKey, when set, is the host whose daily-limit mark Begin also
 	// reads (create-meeting jobs).
 	HostLimitKey string
+	// BodyHash identifies the job's body. The first Begin of a job keeps
+	// it; a later one with another hash gets Conflict. "" skips the check.
+	BodyHash string
 }
 
 // ClaimState is what Begin found. Its values are the words the store's
@@ -59,6 +69,10 @@ const (
 	Busy ClaimState = "busy"
 	// HostLimited: the host reached its daily limit until Claim.Until; no attempt began.
 	HostLimited ClaimState = "limited"
+	// Conflict: the job id was first used by a job with another body
+	// (Begin.BodyHash); Claim.Record says what became of that one. No
+	// attempt began.
+	Conflict ClaimState = "conflict"
 )
 
 // Claim is Begin's answer.
@@ -72,7 +86,20 @@ type Claim struct {
 	// FirstStarted is when the first attempt began (Redis time).
 	FirstStarted time.Time
 	// Until is the end of a Busy lease or of a HostLimited day.
-	Until  time.Time
+	Until time.Time
+	// Fresh is true when the store had no record of the job before this
+	// Begin. For a job JetStream delivers again that was published up to
+	// the epoch, the record may have been lost (Redis failed over, restarted
+	// empty, was flushed): the job is then as uncertain as a running one.
+	Fresh bool
+	// Epoch is the account's epoch (see Store.Epoch); HasEpoch is false when
+	// the store has none: it lost its data just now.
+	Epoch    uint64
+	HasEpoch bool
+	// Prior is the record's state before this Begin ("" when Fresh).
+	Prior State
+	// Record is the finished job's record (Succeeded), or what is known of
+	// the first job with this id (Conflict).
 	Record *Record
 }
 

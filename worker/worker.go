@@ -41,6 +41,7 @@ type Worker struct {
 	policy  policy
 	health  *health
 	seq     *sequencer
+	jobs    jetstream.Stream // ZOOM_JOBS
 	slots   *slots
 	bound   atomic.Bool
 	running atomic.Bool
@@ -199,6 +200,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("stream %s: %w", messages.StreamJobs, err)
 	}
 	w.seq = &sequencer{stream: stream, keys: map[uint64]string{}}
+	w.jobs = stream
+	for name := range w.accounts {
+		// A store that lost its data (or a new one) starts its epoch here:
+		// jobs already in the stream may have had records in it.
+		if err := w.setEpoch(ctx, name); err != nil {
+			w.health.failed()
+			w.log.Warn("set the store's epoch", "account", name, "err", err)
+		}
+	}
 	w.health.start(ctx)
 	defer w.health.stop()
 

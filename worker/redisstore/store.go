@@ -125,55 +125,76 @@ func (s *Store) dailyKey(account, host string) string {
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 // The store's scripts get the words of worker.State and worker.ClaimState
-// as arguments (stateArgs first, then each script's own), so the record
-// states have one spelling, in the worker package.
+// as their last arguments (stateArgs, after each script's own), so the
+// record states have one spelling, in the worker package, and a script's
+// own ARGV keep their places when a word is added.
 var stateArgs = []any{string(worker.StateRunning), string(worker.StateSucceeded),
-	string(worker.Started), string(worker.Succeeded), string(worker.Busy), string(worker.HostLimited)}
+	string(worker.Started), string(worker.Succeeded), string(worker.Busy), string(worker.HostLimited),
+	string(worker.Conflict)}
 
-// stateWords is the Lua that names stateArgs; a script's own ARGV start at 7.
+// stateWords is the Lua that names stateArgs.
 const stateWords = `
-local RUNNING, SUCCEEDED = ARGV[1], ARGV[2]
-local C_STARTED, C_SUCCEEDED, C_BUSY, C_LIMITED = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local W = #ARGV - 7
+local RUNNING, SUCCEEDED = ARGV[W + 1], ARGV[W + 2]
+local C_STARTED, C_SUCCEEDED, C_BUSY, C_LIMITED, C_CONFLICT = ARGV[W + 3], ARGV[W + 4], ARGV[W + 5], ARGV[W + 6], ARGV[W + 7]
 `
 
-// beginScript claims a job for one attempt. KEYS: job hash[, daily-limit key].
-// ARGV after stateArgs: owner, lease ms, ttl s, subject, job id, account,
-// check daily (0: no, 1: read KEYS[2], 2: the mark was read before and is
-// ARGV[14], Unix ms).
-// Answer: {claim state, attempts, uncertain, first ms, until ms, event subject, event}.
+// withWords appends stateArgs to a script's own arguments.
+func withWords(args ...any) []any { return append(args, stateArgs...) }
+
+// beginScript claims a job for one attempt. KEYS: job hash, then the
+// daily-limit key (when ARGV[7] is 1), then the epoch key (when ARGV[10] is 1).
+// ARGV: owner, lease ms, ttl s, subject, job id, account, check daily (0:
+// no, 1: read its key, 2: the mark was read before and is ARGV[8], Unix ms),
+// mark, body hash ("" for none), epoch (1: read its key, 2: read before and
+// is ARGV[11], "" when there is none), epoch value.
+// Answer: {claim state, attempts, uncertain, first ms, until ms, event
+// subject, event, fresh (1: no record was there), the record's state,
+// epoch ("" when there is none)}.
 var beginScript = redis.NewScript(stateWords + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local f = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'owner', 'lease', 'uncertain', 'first', 'esub', 'event')
+local f = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'owner', 'lease', 'uncertain', 'first', 'esub', 'event', 'hash')
 local state = f[1]
 local attempts = tonumber(f[2] or '0')
 local lease = tonumber(f[4] or '0')
 local first = f[6] or tostring(now)
+local fresh = '0'
+if not state then fresh = '1' end
+local epoch = ARGV[11]
+if ARGV[10] == '1' then epoch = redis.call('GET', KEYS[#KEYS]) or '' end
+local function answer(cs, unc, untl, esub, ev)
+  return {cs, tostring(attempts), unc, first, untl, esub, ev, fresh, state or '', epoch}
+end
+if f[9] and f[9] ~= '' and ARGV[9] ~= '' and f[9] ~= ARGV[9] then
+  return answer(C_CONFLICT, '0', '0', f[7] or '', '')
+end
 if state == SUCCEEDED then
-  return {C_SUCCEEDED, tostring(attempts), '0', first, '0', f[7] or '', f[8] or ''}
+  return answer(C_SUCCEEDED, '0', '0', f[7] or '', f[8] or '')
 end
-if state == RUNNING and lease > now and f[3] ~= ARGV[7] then
-  return {C_BUSY, tostring(attempts), '0', first, tostring(lease), '', ''}
+if state == RUNNING and lease > now and f[3] ~= ARGV[1] then
+  return answer(C_BUSY, '0', tostring(lease), '', '')
 end
-if ARGV[13] ~= '0' then
+if ARGV[7] ~= '0' then
   local d
-  if ARGV[13] == '1' then d = tonumber(redis.call('GET', KEYS[2]) or '0') else d = tonumber(ARGV[14]) end
+  if ARGV[7] == '1' then d = tonumber(redis.call('GET', KEYS[2]) or '0') else d = tonumber(ARGV[8]) end
   if d > now then
-    return {C_LIMITED, tostring(attempts), '0', first, tostring(d), '', ''}
+    return answer(C_LIMITED, '0', tostring(d), '', '')
   end
 end
 local uncertain = '0'
 if f[5] == '1' or state == RUNNING then uncertain = '1' end
 attempts = attempts + 1
-redis.call('HSET', KEYS[1], 'state', RUNNING, 'attempts', attempts, 'owner', ARGV[7],
-  'lease', now + tonumber(ARGV[8]), 'uncertain', uncertain, 'first', first,
-  'subject', ARGV[10], 'job_id', ARGV[11], 'account', ARGV[12], 'updated', now)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[9]))
-return {C_STARTED, tostring(attempts), uncertain, first, '0', '', ''}
+redis.call('HSET', KEYS[1], 'state', RUNNING, 'attempts', attempts, 'owner', ARGV[1],
+  'lease', now + tonumber(ARGV[2]), 'uncertain', uncertain, 'first', first,
+  'subject', ARGV[4], 'job_id', ARGV[5], 'account', ARGV[6], 'updated', now)
+if (not f[9] or f[9] == '') and ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'hash', ARGV[9]) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return answer(C_STARTED, uncertain, '0', '', '')
 `)
 
-// Begin implements worker.Store: one EVALSHA (two round trips in Redis
-// Cluster for a job with a host limit).
+// Begin implements worker.Store: one EVALSHA (more round trips in Redis
+// Cluster, see below).
 //
 // The host's daily-limit mark is keyed by host, the job record by job id, so
 // in Redis Cluster the two are in different slots and one script cannot
@@ -182,26 +203,42 @@ return {C_STARTED, tostring(attempts), uncertain, first, '0', '', ''}
 // side looks jobs up by id). So in cluster mode the mark is read first with
 // its own GET and its value handed to the script. The gap between the two is
 // harmless: a mark set in it is the same as one set just after Begin, and
-// the job's Zoom call then meets the limit itself and is deferred.
+// the job's Zoom call then meets the limit itself and is deferred. The
+// account's epoch (see Epoch) is read the same way.
 func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error) {
 	keys := []string{s.jobKey(b.Account, b.JobID)}
 	check, mark := "0", "0"
+	epochMode, epoch := "1", ""
+	var before []string // keys read ahead in cluster mode
 	if b.HostLimitKey != "" {
 		daily := s.dailyKey(b.Account, b.HostLimitKey)
 		if !s.cluster {
 			keys, check = append(keys, daily), "1"
 		} else {
-			v, err := s.rdb.Get(ctx, daily).Result()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return worker.Claim{}, fmt.Errorf("redis: begin job %s: read host limit: %w", b.JobID, err)
-			}
-			if v != "" {
-				check, mark = "2", v
-			}
+			before = append(before, daily)
 		}
 	}
-	args := append(append([]any{}, stateArgs...),
-		b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID, acct(b.Account), check, mark)
+	if !s.cluster {
+		keys = append(keys, s.epochKey(b.Account))
+	} else {
+		before = append(before, s.epochKey(b.Account))
+	}
+	if len(before) > 0 {
+		vals := make([]string, len(before))
+		for i, k := range before {
+			v, err := s.rdb.Get(ctx, k).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return worker.Claim{}, fmt.Errorf("redis: begin job %s: read %s: %w", b.JobID, k, err)
+			}
+			vals[i] = v
+		}
+		if b.HostLimitKey != "" && vals[0] != "" {
+			check, mark = "2", vals[0]
+		}
+		epochMode, epoch = "2", vals[len(vals)-1]
+	}
+	args := withWords(b.Owner, b.Lease.Milliseconds(), int64(s.opts.ResultTTL/time.Second), b.Subject, b.JobID,
+		acct(b.Account), check, mark, b.BodyHash, epochMode, epoch)
 	var cmd *redis.Cmd
 	err := s.durable(ctx, beginScript, func(p redis.Pipeliner) {
 		cmd = beginScript.EvalSha(ctx, p, keys, args...)
@@ -213,7 +250,7 @@ func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error)
 	if err != nil {
 		return worker.Claim{}, fmt.Errorf("redis: begin job %s: %w", b.JobID, err)
 	}
-	if len(res) != 7 {
+	if len(res) != 10 {
 		return worker.Claim{}, fmt.Errorf("redis: begin job %s: unexpected answer %q", b.JobID, res)
 	}
 	attempts, _ := strconv.Atoi(res[1])
@@ -223,16 +260,43 @@ func (s *Store) Begin(ctx context.Context, b worker.Begin) (worker.Claim, error)
 		Uncertain:    res[2] == "1",
 		FirstStarted: msTime(res[3]),
 		Until:        msTime(res[4]),
+		Fresh:        res[7] == "1",
+		Prior:        worker.State(res[8]),
+	}
+	if ep, err := strconv.ParseUint(res[9], 10, 64); err == nil {
+		c.Epoch, c.HasEpoch = ep, true
 	}
 	switch c.State {
 	case worker.Succeeded:
 		c.Record = &worker.Record{JobID: b.JobID, Account: b.Account, Subject: b.Subject, State: worker.StateSucceeded,
 			Attempts: attempts, FirstStarted: c.FirstStarted, EventSubject: res[5], Event: json.RawMessage(res[6])}
+	case worker.Conflict:
+		c.Record = &worker.Record{JobID: b.JobID, Account: b.Account, State: c.Prior,
+			Attempts: attempts, FirstStarted: c.FirstStarted, EventSubject: res[5]}
 	case worker.Started, worker.Busy, worker.HostLimited:
 	default:
 		return worker.Claim{}, fmt.Errorf("redis: begin job %s: unexpected state %q", b.JobID, res[0])
 	}
 	return c, nil
+}
+
+func (s *Store) epochKey(account string) string { return s.key(account, "epoch") }
+
+// Epoch implements worker.Store: SET NX and GET of the account's epoch key,
+// which has no expiry, so it goes only with the data (a flush, a failover
+// that lost writes, a restart without persistence).
+func (s *Store) Epoch(ctx context.Context, account string, seq uint64) (uint64, error) {
+	k := s.epochKey(account)
+	var get *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, k, seq, 0)
+		get = p.Get(ctx, k)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redis: epoch of %s: %w", acct(account), err)
+	}
+	return get.Uint64()
 }
 
 func msTime(s string) time.Time {
@@ -244,7 +308,7 @@ func msTime(s string) time.Time {
 }
 
 // finishScript records the end of an attempt. KEYS: job hash.
-// ARGV after stateArgs: owner, state, uncertain (0/1), event subject, event,
+// ARGV: owner, state, uncertain (0/1), event subject, event,
 // error JSON, ttl s, refund (0/1: give the attempt back).
 // A job that already succeeded is never changed.
 var finishScript = redis.NewScript(stateWords + `
@@ -252,16 +316,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == SUCCEEDED then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[8], 'owner', '', 'lease', 0, 'updated', now)
-if ARGV[8] == SUCCEEDED then
-  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[10], 'event', ARGV[11])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now)
+if ARGV[2] == SUCCEEDED then
+  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[4], 'event', ARGV[5])
   redis.call('HDEL', KEYS[1], 'error')
-elseif ARGV[9] == '1' then
+elseif ARGV[3] == '1' then
   redis.call('HSET', KEYS[1], 'uncertain', '1')
 end
-if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[12]) end
-if ARGV[14] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[13]))
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return 1
 `)
 
@@ -279,8 +343,8 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 		refund = "1"
 	}
 	err := s.durable(ctx, finishScript, func(p redis.Pipeliner) {
-		finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, append(append([]any{}, stateArgs...),
-			f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund)...)
+		finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, withWords(
+			f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund))
 		s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
 		if f.ClaimMeeting != 0 {
 			p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
