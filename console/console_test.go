@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,24 +42,7 @@ type consoleEnv struct {
 	store *redisstore.Store
 	con   *console.Console
 	srv   *httptest.Server
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *testenv.Buffer
 }
 
 // newConsoleEnv is a real NATS (streams set up as a worker sets them up),
@@ -83,7 +64,7 @@ func newConsoleEnv(t testing.TB, tweak func(*console.Config)) *consoleEnv {
 	opts, _ := redis.ParseURL(rs.URL)
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { _ = rdb.Close() })
-	e := &consoleEnv{t: t, nc: nc, js: js, store: redisstore.New(rdb, redisstore.Options{}), logs: &syncBuffer{}}
+	e := &consoleEnv{t: t, nc: nc, js: js, store: redisstore.New(rdb, redisstore.Options{}), logs: &testenv.Buffer{}}
 	cfg := console.Config{NATS: nc, Records: e.store, Limits: e.store, Version: "test",
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	if tweak != nil {

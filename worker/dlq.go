@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -30,48 +29,15 @@ type DeadLetter struct {
 
 // ListDeadLetters reads every job in ZOOM_DLQ, oldest first.
 func ListDeadLetters(ctx context.Context, js jetstream.JetStream) ([]DeadLetter, error) {
-	s, err := js.Stream(ctx, messages.StreamDeadLetters)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dead letters: %w", err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("dead letters: %w", err)
-	}
-	if info.State.Msgs == 0 {
-		return nil, nil
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
-	if err != nil {
-		return nil, fmt.Errorf("dead letters: %w", err)
-	}
 	var out []DeadLetter
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("dead letters: %w", err)
-		}
-		n := 0
-		var last uint64
-		for msg := range batch.Messages() {
-			n++
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			last = meta.NumPending
-			out = append(out, deadLetterOf(meta.Sequence.Stream, meta.Timestamp, msg.Headers(), msg.Data()))
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("dead letters: %w", err)
-		}
-		if n == 0 || last == 0 {
-			return out, nil
-		}
+	err := ScanDeadLetters(ctx, js, DeadLetterFilter{}, func(d DeadLetter) bool {
+		out = append(out, d)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func deadLetterOf(seq uint64, t time.Time, h nats.Header, body []byte) DeadLetter {
