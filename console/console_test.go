@@ -114,6 +114,8 @@ func (e *consoleEnv) record(jobID, subject string, state worker.State, event []b
 	f := worker.Finish{JobID: jobID, Owner: "t", State: state, Error: fe}
 	if state == worker.StateSucceeded {
 		f.EventSubject, f.Event = messages.SubjectMeetingCreated, event
+		f.ClaimMeeting = 85746065432
+		f.Users = []messages.User{{ID: "wAdE5hVfRUy3k305kAjBmA", Email: "james@bond.com", FirstName: "James", LastName: "Bond", Type: 1}}
 	}
 	if err := e.store.Finish(ctx, f); err != nil {
 		e.t.Fatal(err)
@@ -393,4 +395,77 @@ func dlqCount(t testing.TB, js jetstream.JetStream) uint64 {
 		t.Fatal(err)
 	}
 	return s.CachedInfo().State.Msgs
+}
+
+func TestFindAJob(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	e.record("m-ok", messages.SubjectMeetingCreate, worker.StateSucceeded, meetingEvent(), nil)
+	e.record("m-bad", messages.SubjectMeetingCreate, worker.StateFailed, nil,
+		&messages.FailError{Kind: messages.KindZoomRejected, Message: "User does not exist: ada@example.com.", HTTPStatus: 404, ZoomCode: 1001})
+	seq := e.deadLetter("m-bad", messages.SubjectMeetingCreate, "", messages.KindZoomRejected, "User does not exist: ada@example.com.",
+		`{"job_id":"m-bad","user_id":"ada@example.com","meeting":{"topic":"x"}}`)
+	e.deadLetter("u-bad", "zoom.jobs.user.create", "", messages.KindInvalidJob, "user_info.email: missing", `{"job_id":"u-bad"}`)
+	c := e.client()
+	for _, tc := range []struct {
+		name, q string
+		want    []string
+	}{
+		{"done, by id", "m-ok", []string{`id="job-m-ok"`, "succeeded", "done: its event zoom.events.meeting.created is in ZOOM_EVENTS", "Demo"}},
+		{"by meeting id", "85746065432", []string{`id="job-m-ok"`, "succeeded"}},
+		{"failed: in the DLQ", "m-bad", []string{`id="job-m-bad"`, "failed: in ZOOM_DLQ", "/dlq?from=" + strconv.FormatUint(seq, 10), "Zoom code 1001"}},
+		{"failed before an attempt", "u-bad", []string{`id="job-u-bad"`, "dead-lettered", "failed before an attempt began"}},
+		{"by user email", "james@bond.com", []string{"wAdE5hVfRUy3k305kAjBmA", "James"}},
+		{"dead letters naming an email", "ada@example.com", []string{"Dead letters that name it", "m-bad"}},
+		{"unknown", "nope-1", []string{`id="not-found"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, page := c.get("/jobs?q=" + url.QueryEscape(tc.q))
+			if code != http.StatusOK {
+				t.Fatalf("GET: %d", code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("the page for %q lacks %q", tc.q, w)
+				}
+			}
+		})
+	}
+}
+
+func TestOverviewCountsJobsPerAccount(t *testing.T) {
+	e := newConsoleEnv(t, func(c *console.Config) {
+		c.Accounts = []console.Account{{Name: worker.DefaultAccount, RateLimit: 20}, {Name: "school-b"}}
+	})
+	publish := func(subject, body string) {
+		t.Helper()
+		if _, err := e.js.Publish(context.Background(), subject, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		publish(messages.SubjectMeetingCreated, fmt.Sprintf(`{"job_id":"m-%d","meeting":{"id":1}}`, i))
+	}
+	publish(messages.SubjectJobFailed, `{"job_id":"f-1","account":"school-b","subject":"zoom.jobs.meeting.create","error":{"kind":"zoom_rejected"}}`)
+	publish(messages.SubjectJobFailed, `{"job_id":"f-2","account":"school-b","subject":"zoom.jobs.meeting.create","error":{"kind":"zoom_rejected"}}`)
+	publish(messages.SubjectJobDeferred, `{"job_id":"d-1","subject":"zoom.jobs.meeting.create","until":"2099-01-01T00:00:00Z","reason":"daily meeting create/update limit reached for host grace@example.com"}`)
+	c := e.client()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, page := c.get("/")
+		if strings.Contains(page, "<strong>default</strong>: 3 done, 1 deferred, 0 failed") &&
+			strings.Contains(page, "<strong>school-b</strong>: 0 done, 0 deferred, 2 failed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the overview does not count the events per account:\n%s", page)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The deferred job waits for its host, on the waiting page and the job's.
+	if _, page := c.get("/waiting"); !strings.Contains(page, "grace@example.com") || !strings.Contains(page, "20/s") {
+		t.Errorf("the waiting page lacks the host or the account's pace:\n%s", page)
+	}
+	if _, page := c.get("/jobs?q=d-1"); !strings.Contains(page, "deferred") {
+		t.Errorf("job d-1 is not shown deferred:\n%s", page)
+	}
 }
