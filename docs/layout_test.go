@@ -39,14 +39,21 @@ type layoutRow struct {
 	never      []string
 }
 
-// readLayout parses README's layout table.
-func readLayout(r io.Reader) ([]layoutRow, error) {
-	var rows []layoutRow
+// testsNeverPrefix starts the line of the layout section that names what
+// no test imports.
+const testsNeverPrefix = "Tests never import"
+
+// readLayout parses README's layout table, and the backticked tokens of the
+// section's line that starts with testsNeverPrefix.
+func readLayout(r io.Reader) (rows []layoutRow, testsNever []string, err error) {
 	in, header := false, 0
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		switch {
+		case in && strings.HasPrefix(line, testsNeverPrefix):
+			testsNever = ticked(line)
+			continue
 		case !in:
 			in = line == layoutHeading && rows == nil
 			continue
@@ -63,26 +70,26 @@ func readLayout(r io.Reader) ([]layoutRow, error) {
 		}
 		cells := strings.Split(strings.Trim(line, "|"), "|")
 		if len(cells) != 4 {
-			return nil, fmt.Errorf("README.md:%d: a layout row has 4 cells (folder, what it is for, may import, never depends on), this one %d", n, len(cells))
+			return nil, nil, fmt.Errorf("README.md:%d: a layout row has 4 cells (folder, what it is for, may import, never depends on), this one %d", n, len(cells))
 		}
 		folder := ticked(cells[0])
 		if len(folder) != 1 || !strings.HasSuffix(folder[0], "/") {
-			return nil, fmt.Errorf("README.md:%d: the first cell names one folder as `name/`, not %q", n, strings.TrimSpace(cells[0]))
+			return nil, nil, fmt.Errorf("README.md:%d: the first cell names one folder as `name/`, not %q", n, strings.TrimSpace(cells[0]))
 		}
 		if strings.TrimSpace(cells[1]) == "" {
-			return nil, fmt.Errorf("README.md:%d: say what %s is for", n, folder[0])
+			return nil, nil, fmt.Errorf("README.md:%d: say what %s is for", n, folder[0])
 		}
 		may, dev, _ := strings.Cut(cells[2], "`-tags dev`")
 		rows = append(rows, layoutRow{line: n, folder: strings.TrimSuffix(folder[0], "/"),
 			imports: ticked(may), devImports: ticked(dev), never: ticked(cells[3])})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("README.md has no table under %q", layoutHeading)
+		return nil, nil, fmt.Errorf("README.md has no table under %q", layoutHeading)
 	}
-	return rows, nil
+	return rows, testsNever, nil
 }
 
 // ticked returns the backticked tokens of a table cell.
@@ -103,16 +110,19 @@ type goPackage struct {
 	GoFiles    []string // of this build, tests left out
 	Imports    []string
 	Deps       []string // every package it depends on, indirectly too
+	// TestImports and XTestImports are what its tests import.
+	TestImports, XTestImports []string
 }
 
 // layout is what checkLayout checks: the table, the module's packages as
 // the production and the dev build see them, and the module's folders.
 type layout struct {
-	module    string
-	rows      []layoutRow
-	prod, dev []goPackage
-	topLevel  []string        // the folders at the module's root
-	folders   map[string]bool // every folder of the module
+	module     string
+	rows       []layoutRow
+	testsNever []string // what no test imports
+	prod, dev  []goPackage
+	topLevel   []string        // the folders at the module's root
+	folders    map[string]bool // every folder of the module
 }
 
 // rule is a parsed token.
@@ -177,6 +187,18 @@ func checkLayout(l layout) []string {
 			return r.folder == top || strings.HasPrefix(r.folder, top+"/")
 		}) {
 			fail("folder %s/ has no row in README.md's layout table: add one (what it is for, what it may import)", top)
+		}
+	}
+
+	// Tests run against the real thing (STYLE): what a test never imports.
+	testsNever := parse(layoutRow{folder: "tests"}, l.testsNever, false)
+	saidOfTests := map[string]bool{}
+	for _, p := range slices.Concat(l.prod, l.dev) {
+		for _, imp := range slices.Concat(p.TestImports, p.XTestImports) {
+			if i := slices.IndexFunc(testsNever, func(ru rule) bool { return ru.matches(imp) }); i >= 0 && !saidOfTests[p.ImportPath+" "+imp] {
+				saidOfTests[p.ImportPath+" "+imp] = true
+				fail("the tests of %s import %s, which README.md's %q line rules out", p.ImportPath, imp, testsNeverPrefix)
+			}
 		}
 	}
 
@@ -345,15 +367,16 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := readLayout(f)
+	rows, testsNever, err := readLayout(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := layout{
-		module: strings.TrimSpace(string(goList(t, "-m"))),
-		rows:   rows,
-		prod:   goPackages(t),
-		dev:    goPackages(t, "-tags", "dev"),
+		module:     strings.TrimSpace(string(goList(t, "-m"))),
+		rows:       rows,
+		testsNever: testsNever,
+		prod:       goPackages(t),
+		dev:        goPackages(t, "-tags", "dev"),
 	}
 	l.topLevel, l.folders = moduleFolders(t)
 	for _, msg := range checkLayout(l) {
@@ -364,22 +387,26 @@ func TestLayout(t *testing.T) {
 // TestLayoutCatches shows that the check fails for each kind of break, on
 // a small module made up for it.
 func TestLayoutCatches(t *testing.T) {
-	const readme = "# x\n\n### Layout\n\nProse.\n\n" +
+	const readme = "# x\n\n### Layout\n\nTests never import `github.com/alicebob/miniredis/`: they use real Redis.\n\n" +
 		"| folder | what it is for | may import | never depends on |\n| --- | --- | --- | --- |\n" +
 		"| [`dom/`](dom) | the domain | the standard library only | `net/http`, `github.com/nats-io/` |\n" +
 		"| [`pipe/`](pipe) | the pipeline | `dom/`, `github.com/nats-io/nats.go` | `github.com/redis/` |\n" +
 		"| [`fake/`](fake) | a fake for tests | | |\n" +
 		"| [`cmd/app/`](cmd/app) | the wiring | `dom/`, `pipe/`; `-tags dev` adds `fake/` | `fake/` |\n" +
 		"\nMore prose.\n\n| a | later | table | ! |\n| --- | --- | --- | --- |\n| x | y | z | w |\n"
-	rows, err := readLayout(strings.NewReader(readme))
+	rows, testsNever, err := readLayout(strings.NewReader(readme))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"github.com/alicebob/miniredis/"}; !slices.Equal(testsNever, want) {
+		t.Fatalf("readLayout: tests never import %q, want %q", testsNever, want)
 	}
 	const m = "example.com/app"
 	good := func() layout {
 		l := layout{
-			module: m,
-			rows:   rows,
+			module:     m,
+			rows:       rows,
+			testsNever: testsNever,
 			prod: []goPackage{
 				{ImportPath: m + "/dom", Imports: []string{"fmt"}, Deps: []string{"fmt"}},
 				{ImportPath: m + "/pipe", Imports: []string{m + "/dom", "github.com/nats-io/nats.go"}, Deps: []string{m + "/dom", "github.com/nats-io/nats.go"}},
@@ -427,6 +454,10 @@ func TestLayoutCatches(t *testing.T) {
 			l.prod[0].GoFiles = []string{"x.go"}
 			return l
 		}, "package example.com/app/dom keeps its package comment outside doc.go"},
+		{"a test that imports what tests never do", func(l layout) layout {
+			l.prod[1].XTestImports = []string{m + "/fake", "github.com/alicebob/miniredis/v2"}
+			return l
+		}, "the tests of example.com/app/pipe import github.com/alicebob/miniredis/v2"},
 		{"a top-level folder without a row", func(l layout) layout {
 			l.topLevel = append(l.topLevel, "assets")
 			return l
@@ -503,7 +534,7 @@ func TestReadLayoutRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readLayout(strings.NewReader(tt.readme))
+			_, _, err := readLayout(strings.NewReader(tt.readme))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("readLayout: %v, want an error containing %q", err, tt.want)
 			}
