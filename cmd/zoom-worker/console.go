@@ -64,8 +64,16 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-// checkConsoleAddr refuses, without a token, an address other than loopback.
+// minConsoleToken is the shortest token accepted: the login form is the
+// only thing between a network and replaying or deleting jobs.
+const minConsoleToken = 16
+
+// checkConsoleAddr refuses, without a token, an address other than
+// loopback, and a token too short to be a secret.
 func checkConsoleAddr(cfg *Config) error {
+	if cfg.ConsoleToken != "" && len(cfg.ConsoleToken) < minConsoleToken {
+		return &badSetting{name: "ZOOMW_CONSOLE_TOKEN", why: fmt.Sprintf("too short: use at least %d random characters (openssl rand -hex 24)", minConsoleToken)}
+	}
 	if cfg.ConsoleToken == "" && !console.LoopbackOnly(cfg.ConsoleAddr) {
 		return &badSetting{name: "ZOOMW_CONSOLE_ADDR", value: cfg.ConsoleAddr,
 			why: "without ZOOMW_CONSOLE_TOKEN the console listens only on a loopback address (127.0.0.1:8080, [::1]:8080, localhost:8080); set a token to listen there"}

@@ -251,12 +251,34 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 }
 
-// TestConsoleRefusesOpenAddressWithoutToken: no token, no listening beyond loopback.
-func TestConsoleRefusesOpenAddressWithoutToken(t *testing.T) {
-	var out, errOut strings.Builder
-	env := map[string]string{"ZOOMW_CONSOLE_ADDR": "0.0.0.0:8080", "NATS_URL": "nats://127.0.0.1:1"}
-	code := run(context.Background(), []string{"console"}, func(k string) string { return env[k] }, &out, &errOut)
-	if code != 2 || !strings.Contains(errOut.String(), "ZOOMW_CONSOLE_ADDR") || !strings.Contains(errOut.String(), "ZOOMW_CONSOLE_TOKEN") {
-		t.Errorf("exit %d, stderr %q: want 2 naming ZOOMW_CONSOLE_ADDR and the token", code, errOut.String())
+// TestConsoleBadSettings: no token, no listening beyond loopback; a token
+// must be long enough to be a secret (and is never echoed).
+func TestConsoleBadSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"open address without a token", map[string]string{"ZOOMW_CONSOLE_ADDR": "0.0.0.0:8080"}, []string{"ZOOMW_CONSOLE_ADDR", "ZOOMW_CONSOLE_TOKEN", "loopback"}},
+		{"every interface without a token", map[string]string{"ZOOMW_CONSOLE_ADDR": ":8080"}, []string{"ZOOMW_CONSOLE_ADDR"}},
+		{"short token", map[string]string{"ZOOMW_CONSOLE_ADDR": ":8080", "ZOOMW_CONSOLE_TOKEN": "abc123"}, []string{"ZOOMW_CONSOLE_TOKEN", "too short"}},
+		{"read-only not a boolean", map[string]string{"ZOOMW_CONSOLE_READ_ONLY": "maybe"}, []string{"ZOOMW_CONSOLE_READ_ONLY"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			tc.env["NATS_URL"] = "nats://127.0.0.1:1"
+			code := run(context.Background(), []string{"console"}, func(k string) string { return tc.env[k] }, &out, &errOut)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, errOut.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr %q lacks %q", errOut.String(), w)
+				}
+			}
+			if tok := tc.env["ZOOMW_CONSOLE_TOKEN"]; tok != "" && strings.Contains(errOut.String(), tok) {
+				t.Error("the error echoes the token")
+			}
+		})
 	}
 }
