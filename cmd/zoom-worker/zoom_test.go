@@ -37,7 +37,7 @@ func TestAPIHostFromTheTokenAnswer(t *testing.T) {
 
 func TestSubmitRegistrant(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	e.startProc()
+	p := e.startProc()
 	e.publish(messages.SubjectMeetingCreate, `{"job_id":"reg-host","user_id":"james@bond.com","meeting":{"topic":"Open day",`+
 		`"start_time":"2026-12-05T12:00:00Z","duration":30,"settings":{"approval_type":0}}}`, "")
 	var created messages.MeetingCreated
@@ -56,6 +56,23 @@ func TestSubmitRegistrant(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), `"join_url"`) || !strings.Contains(out.String(), `"registrant_id"`) {
 		t.Fatalf("submit registrant --wait: exit %d, out %q, err %q; want 0 and registrant.added", code, out.String(), errOut.String())
 	}
+	// A meeting Zoom does not have: job.failed, with Zoom's tracking id in
+	// the event and in the worker's log line.
+	out.Reset()
+	code = run(t.Context(), []string{"submit", "registrant", "--job-id", "cli-reg-2", "--meeting", "85746065499",
+		"--email", "jill@example.com", "--first", "Jill", "--wait"}, getenv, &out, &errOut)
+	var failed messages.JobFailed
+	if code != 1 || json.Unmarshal(out.Bytes(), &failed) != nil || !strings.HasPrefix(failed.Error.ZoomTrackingID, "v=2.0;") {
+		t.Fatalf("submit registrant for a missing meeting: exit %d, out %q; want 1 and job.failed with zoom_tracking_id", code, out.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.logs.String(), failed.Error.ZoomTrackingID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker's log does not name the tracking id %s", failed.Error.ZoomTrackingID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	out.Reset()
 	errOut.Reset()
 	if code := run(t.Context(), []string{"submit", "registrant", "--meeting", "1", "--first", "Jill"}, getenv, &out, &errOut); code != 2 ||
