@@ -64,9 +64,12 @@ type childConfig struct {
 	ZoomURL     string  `json:"zoom_url"`
 	Concurrency int     `json:"concurrency"`
 	RateLimit   float64 `json:"rate_limit"`
-	CPUProfile  string  `json:"cpu_profile,omitempty"`
-	MemProfile  string  `json:"mem_profile,omitempty"`
-	Verbose     bool    `json:"verbose,omitempty"`
+	// Plan, if set, is the account's Zoom plan (ZOOMW_ZOOM_PLAN): the
+	// limiter keeps its per-category rates and learns from Zoom's headers.
+	Plan       string `json:"plan,omitempty"`
+	CPUProfile string `json:"cpu_profile,omitempty"`
+	MemProfile string `json:"mem_profile,omitempty"`
+	Verbose    bool   `json:"verbose,omitempty"`
 	// RedisBuffer, when above 0, sizes the Redis connections' buffers
 	// (an experiment: cmd/zoom-worker keeps go-redis's defaults).
 	RedisBuffer int `json:"redis_buffer,omitempty"`
@@ -296,8 +299,8 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 		TokenURL: cfg.ZoomURL + "/oauth/token", HTTPClient: httpc, Cache: store.TokenCache(worker.DefaultAccount)})
 	zopts := zoom.Options{BaseURL: cfg.ZoomURL + "/v2", Tokens: tokens, HTTPClient: httpc}
 	acct := worker.Account{Name: worker.DefaultAccount}
-	if cfg.RateLimit > 0 {
-		l := store.NewLimiter(worker.DefaultAccount, redisstore.Limits{PerSecond: cfg.RateLimit, Burst: 1})
+	if cfg.RateLimit > 0 || cfg.Plan != "" {
+		l := store.NewLimiter(worker.DefaultAccount, redisstore.Limits{PerSecond: cfg.RateLimit, Plan: redisstore.Plan(cfg.Plan), Burst: 1})
 		l.OnWait = m.ObserveRateLimitWait
 		zopts.Limiter, acct.Limiter = l, l
 	}

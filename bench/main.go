@@ -19,6 +19,8 @@
 //	            the time the worker adds to Zoom's latency at half that load
 //	ratelimit   three workers sharing a rate limit of R against a Zoom that
 //	            enforces R: the rate achieved, the 429s
+//	quota       three workers on a Business account whose Medium quota another
+//	            app spends half of: the share of what is left they use, the 429s
 //	memory      the worker's peak RSS with 1,000 jobs in flight
 //
 // The targets are printed with PASS or MISS; the bench never fails on them.
@@ -184,7 +186,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	steps := map[string]func(context.Context) error{
 		scBaseline: b.runBaseline, scLatency0: b.runLatency0, scLatency200: b.runLatency200,
-		scRateLimit: b.runRateLimit, scMemory: b.runMemory,
+		scRateLimit: b.runRateLimit, scQuota: b.runQuota, scMemory: b.runMemory,
 	}
 	code := 0
 	for _, sc := range allScenarios {

@@ -18,6 +18,7 @@ type results struct {
 	latency0     *latency0Result
 	latency200   *latency200Result
 	rateLimit    *rateLimitResult
+	quota        *quotaResult
 	memory       *memoryResult
 	errs         map[string]error
 	notes        []string // what went wrong besides the measurements
@@ -206,6 +207,10 @@ func (r *results) rows(o options) []row {
 			l.costs.redisTrips, l.costs.redisCmdsClient, l.costs.redisCmds), "", "")
 		cpuRow(scRateLimit, l.costs, "3 workers")
 		failedRow(scRateLimit, l.failed, l.jobs)
+	}
+	if o.only[scQuota] && !errRow(scQuota) && r.quota != nil {
+		r.quota.rows(add)
+		failedRow(scQuota, r.quota.failed, r.quota.jobs)
 	}
 	if o.only[scMemory] && !errRow(scMemory) && r.memory != nil {
 		m := r.memory

@@ -20,7 +20,7 @@ const (
 	scMemory     = "memory"
 )
 
-var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scMemory}
+var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scQuota, scMemory}
 
 // bench runs the scenarios on one redis-server and collects the results.
 type bench struct {
@@ -148,7 +148,7 @@ func (w *window) costs(jobs int) costs {
 }
 
 // kids starts n children of one kind; stopKids stops them.
-func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, conc int, rate float64) ([]*child, error) {
+func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, conc int, rate float64, tweak ...func(*childConfig)) ([]*child, error) {
 	var kids []*child
 	for i := range n {
 		name := tag
@@ -158,6 +158,9 @@ func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, c
 		cfg := childConfig{Mode: mode, Name: name, NATSURL: st.natsURL, RedisURL: b.redis.url, ZoomURL: st.zoomURL,
 			Concurrency: conc, RateLimit: rate, Verbose: b.opts.verbose, RedisBuffer: b.opts.redisBuffer,
 			CPUProfile: profilePath(b.opts.cpuProfile, name), MemProfile: profilePath(b.opts.memProfile, name)}
+		for _, f := range tweak {
+			f(&cfg)
+		}
 		k, _, err := startChild(ctx, cfg)
 		if err != nil {
 			b.stopKids(kids)

@@ -182,7 +182,8 @@ func (e *DailyLimitError) Reason() string {
 // once. KEYS: account line, category line, account pause, category pause,
 // category learned rate, category daily pool. ARGV: interval µs of the
 // account line, interval µs of the category's configured rate (0: none),
-// burst - 1, max wait µs. An interval of 0 disables a line; a learned rate
+// burst - 1, max wait µs, the category line's own max wait µs (learnHorizon).
+// An interval of 0 disables a line; a learned rate
 // slows the category line (never speeds it past the configured rate).
 // Answer: {delay µs, 1 reserved / 0 too long / 2 daily pool used up}.
 var gcraScript = redis.NewScript(`
@@ -216,7 +217,9 @@ for i = 1, 2 do
   end
 end
 local delay = allow - now
-if delay > tonumber(ARGV[4]) then return {delay, 0} end
+local maxWait = tonumber(ARGV[4])
+if ivs[2] > 0 and tonumber(ARGV[5]) < maxWait then maxWait = tonumber(ARGV[5]) end
+if delay > maxWait then return {delay, 0} end
 for i = 1, 2 do
   if ivs[i] > 0 then
     local tat = tats[i]
@@ -244,13 +247,19 @@ return 0
 
 // Learning constants (see Limiter).
 const (
-	learnLow      = 0.5  // Remaining/Limit below this: slow down
-	learnHigh     = 0.8  // above this: speed up
-	learnCut      = 0.8  // times the rate on a low reading
-	learnGrow     = 0.02 // of the ceiling, added on a high reading
+	learnLow      = 0.3  // Remaining/Limit below this: slow down
+	learnHigh     = 0.6  // above this: speed up
+	learnCut      = 0.85 // times the rate on a low reading
+	learnGrow     = 0.03 // of the ceiling, added on a high reading
 	learnCutEvery = 100 * time.Millisecond
 	learnUpEvery  = 200 * time.Millisecond
+	learnCut429   = 0.7              // times the rate on a 429 (once per learnCutEvery)
 	learnTTL      = 10 * time.Minute // a learned rate not refreshed is forgotten
+	// learnHorizon caps how far ahead a category slot is reserved: slots
+	// taken at the old rate still go after a cut, so the fleet may only
+	// run that far ahead of what Zoom's headers say. A longer wait is a
+	// WaitError (the job goes back to the queue until its slot).
+	learnHorizon = 500 * time.Millisecond
 )
 
 // observeScript learns from one answer. KEYS: category learned rate,
@@ -263,7 +272,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local mode, limit, rem, untl, cfg = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high, cut, grow = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local cutEvery, upEvery, ttl = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local cutEvery, upEvery, ttl, cut429 = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 if mode == 'daily' then
   if untl > now then
     redis.call('SET', KEYS[3], string.format('%.0f', untl), 'PX', math.ceil((untl - now) / 1000) + 1)
@@ -284,10 +293,16 @@ if mode == 'qps429' then
   if untl > p then
     redis.call('SET', KEYS[2], string.format('%.0f', untl), 'PX', math.ceil((untl - now) / 1000) + 1)
   end
-  if not rate then rate = ceil end
-  if rate and rate > 0 then
-    rate = math.max(rate * 0.5, ceil * 0.05)
-    redis.call('SET', KEYS[1], string.format('%.4f|%.0f', rate, now), 'PX', ttl)
+  -- One cut per cutEvery: the 429s of one burst are one piece of news.
+  -- Without a rate of its own (none configured, none learned from
+  -- Remaining readings) the pause is all: a rate learned from 429s alone
+  -- could never grow back where Zoom sends no Remaining.
+  if not rate and cfg > 0 then rate = cfg end
+  if rate and rate > 0 and now - last >= cutEvery then
+    rate = math.max(rate * cut429, ceil * 0.05)
+    local keep = ttl
+    if not v then keep = math.min(ttl, 60000) end
+    redis.call('SET', KEYS[1], string.format('%.4f|%.0f', rate, now), 'PX', keep)
   end
   return 1
 end
@@ -328,7 +343,7 @@ func (l *Limiter) Wait(ctx context.Context, cat zoom.Category) error {
 	}
 	keys := []string{l.keys[0], l.catKey(cat, ""), l.keys[4], l.catKey(cat, ":pause"), l.catKey(cat, ":rate"), l.poolKey(cat)}
 	res, err := gcraScript.Run(ctx, l.rdb, keys, interval(l.limits.PerSecond), interval(l.limits.rate(cat)),
-		l.limits.Burst-1, l.limits.MaxWait.Microseconds()).Int64Slice()
+		l.limits.Burst-1, l.limits.MaxWait.Microseconds(), learnHorizon.Microseconds()).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)
 	}
@@ -392,7 +407,7 @@ func (l *Limiter) ObserveQuota(ctx context.Context, q zoom.Quota) {
 	keys := []string{l.catKey(cat, ":rate"), l.catKey(cat, ":pause"), l.poolKey(cat)}
 	_ = observeScript.Run(ctx, l.rdb, keys, mode, q.Limit, q.Remaining, untilUS, l.limits.rate(cat),
 		learnLow, learnHigh, learnCut, learnGrow, learnCutEvery.Microseconds(), learnUpEvery.Microseconds(),
-		learnTTL.Milliseconds()).Err()
+		learnTTL.Milliseconds(), learnCut429).Err()
 }
 
 // PauseUntil stops every process's requests for this account, in every
