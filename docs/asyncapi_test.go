@@ -117,7 +117,8 @@ type message struct {
 	channel, address string
 	name             string // key under components.messages
 	obj              map[string]any
-	payloadRef       string // the payload's $ref, relative to docs/
+	payloadRef       string // the payload's schema $ref, relative to docs/
+	payloadFormat    string // the payload's schemaFormat
 }
 
 // messagesByAddress resolves each channel's single message.
@@ -140,7 +141,9 @@ func (a *asyncAPI) messagesByAddress(t *testing.T) map[string]message {
 			}
 			m.obj = a.deref(t, mv)
 			payload, _ := m.obj["payload"].(map[string]any)
-			m.payloadRef, _ = payload["$ref"].(string)
+			m.payloadFormat, _ = payload["schemaFormat"].(string)
+			schema, _ := payload["schema"].(map[string]any)
+			m.payloadRef, _ = schema["$ref"].(string)
 			if _, dup := out[address]; dup {
 				t.Fatalf("two channels have address %s", address)
 			}
@@ -157,7 +160,7 @@ func TestAsyncAPIDocument(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"asyncapi version", a.doc["asyncapi"], "3.0.0"},
+		{"asyncapi version", a.doc["asyncapi"], "3.1.0"},
 		{"default content type", a.doc["defaultContentType"], "application/json"},
 		{"title", info["title"], "zoom-worker"},
 	}
@@ -484,7 +487,7 @@ func TestAsyncAPIExamplesValidate(t *testing.T) {
 		if len(examples) == 0 {
 			t.Errorf("message %s (%s) has no example", m.name, address)
 		}
-		payloadSchema, err := c.Compile(a.url + "#/components/messages/" + m.name + "/payload")
+		payloadSchema, err := c.Compile(a.url + "#/components/messages/" + m.name + "/payload/schema")
 		if err != nil {
 			t.Fatalf("message %s payload: %v", m.name, err)
 		}
@@ -576,5 +579,29 @@ func TestAsyncAPIHeaders(t *testing.T) {
 				t.Errorf("%s: ce-type const %v, want %s (what worker/events.go sets)", address, ceType, want)
 			}
 		})
+	}
+}
+
+// TestAsyncAPIPayloadSchemaFormat: every payload says which schema dialect
+// its JSON Schema is written in (AsyncAPI 3.1's Multi Format Schema Object),
+// and the file it names declares that dialect.
+func TestAsyncAPIPayloadSchemaFormat(t *testing.T) {
+	const format = "application/schema+json;version=draft-2020-12"
+	a := loadAsyncAPI(t)
+	for address, m := range a.messagesByAddress(t) {
+		if m.payloadFormat != format {
+			t.Errorf("%s: payload schemaFormat %q; want %q", address, m.payloadFormat, format)
+		}
+		b, err := os.ReadFile(m.payloadRef)
+		if err != nil {
+			t.Errorf("%s: %v", address, err)
+			continue
+		}
+		var s struct {
+			Schema string `json:"$schema"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil || s.Schema != "https://json-schema.org/draft/2020-12/schema" {
+			t.Errorf("%s: %s declares $schema %q; want draft 2020-12", address, m.payloadRef, s.Schema)
+		}
 	}
 }

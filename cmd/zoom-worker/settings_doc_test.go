@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/readside"
 )
 
 const (
@@ -98,6 +99,8 @@ func TestSettingsNamedInREADMEExist(t *testing.T) {
 	}
 	notSettings := map[string]bool{ // stream names share the prefix
 		messages.StreamJobs: true, messages.StreamEvents: true, messages.StreamDeadLetters: true,
+		readside.WebhookStream: true,
+		"ZOOMW_CONSOLE_SCREENSHOTS": true, // read by the console's browser test, not the binary
 	}
 	seen := map[string]bool{}
 	for _, name := range regexp.MustCompile(`\b(?:NATS|REDIS|ZOOMW?)_[A-Z0-9_]*[A-Z0-9]\b`).FindAllString(readme, -1) {
