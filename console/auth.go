@@ -73,7 +73,7 @@ func (c *Console) secure(next http.Handler) http.Handler {
 		if _, err := r.Cookie(csrfCookie); err != nil {
 			v := randomHex(16)
 			http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+				SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
 			r.AddCookie(&http.Cookie{Name: csrfCookie, Value: v})
 		}
 
@@ -198,7 +198,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name := cleanName(r.PostFormValue("name"))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: c.sessionValue(name, c.cfg.Now().Add(sessionLife)),
-		Path: "/", MaxAge: int(sessionLife / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		Path: "/", MaxAge: int(sessionLife / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
 	c.log.Info("console login", "who", name, "remote", r.RemoteAddr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -231,4 +231,10 @@ func safeNext(s string) string {
 		return "/"
 	}
 	return s
+}
+
+// overTLS reports whether the browser reached the console over HTTPS,
+// directly or through a proxy that says so: its cookies are then Secure.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

@@ -2,7 +2,9 @@ package console
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
@@ -120,7 +122,14 @@ func New(cfg Config) (*Console, error) {
 		return nil, fmt.Errorf("console: jetstream: %w", err)
 	}
 	c := &Console{cfg: cfg, js: js, log: cfg.Logger.With("component", "console"), results: map[string]*actionResult{}}
-	if _, err := rand.Read(c.key[:]); err != nil {
+	// With a token, the key that signs CSRF tokens derives from it, so
+	// that consoles behind one load balancer accept each other's forms;
+	// without one, a random key is enough for the one loopback console.
+	if cfg.Token != "" {
+		m := hmac.New(sha256.New, []byte(cfg.Token))
+		m.Write([]byte("zoom-worker console csrf key"))
+		copy(c.key[:], m.Sum(nil))
+	} else if _, err := rand.Read(c.key[:]); err != nil {
 		return nil, err
 	}
 	if c.pages, err = parsePages(); err != nil {
