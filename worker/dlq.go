@@ -25,6 +25,10 @@ type DeadLetter struct {
 	Attempts int         `json:"attempts"`
 	Body     []byte      `json:"-"`
 	Header   nats.Header `json:"-"`
+
+	// ZoomTrackingID is Zoom's x-zm-trackingid of the failed answer, for
+	// Zoom support ("" where Zoom did not answer).
+	ZoomTrackingID string `json:"zoom_tracking_id,omitempty"`
 }
 
 // ListDeadLetters reads every job in ZOOM_DLQ, oldest first.
@@ -44,7 +48,7 @@ func deadLetterOf(seq uint64, t time.Time, h nats.Header, body []byte) DeadLette
 	attempts, _ := strconv.Atoi(h.Get(HeaderAttempts))
 	return DeadLetter{Seq: seq, Time: t, Subject: h.Get(HeaderJobSubject), JobID: h.Get(HeaderJobID),
 		Account: h.Get(HeaderAccount), Kind: h.Get(HeaderErrorKind), Error: h.Get(HeaderError),
-		Attempts: attempts, Body: body, Header: h}
+		Attempts: attempts, Body: body, Header: h, ZoomTrackingID: h.Get(HeaderZoomTrackingID)}
 }
 
 // ReplayDeadLetter publishes dead letter seq to its job subject again and,

@@ -145,4 +145,9 @@ func TestAddRegistrantRefusedCarriesZoomsTrackingID(t *testing.T) {
 	if got := dl.Header.Get(worker.HeaderZoomTrackingID); got != fe.ZoomTrackingID {
 		t.Errorf("dead letter %s = %q; want %q", worker.HeaderZoomTrackingID, got, fe.ZoomTrackingID)
 	}
+	// zoom-worker dlq list --json shows it.
+	list, err := worker.ListDeadLetters(ctx, e.js)
+	if err != nil || len(list) != 1 || list[0].ZoomTrackingID != fe.ZoomTrackingID {
+		t.Errorf("ListDeadLetters = %+v, %v; want the one dead letter with tracking id %s", list, err, fe.ZoomTrackingID)
+	}
 }
