@@ -54,6 +54,9 @@ type outcome struct {
 	// there with finish (Account, JobID and Owner are settle's to fill).
 	record bool
 	finish Finish
+	// accountFault: the account's credentials were rejected; settle closes
+	// its gate.
+	accountFault bool
 	// event is published before the ack (succeeded, repeated), with the
 	// job.failed of a failure, or beside the NAK of a deferral.
 	event *event
@@ -199,6 +202,13 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 		return p.deferUntil(f, ae.RetryAfter, "Zoom's daily limit of 3 registrations of the same registrant for the meeting is reached")
 	}
 	class, at := zoom.Classify(err)
+	if class == zoom.AccountFault {
+		// The account's credentials, not this job: it goes back without
+		// using an attempt, and the account waits for its probe.
+		out := p.retrying(f, OutcomeHandedBack, credentialsWait, err, true)
+		out.accountFault = true
+		return out
+	}
 	if class == zoom.Permanent {
 		fe := &messages.FailError{Kind: messages.KindZoomRejected, Message: err.Error()}
 		if isAPI {

@@ -91,6 +91,16 @@ func TestDecide(t *testing.T) {
 			}
 		},
 	}, {
+		name: "credentials rejected: handed back, attempt refunded, account closed",
+		err:  fmt.Errorf("zoom: create meeting: %w", &zoom.TokenError{StatusCode: 401, ErrorCode: "invalid_client", Rejected: true}),
+		f:    with(started(3)),
+		want: outcome{kind: OutcomeHandedBack, delay: credentialsWait, record: true, finish: Finish{State: StateRetrying, Refund: true}},
+		check: func(t *testing.T, out outcome) {
+			if !out.accountFault || out.fail != nil {
+				t.Errorf("outcome = %+v; want the account's gate closed and no failure, even on the last attempt", out)
+			}
+		},
+	}, {
 		name: "busy lease elsewhere",
 		f:    with(Claim{State: Busy, Until: now.Add(5 * time.Second)}),
 		want: outcome{kind: OutcomeHandedBack, delay: 5*time.Second + 100*time.Millisecond},

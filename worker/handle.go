@@ -134,6 +134,9 @@ func (w *Worker) prepare(ctx context.Context, a *attempt, derr error) error {
 		return invalidJob{&messages.ValidationError{Field: "account", Reason: fmt.Sprintf("no Zoom account named %q is configured", name)}}
 	}
 	a.account = acct
+	if err := w.creds.open(acct.Name); err != nil {
+		return handBack{delay: credentialsWait, err: err}
+	}
 
 	if key := orderKey(a.job); key != "" && w.seq != nil && a.seq != 0 {
 		prev, err := w.seq.earlier(ctx, key, a.seq)
@@ -228,7 +231,7 @@ func (w *Worker) retry(ctx context.Context, a *attempt, t try) (*result, try, er
 		}
 		t = t.after(err)
 		class, at := zoom.Classify(err)
-		if class == zoom.Permanent || ctx.Err() != nil {
+		if class == zoom.Permanent || class == zoom.AccountFault || ctx.Err() != nil {
 			return nil, t, err
 		}
 		w.noteRateLimit(ctx, a, err)

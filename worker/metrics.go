@@ -27,6 +27,7 @@ type Metrics struct {
 	RateLimitWait prometheus.Histogram     // zoomworker_rate_limit_wait_seconds
 	Events        *prometheus.CounterVec   // zoomworker_events_published_total{subject}
 	StoreUp       prometheus.Gauge         // zoomworker_store_up
+	CredentialsOK *prometheus.GaugeVec     // zoomworker_account_credentials_ok{account}
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -71,10 +72,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		StoreUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "zoomworker_store_up", Help: "1 when Redis answers, 0 while it does not.",
 		}),
+		CredentialsOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "zoomworker_account_credentials_ok", Help: "0 while Zoom's token endpoint rejects the account's credentials (its jobs wait), else 1.",
+		}, []string{"account"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Jobs, m.JobDuration, m.InFlight, m.Retries, m.DeadLettered,
-			m.ZoomRequests, m.ZoomHeld, m.ZoomLatency, m.RateLimited, m.RateLimitWait, m.Events, m.StoreUp)
+			m.ZoomRequests, m.ZoomHeld, m.ZoomLatency, m.RateLimited, m.RateLimitWait, m.Events, m.StoreUp, m.CredentialsOK)
 	}
 	return m
 }

@@ -59,6 +59,9 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 		log.Info("job done", "outcome", out.kind, "event", out.event.subject)
 
 	case OutcomeRetried, OutcomeHandedBack:
+		if out.accountFault {
+			w.creds.rejected(a.account.Name, out.err)
+		}
 		if out.record {
 			w.finishQuietly(pctx, a, out.finish)
 		}

@@ -40,6 +40,7 @@ type Worker struct {
 
 	policy  policy
 	health  *health
+	creds   *credentials
 	seq     *sequencer
 	jobs    jetstream.Stream // ZOOM_JOBS
 	slots   *slots
@@ -82,6 +83,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		slots: newSlots(cfg.Concurrency), started: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.health = newHealth(deps.Store, cfg.Metrics, cfg.Logger)
+	w.creds = newCredentials(deps.Accounts, cfg.Metrics, cfg.Logger)
 	return w, nil
 }
 
@@ -164,6 +166,9 @@ func (w *Worker) Ready() error {
 	case !w.health.ok():
 		return errors.New("redis: unreachable")
 	}
+	if why := w.creds.notReady(); why != "" {
+		return errors.New(why)
+	}
 	return nil
 }
 
@@ -211,6 +216,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.health.start(ctx)
 	defer w.health.stop()
+	w.creds.start(ctx)
+	defer w.creds.stop()
 
 	// Short pull expiry and heartbeat: after a broker restart or a change of
 	// consumer leader the iterator notices a lost pull request within
