@@ -305,6 +305,10 @@ func newAPIError(op string, resp *http.Response, body []byte, now time.Time, red
 	}
 
 	e.UserBusy = e.StatusCode == http.StatusTooManyRequests && isUserBusy(e.Message)
+	if e.StatusCode == http.StatusTooManyRequests && e.RetryAfter.IsZero() {
+		// Zoom's per-second 429 says when in X-RateLimit-Reset, not Retry-After.
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("X-RateLimit-Reset"), now)
+	}
 	switch {
 	case isDailyMeetingLimit(e):
 		e.DailyLimit = true

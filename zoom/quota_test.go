@@ -66,7 +66,13 @@ func TestClientTellsTheLimiterTheQuota(t *testing.T) {
 			header: map[string]string{"X-RateLimit-Category": "Light", "X-RateLimit-Type": "QPS",
 				"X-RateLimit-Limit": "80", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1795724606"},
 			want: Quota{Op: "get user", Category: Light, ZoomCategory: Light, Type: "QPS", Limit: 80, Remaining: 0,
-				Reset: time.Unix(1795724606, 0).UTC(), Status: 429, Limited: true}},
+				Reset: time.Unix(1795724606, 0).UTC(), RetryAfter: time.Unix(1795724606, 0).UTC(), Status: 429, Limited: true},
+			wantErr: func(t *testing.T, err error) {
+				// Zoom's per-second 429 says when in X-RateLimit-Reset only.
+				if c, at := Classify(err); c != RetryLater || !at.Equal(time.Unix(1795724606, 0)) {
+					t.Errorf("Classify = %v, %v, want RetryLater at the reset", c, at)
+				}
+			}},
 		{name: "a daily pool spent", status: 429,
 			body: `{"code":429,"message":"You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request."}`,
 			header: map[string]string{"X-RateLimit-Category": "Resource-intensive", "X-RateLimit-Type": "Daily-limit",
