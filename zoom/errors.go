@@ -31,7 +31,8 @@ type APIError struct {
 	Message string
 	Errors  []FieldError
 	// RetryAfter is when Zoom said to retry (from Retry-After as seconds, an
-	// HTTP date or a timestamp); zero when it did not say.
+	// HTTP date or a timestamp; for a 429 without it, X-RateLimit-Reset);
+	// zero when it did not say.
 	RetryAfter time.Time
 	// RateLimitType is the X-RateLimit-Type header ("QPS", "Daily-limit", ...).
 	RateLimitType string
@@ -151,8 +152,8 @@ const (
 //
 //   - A Held (the request never went; a limiter said when it may) is
 //     RetryLater at its RetryAt.
-//   - *APIError: 429 with a time (Retry-After, or the daily limit's next
-//     00:00 UTC) is RetryLater; 429 without one is RetrySoon; the daily
+//   - *APIError: 429 with a time (Retry-After, else X-RateLimit-Reset, or
+//     the daily limit's next 00:00 UTC) is RetryLater; 429 without one is RetrySoon; the daily
 //     meeting limit answered as code 300 is RetryLater; 5xx and 408 are
 //     RetrySoon (RetryLater when Zoom sent Retry-After); a 429 saying another
 //     request for the user is in progress (UserBusy) is RetrySoon; 401 code
