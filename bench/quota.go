@@ -21,12 +21,44 @@ const (
 	quotaSeconds    = 20   // jobs: this many seconds' worth of what is left
 )
 
-type quotaResult struct {
+type quotaResult struct{ createRun }
+
+// createRun is what three workers creating meetings on one stage measured
+// (the ratelimit and quota scenarios).
+type createRun struct {
 	jobs, created, failed int
 	elapsed               time.Duration
 	achieved              float64 // creates per second
 	requests, limited     int
+	timeline              []float64 // creates per second in windows of rateStep
 	costs                 costs
+}
+
+// runCreates starts three workers on st (rate: their shared limit),
+// drives jobs through them and measures, then stops them.
+func (b *bench) runCreates(ctx context.Context, st *stage, tag string, jobs int, rate float64, tweak ...func(*childConfig)) (*createRun, error) {
+	kids, err := b.startKids(ctx, st, "worker", tag, 3, b.opts.concurrency, rate, tweak...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { b.stopKids(kids) }()
+	w, err := b.begin(ctx, st, kids)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.drive(ctx, st, 0, jobs, 0); err != nil {
+		return nil, err
+	}
+	if err := b.end(ctx, w); err != nil {
+		return nil, err
+	}
+	span := st.events.span(0, jobs)
+	_, failed, _, _ := st.events.counts()
+	c := w.costs(jobs)
+	created := w.zoom1.MeetingsCreated - w.zoom0.MeetingsCreated
+	return &createRun{jobs: jobs, elapsed: span, created: created, failed: failed,
+		achieved: float64(created) / span.Seconds(), requests: c.zoomRequests, limited: c.zoomLimited, costs: c,
+		timeline: st.events.timeline(0, jobs, rateStep)}, nil
 }
 
 func (b *bench) runQuota(ctx context.Context) error {
@@ -38,33 +70,13 @@ func (b *bench) runQuota(ctx context.Context) error {
 	}
 	defer st.close()
 	st.fake.SetOtherAppLoad(zoomtest.CategoryMedium, quotaOtherApp)
-	kids, err := b.startKids(ctx, st, "worker", scQuota, 3, b.opts.concurrency, 0,
-		func(c *childConfig) { c.Plan = string(redisstore.PlanBusiness) })
+	cr, err := b.runCreates(ctx, st, scQuota, jobs, 0, func(c *childConfig) { c.Plan = string(redisstore.PlanBusiness) })
 	if err != nil {
 		return err
 	}
-	defer func() { b.stopKids(kids) }()
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	if err := b.drive(ctx, st, 0, jobs, 0); err != nil {
-		return err
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
-	span := st.events.span(0, jobs)
-	_, failed, _, _ := st.events.counts()
-	c := w.costs(jobs)
-	created := w.zoom1.MeetingsCreated - w.zoom0.MeetingsCreated
-	r := &quotaResult{jobs: jobs, created: created, failed: failed, elapsed: span,
-		achieved: float64(created) / span.Seconds(), requests: c.zoomRequests, limited: c.zoomLimited, costs: c}
-	b.res.quota = r
+	b.res.quota = &quotaResult{*cr}
 	b.log("quota: %d meetings in %s: %.1f/s of the %.0f/s the other app leaves; %d of %d requests answered 429",
-		created, span.Round(time.Millisecond), r.achieved, left, r.limited, r.requests)
-	b.stopKids(kids)
-	kids = nil
+		cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, left, cr.limited, cr.requests)
 	return nil
 }
 

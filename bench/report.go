@@ -57,14 +57,8 @@ type latency200Result struct {
 }
 
 type rateLimitResult struct {
-	rate              float64
-	jobs              int
-	elapsed           time.Duration
-	created, failed   int
-	achieved          float64
-	requests, limited int
-	timeline          []float64 // creates per second in windows of rateStep
-	costs             costs
+	rate float64
+	createRun
 }
 
 type memoryResult struct {

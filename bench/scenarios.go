@@ -373,39 +373,19 @@ const rateStep = 5 * time.Second
 
 // 4. Three workers sharing a rate limit of R against a Zoom enforcing R.
 func (b *bench) runRateLimit(ctx context.Context) error {
-	rate, jobs, conc := b.opts.rate, b.opts.rateJobs, b.opts.concurrency
+	rate, jobs := b.opts.rate, b.opts.rateJobs
 	st, err := newStage(ctx, b.dir, scRateLimit, b.redis, zoomtest.Options{RateLimit: rate}, jobs)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	kids, err := b.startKids(ctx, st, "worker", scRateLimit, 3, conc, rate)
+	cr, err := b.runCreates(ctx, st, scRateLimit, jobs, rate)
 	if err != nil {
 		return err
 	}
-	defer func() { b.stopKids(kids) }()
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	if err := b.drive(ctx, st, 0, jobs, 0); err != nil {
-		return err
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
-	span := st.events.span(0, jobs)
-	_, failed, _, _ := st.events.counts()
-	c := w.costs(jobs)
-	created := w.zoom1.MeetingsCreated - w.zoom0.MeetingsCreated
-	r := &rateLimitResult{rate: rate, jobs: jobs, elapsed: span, created: created, failed: failed,
-		achieved: float64(created) / span.Seconds(), requests: c.zoomRequests, limited: c.zoomLimited, costs: c}
-	r.timeline = st.events.timeline(0, jobs, rateStep)
-	b.res.rateLimit = r
+	b.res.rateLimit = &rateLimitResult{rate: rate, createRun: *cr}
 	b.log("ratelimit: %d meetings in %s: %.1f/s of %.0f/s; %d of %d requests answered 429",
-		created, span.Round(time.Millisecond), r.achieved, rate, r.limited, r.requests)
-	b.stopKids(kids)
-	kids = nil
+		cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, rate, cr.limited, cr.requests)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -98,6 +99,9 @@ type Limiter struct {
 	limits Limits
 	// OnWait, if set, is told how long each request waited.
 	OnWait func(d time.Duration)
+	// refreshed is when this process last refreshed a learned rate's
+	// expiry without changing it (Unix ns).
+	refreshed atomic.Int64
 }
 
 var (
@@ -399,6 +403,18 @@ func (l *Limiter) ObserveQuota(ctx context.Context, q zoom.Quota) {
 	case q.Limited:
 		mode = "qps429"
 		until = q.RetryAfter
+	case q.Limit <= 0 || q.Remaining < 0:
+		return // no reading to learn from: save the round trip
+	default:
+		// Between the thresholds nothing changes but the learned rate's
+		// expiry: refresh that once in a while, not on every answer.
+		frac := float64(q.Remaining) / float64(q.Limit)
+		if frac >= learnLow && frac <= learnHigh {
+			now := time.Now().UnixNano()
+			if last := l.refreshed.Load(); now-last < int64(learnTTL/4) || !l.refreshed.CompareAndSwap(last, now) {
+				return
+			}
+		}
 	}
 	var untilUS int64
 	if !until.IsZero() {
