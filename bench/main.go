@@ -186,7 +186,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	steps := map[string]func(context.Context) error{
 		scBaseline: b.runBaseline, scLatency0: b.runLatency0, scLatency200: b.runLatency200,
-		scRateLimit: b.runRateLimit, scQuota: b.runQuota, scMemory: b.runMemory,
+		scRateLimit: b.runRateLimit, scQuota: b.runQuota, scMemory: b.runMemory, scReadSide: b.runReadSide,
 	}
 	code := 0
 	for _, sc := range allScenarios {

@@ -20,6 +20,7 @@ type results struct {
 	rateLimit    *rateLimitResult
 	quota        *quotaResult
 	memory       *memoryResult
+	readSide     *readSideResult // bench/readside.go
 	errs         map[string]error
 	notes        []string // what went wrong besides the measurements
 }
@@ -215,6 +216,7 @@ func (r *results) rows(o options) []row {
 			"≤ 64 MiB", verdict(m.hwm > 0 && m.hwm <= 64<<20 && m.maxInFlight >= m.jobs))
 		failedRow(scMemory, m.failed, m.jobs)
 	}
+	rows = append(rows, r.readSideRows(o)...)
 	return rows
 }
 

@@ -20,7 +20,7 @@ const (
 	scMemory     = "memory"
 )
 
-var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scQuota, scMemory}
+var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scQuota, scMemory, scReadSide}
 
 // bench runs the scenarios on one redis-server and collects the results.
 type bench struct {

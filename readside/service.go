@@ -337,7 +337,12 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 	}()
 
 	if aerr == nil {
-		body, err := json.Marshal(resp)
+		body, err := []byte(nil), error(nil)
+		if raw, ok := resp.(rawJSON); ok {
+			body = raw
+		} else {
+			body, err = json.Marshal(resp)
+		}
 		if err != nil {
 			aerr = errorf(CodeInternal, "encode answer: %v", err)
 		} else {
