@@ -204,7 +204,10 @@ func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, t try, j *messag
 		if !zoom.IsNotFound(err) {
 			return nil, mayHaveChanged(err)
 		}
-		// Not found: gone before this job, unless a lost answer of ours deleted it.
+		if err := w.confirmMeetingGone(ctx, a, j.MeetingID, err); err != nil {
+			return nil, err
+		}
+		// Gone before this job, unless a lost answer of ours deleted it.
 		gone = !t.uncertain
 	}
 	return &result{
@@ -224,6 +227,9 @@ func (w *Worker) deleteUser(ctx context.Context, a *attempt, t try, j *messages.
 		if !zoom.IsNotFound(err) {
 			return nil, mayHaveChanged(err)
 		}
+		if err := w.confirmUserGone(ctx, a, j.UserID, err); err != nil {
+			return nil, err
+		}
 		gone = !t.uncertain
 	}
 	drop := []string{j.UserID}
@@ -236,6 +242,47 @@ func (w *Worker) deleteUser(ctx context.Context, a *attempt, t try, j *messages.
 			Action: j.EffectiveAction(), AlreadyGone: gone},
 		dropUsers: drop,
 	}, nil
+}
+
+// A not-found answer to a delete is a success (already_gone) only when it
+// is about the job's own meeting or user: Zoom's 404 names whichever object
+// it could not find, which may be another one (a delete-user job's
+// transfer_email, a meeting's host). Anything else is the original error: a
+// failure the job reports (zoom_rejected).
+
+// confirmMeetingGone returns nil when notFound (a 404 to deleting meeting
+// id) says the meeting does not exist: Zoom's code 3001, or else a GET of
+// the meeting that finds nothing either.
+func (w *Worker) confirmMeetingGone(ctx context.Context, a *attempt, id int64, notFound error) error {
+	var ae *zoom.APIError
+	if errors.As(notFound, &ae) && ae.Code == zoom.CodeMeetingNotFound {
+		return nil
+	}
+	_, err := a.account.Zoom.GetMeeting(ctx, id)
+	if err == nil {
+		return notFound // the meeting is there: the 404 was about something else
+	}
+	if zoom.IsNotFound(err) {
+		var ge *zoom.APIError
+		if errors.As(err, &ge) && ge.Code == zoom.CodeUserNotFound {
+			return notFound
+		}
+		return nil
+	}
+	return err
+}
+
+// confirmUserGone returns nil when a GET of the job's user finds nothing:
+// the 404 to deleting it was about it, not about its transfer target.
+func (w *Worker) confirmUserGone(ctx context.Context, a *attempt, userID string, notFound error) error {
+	_, err := a.account.Zoom.GetUser(ctx, userID)
+	switch {
+	case err == nil:
+		return notFound // the user is there: the 404 named another user
+	case zoom.IsNotFound(err):
+		return nil
+	}
+	return err
 }
 
 // mayHaveTakenEffect says whether a failed call might still have changed
