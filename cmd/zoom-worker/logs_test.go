@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,14 +23,7 @@ func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 	}
 	for _, format := range []string{"json", "text"} {
 		t.Run(format, func(t *testing.T) {
-			p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
-			p.cmd = exec.Command(binary, "run")
-			p.cmd.Env = e.env(fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", port), "ZOOMW_LOG_FORMAT="+format)
-			p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-			if err := p.cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			go func() { p.done <- p.cmd.Wait() }()
+			p := e.spawn("run", fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", port), "ZOOMW_LOG_FORMAT="+format)
 			// Long enough for the health check and go-redis to fail dials
 			// several times.
 			deadline := time.Now().Add(30 * time.Second)
@@ -40,12 +32,7 @@ func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 			}
 			time.Sleep(2 * time.Second)
 			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(30 * time.Second):
-				_ = p.cmd.Process.Kill()
-				<-p.done
-			}
+			p.wait(t, 30*time.Second)
 			out := strings.TrimRight(p.logs.String(), "\n")
 			lines := strings.Split(out, "\n")
 			if len(lines) < 3 {

@@ -133,6 +133,22 @@ func (e *e2e) startProc(extra ...string) *proc {
 // startCommand runs `zoom-worker <command>` and waits for its log to say ready.
 func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
 	e.t.Helper()
+	p := e.spawn(command, extra...)
+	// Ready when the worker says so.
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(p.logs.String(), ready) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("zoom-worker did not start within 15s:\n%s", p.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p
+}
+
+// spawn runs `zoom-worker <command>` with e's environment plus extra, and
+// kills it when the test ends (logging its output if the test failed).
+func (e *e2e) spawn(command string, extra ...string) *proc {
+	e.t.Helper()
 	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, command)
 	p.cmd.Env = e.env(extra...)
@@ -150,14 +166,6 @@ func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
 		p.done <- nil
 		e.checkNoSecrets(p.logs.String())
 	})
-	// Ready when the worker says so.
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(p.logs.String(), ready) {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("zoom-worker did not start within 15s:\n%s", p.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	return p
 }
 

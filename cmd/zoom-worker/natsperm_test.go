@@ -39,7 +39,7 @@ func readmeNATSConfig(t *testing.T) string {
 // permissions example and runs, each as its README user: a worker with its
 // read service and webhook receiver; a publisher that submits a job and
 // waits for its event, asks the read service and discovers it; an operator
-// running dlq. Nothing may meet a permission error.
+// running dlq and the console. Nothing may meet a permission error.
 func TestREADMENATSPermissionsWork(t *testing.T) {
 	conf := readmeNATSConfig(t)
 	const storeLine = "jetstream { store_dir: /var/lib/nats }"
@@ -83,6 +83,7 @@ func TestREADMENATSPermissionsWork(t *testing.T) {
 	p := e.startProc("NATS_URL="+urlFor("zoom-worker"), fmt.Sprintf("ZOOMW_WEBHOOK_ADDR=127.0.0.1:%d", port),
 		"ZOOM_WEBHOOK_SECRET_TOKEN="+hookSecret)
 
+	logs := p.logs.String // read at the end
 	// The publisher: submit --wait, the read service, discovery.
 	var mu sync.Mutex
 	var clientErrs []string
@@ -140,12 +141,27 @@ func TestREADMENATSPermissionsWork(t *testing.T) {
 	if code := run(t.Context(), []string{"dlq", "list"}, envOf("operator"), &out, &errOut); code != 0 {
 		t.Errorf("dlq list as operator: exit %d, %s %s", code, out.String(), errOut.String())
 	}
-	time.Sleep(2 * time.Second) // let late permission errors (async) arrive
 
-	logs := p.logs.String()
+	// The operator's console: its pages read streams, dead letters, events
+	// and the workers' $SRV.STATS.
+	cport, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	con := e.startCommand("console", "operator console listening", "NATS_URL="+urlFor("operator"),
+		fmt.Sprintf("ZOOMW_CONSOLE_ADDR=127.0.0.1:%d", cport))
+	for _, page := range []string{"/", "/dlq", "/waiting", "/jobs?job_id=perm-1"} {
+		if code, body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d%s", cport, page)); code != 200 {
+			t.Errorf("console %s as operator: %d %.300s", page, code, body)
+		}
+	}
+
+	time.Sleep(2 * time.Second) // let late permission errors (async) arrive
+	all := logs() + con.logs.String()
+
 	mu.Lock()
 	defer mu.Unlock()
-	for _, text := range append(clientErrs, logs, errOut.String()) {
+	for _, text := range append(clientErrs, all, errOut.String()) {
 		if strings.Contains(strings.ToLower(text), "permission") {
 			t.Errorf("a permission error with README's config:\n%s", text)
 		}

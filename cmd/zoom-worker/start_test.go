@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +26,6 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 	c := testenv.StartCluster(t, 3)
 	var procs []*proc
 	for i, s := range c.Servers {
-		p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
 		// Each worker names a different server first, as compose's do.
 		urls := []string{s.ClientURL()}
 		for j, o := range c.Servers {
@@ -35,27 +33,9 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 				urls = append(urls, o.ClientURL())
 			}
 		}
-		p.cmd = exec.Command(binary, "run")
-		p.cmd.Env = e.env("NATS_URL="+strings.Join(urls, ","), "ZOOMW_STREAM_REPLICAS=3",
-			fmt.Sprintf("ZOOMW_INSTANCE_ID=w%d", i+1), "ZOOMW_START_TIMEOUT=2m", "ZOOMW_LOG_LEVEL=info")
-		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-		procs = append(procs, p)
+		procs = append(procs, e.spawn("run", "NATS_URL="+strings.Join(urls, ","), "ZOOMW_STREAM_REPLICAS=3",
+			fmt.Sprintf("ZOOMW_INSTANCE_ID=w%d", i+1), "ZOOMW_START_TIMEOUT=2m", "ZOOMW_LOG_LEVEL=info"))
 	}
-	for _, p := range procs {
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { p.done <- p.cmd.Wait() }()
-	}
-	t.Cleanup(func() {
-		for i, p := range procs {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			if t.Failed() {
-				t.Logf("worker %d logs:\n%s", i+1, p.logs.String())
-			}
-		}
-	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for i, p := range procs {
 		for !strings.Contains(p.logs.String(), "worker started") {
