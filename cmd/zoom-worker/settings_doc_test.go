@@ -99,7 +99,7 @@ func TestSettingsNamedInREADMEExist(t *testing.T) {
 	}
 	notSettings := map[string]bool{ // stream names share the prefix
 		messages.StreamJobs: true, messages.StreamEvents: true, messages.StreamDeadLetters: true,
-		readside.WebhookStream: true,
+		readside.WebhookStream:      true,
 		"ZOOMW_CONSOLE_SCREENSHOTS": true, // read by the console's browser test, not the binary
 	}
 	seen := map[string]bool{}
