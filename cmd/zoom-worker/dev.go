@@ -109,6 +109,12 @@ func startDev(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writ
 		cfg.HTTPAddr = devHTTPAddr
 	}
 
+	// Zoom's webhooks to dev's own receiver (webhook_dev.go).
+	hookNote, err := devWebhooks(cfg, fake, zurl)
+	if err != nil {
+		return nil, err
+	}
+
 	log.Info("dev mode ready", "nats_url", cfg.NATSURL, "zoom_simulator", zurl, "hosts", "james@bond.com dev@example.com")
 	fmt.Fprintf(stdout, `zoom-worker dev: everything runs in this process.
   NATS (JetStream): %s
@@ -122,6 +128,7 @@ or without the nats CLI:
   go run ./cmd/zoom-worker submit meeting --nats-url %s --user james@bond.com --topic Demo --start 2026-12-05T12:00:00Z --duration 45 --wait
 
 `, cfg.NATSURL, zurl, redisNote, cfg.NATSURL, cfg.NATSURL, cfg.NATSURL)
+	fmt.Fprint(stdout, hookNote)
 	return stopAll, nil
 }
 
