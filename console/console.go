@@ -41,12 +41,6 @@ type Limits interface {
 	LimiterState(ctx context.Context, account string) (redisstore.LimiterState, error)
 }
 
-// CredentialFaults, if the store implements it, lists the accounts whose
-// Zoom credentials fail now (the workers' credentials gate).
-type CredentialFaults interface {
-	FailingAccounts(ctx context.Context) (map[string]string, error)
-}
-
 // Account is a configured Zoom account as the console shows it: its name
 // and its configured request rates (0: no limit). No credentials.
 type Account struct {

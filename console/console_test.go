@@ -23,6 +23,7 @@ import (
 	"github.com/zoomworker/zoom-worker/console"
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 )
@@ -467,5 +468,36 @@ func TestOverviewCountsJobsPerAccount(t *testing.T) {
 	}
 	if _, page := c.get("/jobs?q=d-1"); !strings.Contains(page, "deferred") {
 		t.Errorf("job d-1 is not shown deferred:\n%s", page)
+	}
+}
+
+func TestWorkersAndTheirCredentialsGates(t *testing.T) {
+	e := newConsoleEnv(t, nil)
+	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Version: "1.2.3",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Instance: "worker-a", InFlight: func() int { return 7 },
+		RejectedAccounts: func() map[string]string { return map[string]string{"school-b": "zoom: 401 invalid_client"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	c := e.client()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, page := c.get("/")
+		if strings.Contains(page, "worker-a") {
+			for _, want := range []string{"1.2.3", ">7<", "Account <strong>school-b</strong>: Zoom rejects its credentials"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the overview lacks %q", want)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the overview does not list the worker:\n%s", page)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, page := c.get("/waiting"); !strings.Contains(page, `id="failing"`) || !strings.Contains(page, "401 invalid_client") {
+		t.Errorf("the waiting page does not show school-b's rejected credentials:\n%s", page)
 	}
 }

@@ -45,6 +45,7 @@ type overviewData struct {
 	Charts   []chart
 	CaughtUp bool
 	Window   time.Duration
+	Failing  []failingAccount
 }
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +84,7 @@ func (c *Console) overviewData(ctx context.Context) overviewData {
 		d.Streams = append(d.Streams, row)
 	}
 	d.Workers, d.AskedAt = c.workers.get()
+	d.Failing, _ = c.failingAccounts()
 	names := make([]string, len(c.cfg.Accounts))
 	for i, a := range c.cfg.Accounts {
 		names[i] = a.Name

@@ -29,8 +29,8 @@ type waitingData struct {
 	Hosts    []hostRow
 	Deferred int
 	Limiters []limiterRow
-	Failing  map[string]string // account → why its credentials fail
-	HasGate  bool
+	Failing  []failingAccount
+	HasGate  bool // some worker reports its credentials gate
 	Errors   []string
 }
 
@@ -91,13 +91,44 @@ func (c *Console) waitingData(ctx context.Context) waitingData {
 		}
 		return d.Hosts[i].Host < d.Hosts[j].Host
 	})
-	if g, ok := c.cfg.Records.(CredentialFaults); ok {
-		d.HasGate = true
-		f, err := g.FailingAccounts(ctx)
-		if err != nil {
-			d.Errors = append(d.Errors, err.Error())
-		}
-		d.Failing = f
-	}
+	d.Failing, d.HasGate = c.failingAccounts()
 	return d
+}
+
+// failingAccount is an account whose Zoom credentials the workers find
+// rejected: its jobs wait in ZOOM_JOBS, no attempt used.
+type failingAccount struct {
+	Account string
+	Why     string
+	Workers []string // the instances that report it
+}
+
+// failingAccounts gathers what the workers alive report of their
+// credentials gates; hasGate is false while no worker reports one.
+func (c *Console) failingAccounts() (out []failingAccount, hasGate bool) {
+	workers, _ := c.workers.get()
+	by := map[string]*failingAccount{}
+	for _, w := range workers {
+		if !w.HasGate {
+			continue
+		}
+		hasGate = true
+		for a, why := range w.Rejected {
+			f := by[a]
+			if f == nil {
+				f = &failingAccount{Account: a, Why: scrubText(why)}
+				by[a] = f
+			}
+			name := w.Instance
+			if name == "" {
+				name = w.ID
+			}
+			f.Workers = append(f.Workers, name)
+		}
+	}
+	for _, f := range by {
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
+	return out, hasGate
 }

@@ -25,6 +25,10 @@ type workerInfo struct {
 	InFlight int  // jobs being worked on now
 	HasLoad  bool // InFlight was reported
 	Requests int  // service requests answered
+	// Rejected names the accounts whose credentials this worker finds
+	// rejected now (account → why); HasGate says the worker reports it.
+	Rejected map[string]string
+	HasGate  bool
 }
 
 // workerList asks $SRV.STATS.zoom-worker every few seconds in the
@@ -80,10 +84,14 @@ func (l *workerList) refresh(ctx context.Context) {
 		for _, ep := range st.Endpoints {
 			wi.Requests += ep.NumRequests
 			var d struct {
-				InFlight *int   `json:"in_flight"`
-				Instance string `json:"instance"`
+				InFlight *int              `json:"in_flight"`
+				Instance string            `json:"instance"`
+				Rejected map[string]string `json:"credentials_rejected"`
 			}
 			if len(ep.Data) > 0 && json.Unmarshal(ep.Data, &d) == nil {
+				if d.Rejected != nil {
+					wi.Rejected, wi.HasGate = d.Rejected, true
+				}
 				if d.InFlight != nil {
 					wi.InFlight, wi.HasLoad = *d.InFlight, true
 				}

@@ -96,6 +96,10 @@ type Config struct {
 	// workers alive from $SRV.STATS.
 	Instance string
 	InFlight func() int
+	// RejectedAccounts, if set, names the accounts whose Zoom credentials
+	// this process finds rejected now, with why ("credentials_rejected" in
+	// each endpoint's stats, {} for none).
+	RejectedAccounts func() map[string]string
 }
 
 // Service is the running micro service.
@@ -167,6 +171,12 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 			if cfg.InFlight != nil {
 				n := cfg.InFlight()
 				d.InFlight = &n
+			}
+			if cfg.RejectedAccounts != nil {
+				d.CredentialsRejected = cfg.RejectedAccounts()
+				if d.CredentialsRejected == nil {
+					d.CredentialsRejected = map[string]string{}
+				}
 			}
 			return d
 		},
@@ -244,6 +254,8 @@ type EndpointData struct {
 	Processing time.Duration `json:"processing_time"`
 	// InFlight is the jobs the process works on now (Config.InFlight).
 	InFlight *int `json:"in_flight,omitempty"`
+	// CredentialsRejected is Config.RejectedAccounts: account → why.
+	CredentialsRejected map[string]string `json:"credentials_rejected"`
 }
 
 func (h *handlers) stats(endpoint string) EndpointData {
