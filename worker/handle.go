@@ -51,7 +51,7 @@ type attempt struct {
 	published time.Time
 }
 
-// orderWait is how long a job waits for an earlier job of the same meeting.
+// orderWait is how long a job waits for an earlier job of the same meeting or user.
 const orderWait = 200 * time.Millisecond
 
 // handle runs one delivered message to its end: ack, nak or term.
@@ -138,13 +138,13 @@ func (w *Worker) prepare(ctx context.Context, a *attempt, derr error) error {
 		return handBack{delay: credentialsWait, err: err}
 	}
 
-	if key := orderKey(a.job); key != "" && w.seq != nil && a.seq != 0 {
-		prev, err := w.seq.earlier(ctx, key, a.seq)
+	if key, subjects := orderKey(a.job); key != "" && w.seq != nil && a.seq != 0 {
+		prev, err := w.seq.earlier(ctx, key, subjects, a.seq)
 		if err != nil {
 			return handBack{delay: time.Second, err: fmt.Errorf("check order: %w", err)}
 		}
 		if prev != 0 {
-			return handBack{delay: orderWait, err: fmt.Errorf("waits for job at sequence %d of the same meeting", prev)}
+			return handBack{delay: orderWait, err: fmt.Errorf("waits for the job at sequence %d with the same order key %s", prev, key)}
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,5 +215,47 @@ func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
 				t.Errorf("a repeated %s job made %d Zoom requests; want 0", tt.name, got)
 			}
 		})
+	}
+}
+
+// TestJobsOfOneUserRunInOrder: create and delete jobs of one user run one
+// at a time, in the order they were published, however many are in flight
+// (Zoom answers 429 to a second write to a user while one runs).
+func TestJobsOfOneUserRunInOrder(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.Concurrency = 32 })
+	e.start()
+	e.fake.SetOpLatency("userCreate", 300*time.Millisecond)
+	e.fake.SetOpLatency("userDelete", 100*time.Millisecond)
+	create := `{"job_id":"uo-%d","user_info":{"email":"Order@Bond.com","type":1,"first_name":"O"}}`
+	del := `{"job_id":"uo-%d","user_id":"order@bond.com","action":"delete"}`
+	for i := range 4 {
+		if i%2 == 0 {
+			e.publish(messages.SubjectUserCreate, fmt.Sprintf(create, i), "")
+		} else {
+			e.publish(messages.SubjectUserDelete, fmt.Sprintf(del, i), "")
+		}
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("uo-%d", i)
+		if i%2 == 0 {
+			ev := decode[messages.UserCreated](t, e.waitEvent(id, messages.SubjectUserCreated, 1))
+			if ev.Existing {
+				t.Errorf("%s: existing = true; want a new user (the delete before it ran first)", id)
+			}
+		} else {
+			ev := decode[messages.UserDeleted](t, e.waitEvent(id, messages.SubjectUserDeleted, 1))
+			if ev.AlreadyGone {
+				t.Errorf("%s: already_gone = true; want it to delete the user the create before it made", id)
+			}
+		}
+	}
+	e.waitIdle()
+	for _, u := range e.fake.Users() {
+		if strings.EqualFold(u.Email, "order@bond.com") {
+			t.Errorf("the user exists at the end; want it deleted (the last job is a delete)")
+		}
+	}
+	if st := e.fake.Stats(); st.UsersCreated != 2 || st.UsersDeleted != 2 {
+		t.Errorf("users created %d, deleted %d; want 2 and 2", st.UsersCreated, st.UsersDeleted)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,17 +26,39 @@ import (
 // exists, goes back with a short delay that does not count as an attempt.
 // A create cannot be overtaken: an update names the meeting id, which exists
 // only once the create has succeeded.
-var orderedSubjects = []string{messages.SubjectMeetingUpdate, messages.SubjectMeetingDelete}
+//
+// User jobs (user.create, user.delete) of one user run one at a time, in
+// the same way and in stream order: Zoom refuses a second write to a user
+// while one is running (429 "a request to ... this user has already been
+// made") and a POST /users blocks the user's other operations. The user is
+// what the job names, lowercased: the email of a create, the user_id (an
+// email or a Zoom id) of a delete.
+var (
+	meetingSubjects = []string{messages.SubjectMeetingUpdate, messages.SubjectMeetingDelete}
+	userSubjects    = []string{messages.SubjectUserCreate, messages.SubjectUserDelete}
+)
 
-// orderKey is the ordering key of a job ("" for jobs that need no order).
-func orderKey(j messages.Job) string {
+// orderKey is the ordering key of a job ("" for jobs that need no order)
+// and the subjects whose jobs may share it.
+func orderKey(j messages.Job) (string, []string) {
 	switch j := j.(type) {
 	case *messages.UpdateMeetingJob:
-		return j.AccountName() + "/meeting/" + strconv.FormatInt(j.MeetingID, 10)
+		return j.AccountName() + "/meeting/" + strconv.FormatInt(j.MeetingID, 10), meetingSubjects
 	case *messages.DeleteMeetingJob:
-		return j.AccountName() + "/meeting/" + strconv.FormatInt(j.MeetingID, 10)
+		return j.AccountName() + "/meeting/" + strconv.FormatInt(j.MeetingID, 10), meetingSubjects
+	case *messages.CreateUserJob:
+		return userKey(j.AccountName(), j.UserInfo.Email), userSubjects
+	case *messages.DeleteUserJob:
+		return userKey(j.AccountName(), j.UserID), userSubjects
 	}
-	return ""
+	return "", nil
+}
+
+func userKey(account, user string) string {
+	if user == "" {
+		return ""
+	}
+	return account + "/user/" + strings.ToLower(user)
 }
 
 // sequencer answers "is an earlier job of this key still pending?" from
@@ -56,7 +79,7 @@ func (s *sequencer) keyOf(seq uint64, subject string, data []byte) string {
 		return k
 	}
 	if job, err := messages.DecodeJob(subject, data); err == nil {
-		k = orderKey(job)
+		k, _ = orderKey(job)
 	}
 	s.mu.Lock()
 	if len(s.keys) >= sequencerCacheMax {
@@ -69,8 +92,8 @@ func (s *sequencer) keyOf(seq uint64, subject string, data []byte) string {
 
 // earlier reports the sequence of an unfinished job with key that came
 // before seq (0 for none).
-func (s *sequencer) earlier(ctx context.Context, key string, seq uint64) (uint64, error) {
-	for _, subj := range orderedSubjects {
+func (s *sequencer) earlier(ctx context.Context, key string, subjects []string, seq uint64) (uint64, error) {
+	for _, subj := range subjects {
 		next := uint64(1)
 		for next < seq {
 			m, err := s.stream.GetMsg(ctx, next, jetstream.WithGetMsgSubject(subj))
