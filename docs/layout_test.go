@@ -375,8 +375,9 @@ func TestLayout(t *testing.T) {
 		module:     strings.TrimSpace(string(goList(t, "-m"))),
 		rows:       rows,
 		testsNever: testsNever,
-		prod:       goPackages(t),
-		dev:        goPackages(t, "-tags", "dev"),
+		// -tags= so that no GOFLAGS tag slips into the production list.
+		prod: goPackages(t, "-tags="),
+		dev:  goPackages(t, "-tags=dev"),
 	}
 	l.topLevel, l.folders = moduleFolders(t)
 	for _, msg := range checkLayout(l) {
