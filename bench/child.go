@@ -28,6 +28,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -263,11 +265,10 @@ func currentStats() childStats {
 // rate limiter when there is a limit, metrics on a registry, JSON logs at
 // info (written to nowhere, but formatted as in production).
 type workerRunner struct {
-	w      *worker.Worker
-	nc     *nats.Conn
-	rdb    redis.UniversalClient
-	cancel context.CancelFunc
-	done   chan error
+	w   *worker.Worker
+	run *testenv.WorkerRun
+	nc  *nats.Conn
+	rdb redis.UniversalClient
 }
 
 func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips *tripCounter) (runner, error) {
@@ -294,52 +295,29 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	rdb.AddHook(trips)
 	store := redisstore.New(rdb, redisstore.Options{})
 
-	httpc := zoom.NewHTTPClient(30 * time.Second)
-	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: zoomAccountID, ClientID: zoomClientID, ClientSecret: zoomClientSecret,
-		TokenURL: cfg.ZoomURL + "/oauth/token", HTTPClient: httpc, Cache: store.TokenCache(worker.DefaultAccount)})
-	zopts := zoom.Options{BaseURL: cfg.ZoomURL + "/v2", Tokens: tokens, HTTPClient: httpc}
-	acct := worker.Account{Name: worker.DefaultAccount}
-	if cfg.RateLimit > 0 || cfg.Plan != "" {
-		l := store.NewLimiter(worker.DefaultAccount, redisstore.Limits{PerSecond: cfg.RateLimit, Plan: redisstore.Plan(cfg.Plan), Burst: 1})
-		l.OnWait = m.ObserveRateLimitWait
-		zopts.Limiter, acct.Limiter = l, l
-	}
-	client, err := zoom.NewClient(zopts)
+	acct, err := account.New(account.Spec{AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret,
+		APIURL: cfg.ZoomURL + "/v2", TokenURL: cfg.ZoomURL + "/oauth/token",
+		Limits: redisstore.Limits{PerSecond: cfg.RateLimit, Plan: redisstore.Plan(cfg.Plan), Burst: 1}, Metrics: m}, store)
 	if err != nil {
 		return nil, err
 	}
-	acct.Zoom = client
-
 	w, err := worker.New(worker.Config{Concurrency: cfg.Concurrency, InstanceID: cfg.Name, Logger: log, Metrics: m},
 		worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{worker.DefaultAccount: acct}})
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	r := &workerRunner{w: w, nc: nc, rdb: rdb, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- w.Run(rctx) }()
-	select {
-	case <-w.Started():
-	case err := <-r.done:
-		return nil, fmt.Errorf("worker stopped at start: %v", err)
-	case <-time.After(30 * time.Second):
-		r.stop()
-		return nil, fmt.Errorf("worker not started within 30s: %v", w.Ready())
+	run, err := testenv.RunWorker(w, 30*time.Second)
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &workerRunner{w: w, run: run, nc: nc, rdb: rdb}, nil
 }
 
 func (r *workerRunner) mark() error   { return nil }
 func (r *workerRunner) inFlight() int { return r.w.InFlight() }
 
 func (r *workerRunner) stop() error {
-	r.cancel()
-	var err error
-	select {
-	case err = <-r.done:
-	case <-time.After(worker.DefaultShutdownTimeout + 10*time.Second):
-		err = errors.New("worker did not stop in time")
-	}
+	err := r.run.Stop(worker.DefaultShutdownTimeout + 10*time.Second)
 	_ = r.nc.Drain()
 	deadline := time.Now().Add(5 * time.Second)
 	for !r.nc.IsClosed() && time.Now().Before(deadline) {
@@ -392,7 +370,7 @@ func startBaseline(ctx context.Context, cfg childConfig) (runner, error) {
 	b := &baselineRunner{nc: nc, js: js, cons: cons, c: c}
 	if cfg.Mode == "baseline-http" {
 		b.zoomURL, b.httpc = cfg.ZoomURL, zoom.NewHTTPClient(30*time.Second)
-		tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: zoomAccountID, ClientID: zoomClientID, ClientSecret: zoomClientSecret,
+		tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret,
 			TokenURL: cfg.ZoomURL + "/oauth/token", HTTPClient: b.httpc})
 		if b.token, err = tokens.Token(ctx); err != nil {
 			return nil, fmt.Errorf("zoom token: %w", err)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,89 +18,33 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
-// The fake Zoom's OAuth app, and the hosts meetings are created for.
-const (
-	zoomAccountID    = "bench-account"
-	zoomClientID     = "bench-client"
-	zoomClientSecret = "bench-secret"
-)
-
+// The hosts meetings are created for.
 var hosts = []string{"host1@bench.example", "host2@bench.example", "host3@bench.example", "host4@bench.example"}
 
-// redisServer is a redis-server process on a free port of 127.0.0.1,
-// keeping nothing on disk.
+// redisServer is testenv's redis-server, with the bench's own client for
+// FLUSHALL and INFO.
 type redisServer struct {
-	cmd  *exec.Cmd
-	addr string
-	url  string
-	rdb  *redis.Client // the bench's own client, for FLUSHALL and INFO
+	*testenv.Redis
+	rdb *redis.Client
 }
 
-func startRedis(ctx context.Context, dir string) (*redisServer, error) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, errors.New("redis-server not found in PATH: run `make bench` (it installs it where it can) or install Redis 6.2 or newer")
+func startRedis(dir string) (*redisServer, error) {
+	r, err := testenv.NewRedis(dir)
+	if err != nil {
+		return nil, err
 	}
-	var lastErr error
-	for try := 0; try < 5; try++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("redis-%d.log", try)))
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.Command("redis-server",
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir,
-			"--protected-mode", "no", "--loglevel", "warning")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = childSysProcAttr()
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			return nil, fmt.Errorf("start redis-server: %w", err)
-		}
-		logf.Close() // the child holds its own descriptor
-		r := &redisServer{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-		r.url = "redis://" + r.addr + "/0"
-		r.rdb = redis.NewClient(&redis.Options{Addr: r.addr})
-		if lastErr = r.waitPing(ctx, 5*time.Second); lastErr == nil {
-			return r, nil
-		}
-		r.stop() // most likely another process took the port first
-	}
-	return nil, fmt.Errorf("start redis-server: %w", lastErr)
-}
-
-func (r *redisServer) waitPing(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		err := r.rdb.Ping(pctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("redis-server on %s did not answer PING: %w", r.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return &redisServer{Redis: r, rdb: redis.NewClient(&redis.Options{Addr: r.Addr})}, nil
 }
 
 func (r *redisServer) stop() {
-	if r.rdb != nil {
-		_ = r.rdb.Close()
-	}
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-	}
+	_ = r.rdb.Close()
+	r.Stop()
 }
 
 // redisSnapshot is what redis-server has done so far.
@@ -140,79 +82,44 @@ func (r *redisServer) snapshot(ctx context.Context) (redisSnapshot, error) {
 	// The INFO and FLUSHALL the bench itself sends are counted too: a few
 	// commands per scenario, noise next to thousands of jobs.
 	s.cpu = infoCPU
-	if c, ok := procCPU(r.cmd.Process.Pid); ok {
+	if c, ok := procCPU(r.Pid()); ok {
 		s.cpu = c
 	}
 	return s, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// stage is the world of one scenario: a fresh embedded NATS server with
-// JetStream, an emptied Redis, a fresh fake Zoom, the bench's own NATS
-// connection that publishes jobs, and the subscription that sees events.
+// stage is the world of one scenario: testenv's stack with a fresh embedded
+// NATS server, the emptied shared Redis and a fresh fake Zoom; the bench's
+// own NATS connection that publishes jobs, and the subscription that sees
+// events.
 type stage struct {
+	*testenv.Stack
 	name    string
-	nats    *server.Server
-	natsURL string
-	fake    *zoomtest.Server
-	zoomURL string
-	closeZ  func() error
-	nc      *nats.Conn
-	js      jetstream.JetStream
+	js      jetstream.JetStream // publishes asynchronously
 	events  *collector
 	pubErrs atomic.Int64
 }
 
 func newStage(ctx context.Context, dir, name string, rs *redisServer, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
-	st = &stage{name: name}
-	defer func() {
-		if err != nil {
-			st.close()
-		}
-	}()
-	if err := rs.rdb.FlushAll(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
-	}
-	storeDir := filepath.Join(dir, "nats-"+name)
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT,
-		JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS: %w", err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return nil, errors.New("embedded NATS not ready within 10s")
-	}
-	st.nats, st.natsURL = ns, ns.ClientURL()
-
-	fakeOpts.AccountID, fakeOpts.ClientID, fakeOpts.ClientSecret = zoomAccountID, zoomClientID, zoomClientSecret
 	if fakeOpts.DailyMeetingLimit == 0 {
 		// Thousands of meetings for a few hosts: the per-host daily limit
 		// is not what this bench measures.
 		fakeOpts.DailyMeetingLimit = 1 << 30
 	}
-	st.fake = zoomtest.New(fakeOpts)
-	for i, h := range hosts {
-		st.fake.AddUser(h, "Host", strconv.Itoa(i+1), 1)
-	}
-	if st.zoomURL, st.closeZ, err = st.fake.Serve("127.0.0.1:0"); err != nil {
-		return nil, fmt.Errorf("fake Zoom: %w", err)
-	}
-
-	st.nc, err = nats.Connect(st.natsURL, nats.Name("bench-load"))
+	stack, err := testenv.NewStack(filepath.Join(dir, name), testenv.Options{Zoom: fakeOpts, Redis: rs.Redis, ConnName: "bench-load"})
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS: %w", err)
+		return nil, err
 	}
-	st.js, err = jetstream.New(st.nc, jetstream.WithPublishAsyncMaxPending(4096),
+	st = &stage{Stack: stack, name: name}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	for i, h := range hosts {
+		st.Fake.AddUser(h, "Host", strconv.Itoa(i+1), 1)
+	}
+	st.js, err = jetstream.New(st.NC, jetstream.WithPublishAsyncMaxPending(4096),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, _ error) { st.pubErrs.Add(1) }))
 	if err != nil {
 		return nil, err
@@ -225,29 +132,18 @@ func newStage(ctx context.Context, dir, name string, rs *redisServer, fakeOpts z
 		return nil, err
 	}
 	st.events = newCollector(jobs)
-	sub, err := st.nc.Subscribe(messages.SubjectEventsAll, st.events.onEvent)
+	sub, err := st.NC.Subscribe(messages.SubjectEventsAll, st.events.onEvent)
 	if err != nil {
 		return nil, err
 	}
 	_ = sub.SetPendingLimits(-1, -1)
-	if err := st.nc.Flush(); err != nil {
+	if err := st.NC.Flush(); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func (st *stage) close() {
-	if st.nc != nil {
-		st.nc.Close()
-	}
-	if st.closeZ != nil {
-		_ = st.closeZ()
-	}
-	if st.nats != nil {
-		st.nats.Shutdown()
-		st.nats.WaitForShutdown()
-	}
-}
+func (st *stage) close() { st.Stack.Close() }
 
 // natsSnapshot counts client messages at the server: all clients, and the
 // connections named workerConnName (the worker processes or the baseline).
@@ -258,10 +154,10 @@ type natsSnapshot struct {
 
 func (st *stage) natsSnapshot(connName string) natsSnapshot {
 	var s natsSnapshot
-	if v, err := st.nats.Varz(nil); err == nil {
+	if v, err := st.NATS.Server.Varz(nil); err == nil {
 		s.inAll, s.outAll = v.InClientMsgs, v.OutClientMsgs
 	}
-	if cz, err := st.nats.Connz(&server.ConnzOptions{State: server.ConnAll, Limit: 4096}); err == nil {
+	if cz, err := st.NATS.Server.Connz(&server.ConnzOptions{State: server.ConnAll, Limit: 4096}); err == nil {
 		for _, c := range cz.Conns {
 			if c.Name == connName {
 				s.inWorker += c.InMsgs

@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	rs, err := startRedis(ctx, dir)
+	rs, err := startRedis(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1

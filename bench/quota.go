@@ -69,7 +69,7 @@ func (b *bench) runQuota(ctx context.Context) error {
 		return err
 	}
 	defer st.close()
-	st.fake.SetOtherAppLoad(zoomtest.CategoryMedium, quotaOtherApp)
+	st.Fake.SetOtherAppLoad(zoomtest.CategoryMedium, quotaOtherApp)
 	cr, err := b.runCreates(ctx, st, scQuota, jobs, 0, func(c *childConfig) { c.Plan = string(redisstore.PlanBusiness) })
 	if err != nil {
 		return err

@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -63,29 +63,29 @@ func (b *bench) runReadSide(ctx context.Context) error {
 		return err
 	}
 	defer st.close()
-	rdb, err := redisstore.NewClient(b.redis.url, redisstore.ClientOptions{})
+	rdb, err := redisstore.NewClient(b.redis.URL, redisstore.ClientOptions{})
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	store := redisstore.New(rdb, redisstore.Options{})
-	tokens := func() zoom.TokenSource {
-		return zoom.NewOAuth(zoom.OAuthConfig{AccountID: zoomAccountID, ClientID: zoomClientID, ClientSecret: zoomClientSecret,
-			TokenURL: st.zoomURL + "/oauth/token", Cache: store.TokenCache(worker.DefaultAccount)})
+	// The accounts as cmd/zoom-worker builds them; the read side has its own
+	// line of the account's rate (LimiterName).
+	build := func(limiterName string, l redisstore.Limits) (worker.Account, error) {
+		spec := st.AccountSpec("")
+		spec.LimiterName, spec.Limits = limiterName, l
+		return account.New(spec, store)
 	}
-	client := func(l zoom.Limiter) (*zoom.Client, error) {
-		return zoom.NewClient(zoom.Options{BaseURL: st.zoomURL + "/v2", Tokens: tokens(), Limiter: l})
-	}
-	readLim := store.NewLimiter(worker.DefaultAccount+":read", redisstore.Limits{PerSecond: readRate * readShare, MaxWait: 500 * time.Millisecond})
-	reads, err := client(readLim)
+	readAcct, err := build(worker.DefaultAccount+":read", redisstore.Limits{PerSecond: readRate * readShare, MaxWait: 500 * time.Millisecond})
 	if err != nil {
 		return err
 	}
-	direct, err := client(nil)
+	directAcct, err := build("", redisstore.Limits{})
 	if err != nil {
 		return err
 	}
-	svcConn, err := nats.Connect(st.natsURL, nats.Name("bench-readside"))
+	reads, direct := readAcct.Zoom, directAcct.Zoom
+	svcConn, err := nats.Connect(st.NATS.URL, nats.Name("bench-readside"))
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (b *bench) runReadSide(ctx context.Context) error {
 	}
 	conns := make([]*nats.Conn, 4)
 	for i := range conns {
-		if conns[i], err = nats.Connect(st.natsURL, nats.Name("bench-readers")); err != nil {
+		if conns[i], err = nats.Connect(st.NATS.URL, nats.Name("bench-readers")); err != nil {
 			return err
 		}
 		defer conns[i].Close()
@@ -200,9 +200,9 @@ func (b *bench) runReadSide(ctx context.Context) error {
 	stopStorm()
 	storm.Wait()
 	// One unknown id on its own, for the Zoom calls it costs.
-	before := st.fake.Stats().Requests
+	before := st.Fake.Stats().Requests
 	_ = phase(func(i int) error { _ = ask(conns[i%len(conns)], oneID+1); return nil })
-	res.oneIDCalls = st.fake.Stats().Requests - before
+	res.oneIDCalls = st.Fake.Stats().Requests - before
 
 	// A job backlog at the rate limit: a worker in this process with its
 	// share (1 - readShare) of readRate, and 4,000 jobs queued.
@@ -211,19 +211,18 @@ func (b *bench) runReadSide(ctx context.Context) error {
 	b.log("readside: cached reads, again")
 	res.hits2 = phase(hit)
 	b.log("readside: cached reads beside a job backlog at the rate limit")
-	jobLim := store.NewLimiter(worker.DefaultAccount, redisstore.Limits{PerSecond: readRate * (1 - readShare)})
-	jobs, err := client(jobLim)
+	jobs, err := build("", redisstore.Limits{PerSecond: readRate * (1 - readShare)})
 	if err != nil {
 		return err
 	}
-	wnc, err := nats.Connect(st.natsURL, nats.Name("bench-worker"))
+	wnc, err := nats.Connect(st.NATS.URL, nats.Name("bench-worker"))
 	if err != nil {
 		return err
 	}
 	defer wnc.Close()
 	w, err := worker.New(worker.Config{Concurrency: 64, ShutdownTimeout: time.Second,
 		Logger: slog.New(slog.DiscardHandler)}, worker.Deps{NATS: wnc, Store: store, Cache: store,
-		Accounts: map[string]worker.Account{worker.DefaultAccount: {Name: worker.DefaultAccount, Zoom: jobs, Limiter: jobLim}}})
+		Accounts: map[string]worker.Account{worker.DefaultAccount: jobs}})
 	if err != nil {
 		return err
 	}

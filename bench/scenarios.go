@@ -52,7 +52,7 @@ func (b *bench) begin(ctx context.Context, st *stage, kids []*child) (*window, e
 		w.redisErr = err
 	}
 	w.nats0 = st.natsSnapshot(workerConnName)
-	w.zoom0 = st.fake.Stats()
+	w.zoom0 = st.Fake.Stats()
 	u, s, _ := cpuTimes()
 	w.selfCPU0 = u + s
 	w.markAt = time.Duration(st.events.now())
@@ -81,7 +81,7 @@ func (b *bench) end(ctx context.Context, w *window) error {
 		w.redisErr = err
 	}
 	w.nats1 = w.st.natsSnapshot(workerConnName)
-	w.zoom1 = w.st.fake.Stats()
+	w.zoom1 = w.st.Fake.Stats()
 	return nil
 }
 
@@ -155,7 +155,7 @@ func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, c
 		if n > 1 {
 			name = fmt.Sprintf("%s-%d", tag, i+1)
 		}
-		cfg := childConfig{Mode: mode, Name: name, NATSURL: st.natsURL, RedisURL: b.redis.url, ZoomURL: st.zoomURL,
+		cfg := childConfig{Mode: mode, Name: name, NATSURL: st.NATS.URL, RedisURL: b.redis.URL, ZoomURL: st.ZoomURL,
 			Concurrency: conc, RateLimit: rate, Verbose: b.opts.verbose, RedisBuffer: b.opts.redisBuffer,
 			CPUProfile: profilePath(b.opts.cpuProfile, name), MemProfile: profilePath(b.opts.memProfile, name)}
 		for _, f := range tweak {

@@ -6,22 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/publisher"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/zoom"
-	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 // A system written in Go publishes a create-meeting job and waits for the
@@ -112,56 +107,29 @@ func Example_registrant() {
 }
 
 // startDemo runs what a real deployment runs elsewhere: NATS with
-// JetStream, a worker, its store and (here) a simulated Zoom.
+// JetStream, Redis, a worker and (here) a simulated Zoom: testenv's stack.
 func startDemo() (natsURL string, stop func()) {
 	dir, _ := os.MkdirTemp("", "publisher-example-*")
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+	st, err := testenv.NewStack(dir, testenv.Options{})
 	if err != nil {
 		panic(err)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		panic("nats not ready")
-	}
-	fake := zoomtest.New(zoomtest.Options{})
-	fake.AddUser("james@bond.com", "James", "Bond", 1)
-	zs := httptest.NewServer(fake)
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
-		panic(err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	store := redisstore.New(rdb, redisstore.Options{})
-	client, err := zoom.NewClient(zoom.Options{BaseURL: zs.URL + "/v2",
-		Tokens: zoom.NewOAuth(zoom.OAuthConfig{AccountID: "a", ClientID: "c", ClientSecret: "s", TokenURL: zs.URL + "/oauth/token"})})
-	if err != nil {
-		panic(err)
-	}
-	nc, err := nats.Connect(ns.ClientURL())
+	acct, err := st.Account(redisstore.Limits{})
 	if err != nil {
 		panic(err)
 	}
 	w, err := worker.New(worker.Config{Concurrency: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{worker.DefaultAccount: {Zoom: client}}})
+		worker.Deps{NATS: st.NC, Store: st.Store, Cache: st.Store, Accounts: map[string]worker.Account{worker.DefaultAccount: acct}})
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = w.Run(ctx); close(done) }()
-	select {
-	case <-w.Started():
-	case <-w.Done():
-		panic("worker stopped at start")
+	run, err := testenv.RunWorker(w, 30*time.Second)
+	if err != nil {
+		panic(err)
 	}
-	return ns.ClientURL(), func() {
-		cancel()
-		<-done
-		nc.Close()
-		rdb.Close()
-		mr.Close()
-		zs.Close()
-		ns.Shutdown()
+	return st.NATS.URL, func() {
+		_ = run.Stop(30 * time.Second)
+		st.Close()
 		os.RemoveAll(dir)
 	}
 }

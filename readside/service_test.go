@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -20,18 +19,18 @@ import (
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
-// svcEnv is a real NATS server, a real redis-server with the worker's store
-// on it, the fake Zoom behind the real Zoom client, and the readside.
+// svcEnv is testenv's stack (a real NATS server, a real redis-server with
+// the worker's store on it, the fake Zoom behind the real Zoom client) and
+// the read side.
 type svcEnv struct {
 	t     *testing.T
 	redis *testenv.Redis
 	nc    *nats.Conn
 	store *redisstore.Store
-	zoom  *zoom.Client
+	zoom  worker.ZoomAPI
 	fake  *zoomtest.Server
 	zurl  string // the fake's URL
 	svc   *readside.Service
@@ -40,31 +39,12 @@ type svcEnv struct {
 
 func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Config)) *svcEnv {
 	t.Helper()
-	e := &svcEnv{t: t, redis: testenv.StartRedis(t)}
-	ns := testenv.StartNATS(t)
-	e.nats = ns
-
-	fake.AccountID, fake.ClientID, fake.ClientSecret = "acct", "client", "secret"
-	e.fake = zoomtest.New(fake)
-	zs := httptest.NewServer(e.fake)
-	t.Cleanup(zs.Close)
-	e.zurl = zs.URL
-	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct", ClientID: "client", ClientSecret: "secret",
-		TokenURL: zs.URL + "/oauth/token"})
-	var err error
-	if e.zoom, err = zoom.NewClient(zoom.Options{BaseURL: zs.URL + "/v2", Tokens: tokens}); err != nil {
+	st := testenv.Start(t, testenv.Options{Zoom: fake})
+	acct, err := st.Account(redisstore.Limits{})
+	if err != nil {
 		t.Fatal(err)
 	}
-
-	opts, _ := redis.ParseURL(e.redis.URL)
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	e.store = redisstore.New(rdb, redisstore.Options{})
-
-	if e.nc, err = nats.Connect(ns.URL); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.nc.Close)
+	e := &svcEnv{t: t, redis: st.Redis, nats: st.NATS, nc: st.NC, store: st.Store, zoom: acct.Zoom, fake: st.Fake, zurl: st.ZoomURL}
 
 	cfg := readside.Config{
 		Jobs:     e.store,

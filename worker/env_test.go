@@ -3,9 +3,9 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -18,18 +18,17 @@ import (
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 // testEnv is a real NATS server, a real redis-server, the fake Zoom and a
-// worker wired as cmd/zoom-worker wires it.
+// worker wired as cmd/zoom-worker wires it (testenv's stack).
 type testEnv struct {
 	t     *testing.T
+	stack *testenv.Stack
 	nats  *testenv.NATS
 	redis *testenv.Redis
 	fake  *zoomtest.Server
-	zoom  *httptest.Server
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	rdb   *redis.Client
@@ -44,75 +43,34 @@ type testEnv struct {
 }
 
 type workerRun struct {
-	w      *worker.Worker
-	cancel context.CancelFunc
-	done   chan error
-}
-
-// fastConfig keeps retries and redeliveries short so tests run quickly.
-func fastConfig() worker.Config {
-	return worker.Config{
-		Concurrency:        16,
-		AckWait:            2 * time.Second,
-		MaxAttempts:        5,
-		AttemptTimeout:     5 * time.Second,
-		RetryBudget:        time.Second,
-		RetryInitial:       10 * time.Millisecond,
-		RetryMax:           100 * time.Millisecond,
-		RedeliveryDelay:    100 * time.Millisecond,
-		RedeliveryMaxDelay: 500 * time.Millisecond,
-		ShutdownTimeout:    5 * time.Second,
-	}
+	*testenv.WorkerRun
+	w *worker.Worker
 }
 
 func newTestEnv(t *testing.T, fakeOpts zoomtest.Options, tweak ...func(*worker.Config)) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, nats: testenv.StartNATS(t), redis: testenv.StartRedis(t), cfg: fastConfig()}
+	st := testenv.Start(t, testenv.Options{Zoom: fakeOpts})
+	e := &testEnv{t: t, stack: st, nats: st.NATS, redis: st.Redis, fake: st.Fake, nc: st.NC, js: st.JS,
+		rdb: st.RDB, store: st.Store, cfg: testenv.FastConfig()}
 	for _, f := range tweak {
 		f(&e.cfg)
 	}
-	if fakeOpts.ClientID == "" {
-		fakeOpts.AccountID, fakeOpts.ClientID, fakeOpts.ClientSecret = "acct", "client", "secret"
-	}
-	e.fake = zoomtest.New(fakeOpts)
-	e.fake.AddUser("james@bond.com", "James", "Bond", 1)
-	e.zoom = httptest.NewServer(e.fake)
-	t.Cleanup(e.zoom.Close)
-
-	nc, err := nats.Connect(e.nats.URL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	e.nc = nc
-	if e.js, err = jetstream.New(nc); err != nil {
-		t.Fatal(err)
-	}
-	opts, _ := redis.ParseURL(e.redis.URL)
-	e.rdb = redis.NewClient(opts)
-	t.Cleanup(func() { e.rdb.Close() })
-	e.store = redisstore.New(e.rdb, redisstore.Options{})
-
-	e.events = testenv.RecordEvents(t, nc)
+	e.events = testenv.RecordEvents(t, e.nc)
 	return e
 }
 
-// account builds the default account as cmd/zoom-worker does.
+// account builds the default account as cmd/zoom-worker does; nil limits
+// means no rate limit.
 func (e *testEnv) account(limits *redisstore.Limits) worker.Account {
 	e.t.Helper()
-	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct", ClientID: "client", ClientSecret: "secret",
-		TokenURL: e.zoom.URL + "/oauth/token", Cache: e.store.TokenCache(worker.DefaultAccount)})
-	opts := zoom.Options{BaseURL: e.zoom.URL + "/v2", Tokens: tokens}
-	acct := worker.Account{}
+	var l redisstore.Limits
 	if limits != nil {
-		l := e.store.NewLimiter(worker.DefaultAccount, *limits)
-		opts.Limiter, acct.Limiter = l, l
+		l = *limits
 	}
-	c, err := zoom.NewClient(opts)
+	acct, err := e.stack.Account(l)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	acct.Zoom = c
 	return acct
 }
 
@@ -137,35 +95,24 @@ func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &workerRun{w: w, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- w.Run(ctx) }()
+	run, err := testenv.RunWorker(w, 10*time.Second)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := &workerRun{WorkerRun: run, w: w}
 	e.runs = append(e.runs, r)
 	e.t.Cleanup(func() { r.stop(e.t) })
-	// Wait until the consumer is bound, so publishes are not raced.
-	select {
-	case <-w.Started():
-	case <-w.Done():
-		e.t.Fatalf("worker stopped at start: %v", <-r.done)
-	case <-time.After(30 * time.Second):
-		e.t.Fatalf("worker not started within 30s: %v", w.Ready())
-	}
 	return r
 }
 
 // stop stops the worker gracefully and returns Run's error.
 func (r *workerRun) stop(t *testing.T) error {
-	r.cancel()
-	select {
-	case err, ok := <-r.done:
-		if ok {
-			close(r.done)
-		}
-		return err
-	case <-time.After(30 * time.Second):
-		t.Errorf("worker did not stop within 30s")
+	err := r.Stop(30 * time.Second)
+	if errors.Is(err, testenv.ErrNotStopped) {
+		t.Error(err)
 		return nil
 	}
+	return err
 }
 
 func testLogger(t *testing.T) *slog.Logger {

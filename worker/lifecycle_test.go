@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
-	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -121,16 +121,14 @@ func TestTwoAccountsOneRateLimited(t *testing.T) {
 	slow.AddUser("james@bond.com", "James", "Bond", 1)
 	srv := httptest.NewServer(slow)
 	t.Cleanup(srv.Close)
-	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct-b", ClientID: "client-b", ClientSecret: "secret-b",
-		TokenURL: srv.URL + "/oauth/token", Cache: e.store.TokenCache("school-b")})
-	lim := e.store.NewLimiter("school-b", redisstore.Limits{PerSecond: 2})
-	cb, err := zoom.NewClient(zoom.Options{BaseURL: srv.URL + "/v2", Tokens: tokens, Limiter: lim})
+	b, err := account.New(account.Spec{Name: "school-b", AccountID: "acct-b", ClientID: "client-b", ClientSecret: "secret-b",
+		APIURL: srv.URL + "/v2", TokenURL: srv.URL + "/oauth/token", Limits: redisstore.Limits{PerSecond: 2}}, e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.startWith(map[string]worker.Account{
 		worker.DefaultAccount: e.account(&redisstore.Limits{PerSecond: 1000}),
-		"school-b":            {Zoom: cb, Limiter: lim},
+		"school-b":            b,
 	})
 	const n = 10
 	for i := range n {

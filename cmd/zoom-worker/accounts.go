@@ -7,8 +7,8 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"time"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom"
@@ -114,47 +114,25 @@ func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, erro
 // build makes the worker's view of the account: a Zoom client whose token is
 // shared through Redis and whose requests pass the shared rate limiter.
 func (a *accountSpec) build(cfg *Config, store *redisstore.Store, m *worker.Metrics) (worker.Account, error) {
-	apiURL, tokenURL := cfg.ZoomAPIURL, cfg.ZoomTokenURL
-	if !cfg.explicitlySet["ZOOM_API_URL"] && apiURL == zoom.DefaultBaseURL {
-		apiURL = "" // the account's own host: the token answer's api_url
+	spec := account.Spec{Name: a.Name, AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+		APIKey: a.APIKey, APISecret: a.APISecret, APIURL: cfg.ZoomAPIURL, TokenURL: cfg.ZoomTokenURL,
+		Limits:  redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight, Medium: a.RateLimitMedium, Plan: a.plan, Burst: cfg.RateLimitBurst},
+		Timeout: cfg.ZoomTimeout, Metrics: m}
+	if !cfg.explicitlySet["ZOOM_API_URL"] && spec.APIURL == zoom.DefaultBaseURL {
+		spec.APIURL = "" // the account's own host: the token answer's api_url
 	}
 	if a.APIURL != "" {
-		apiURL = a.APIURL
+		spec.APIURL = a.APIURL
 	}
 	if a.TokenURL != "" {
-		tokenURL = a.TokenURL
+		spec.TokenURL = a.TokenURL
 	}
-	timeout := cfg.ZoomTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+	if a.reads { // the read side's own share of the account's rate (readside.go)
+		spec.LimiterName, spec.Limits.MaxWait = a.Name+":read", readMaxWait
 	}
-	httpc := zoom.NewHTTPClient(timeout)
-	var tokens zoom.TokenSource
-	if a.AccountID != "" && a.ClientID != "" && a.ClientSecret != "" {
-		tokens = zoom.NewOAuth(zoom.OAuthConfig{AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-			TokenURL: tokenURL, HTTPClient: httpc, Cache: store.TokenCache(a.Name)})
-	} else {
-		tokens = zoom.NewJWT(zoom.JWTConfig{APIKey: a.APIKey, APISecret: a.APISecret})
-	}
-	var limiter *redisstore.Limiter
-	if a.RateLimit > 0 || a.RateLimitLight > 0 || a.RateLimitMedium > 0 || a.plan != redisstore.PlanNone {
-		name, maxWait := a.Name, time.Duration(0)
-		if a.reads { // the read side's own share of the account's rate (readside.go)
-			name, maxWait = a.Name+":read", readMaxWait
-		}
-		limiter = store.NewLimiter(name, redisstore.Limits{PerSecond: a.RateLimit, Light: a.RateLimitLight,
-			Medium: a.RateLimitMedium, Plan: a.plan, Burst: cfg.RateLimitBurst, MaxWait: maxWait})
-		limiter.OnWait = m.ObserveRateLimitWait
-	}
-	opts := zoom.Options{BaseURL: apiURL, Tokens: tokens, HTTPClient: httpc}
-	acct := worker.Account{Name: a.Name}
-	if limiter != nil {
-		opts.Limiter, acct.Limiter = limiter, limiter
-	}
-	client, err := zoom.NewClient(opts)
+	acct, err := account.New(spec, store)
 	if err != nil {
 		return worker.Account{}, &badSetting{name: "ZOOM_API_URL", why: err.Error()}
 	}
-	acct.Zoom = client
 	return acct, nil
 }

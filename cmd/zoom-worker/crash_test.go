@@ -112,7 +112,7 @@ func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, zoomtest.Options{})
-			client, err := zoom.NewClient(zoom.Options{BaseURL: e.zoom.URL + "/v2", Tokens: zoom.StaticToken(e.fake.IssueToken())})
+			client, err := zoom.NewClient(zoom.Options{BaseURL: e.zoomURL + "/v2", Tokens: zoom.StaticToken(e.fake.IssueToken())})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,62 +41,35 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// e2e is a real NATS, a real redis-server and the fake Zoom, with helpers
-// to run the zoom-worker binary against them.
+// e2e is testenv's stack (a real NATS, a real redis-server and the fake
+// Zoom), with helpers to run the zoom-worker binary against it.
 type e2e struct {
-	t     *testing.T
-	nats  *testenv.NATS
-	redis *testenv.Redis
-	fake  *zoomtest.Server
-	zoom  *httptest.Server
-	nc    *nats.Conn
-	js    jetstream.JetStream
+	t       *testing.T
+	stack   *testenv.Stack
+	nats    *testenv.NATS
+	redis   *testenv.Redis
+	fake    *zoomtest.Server
+	zoomURL string
+	nc      *nats.Conn
+	js      jetstream.JetStream
 
 	events *testenv.Events
 }
 
-const testSecret = "s3cret-client-secret-value"
+const testSecret = testenv.ClientSecret
 
 func newE2E(t *testing.T, opts zoomtest.Options) *e2e {
 	t.Helper()
-	e := &e2e{t: t, nats: testenv.StartNATS(t), redis: testenv.StartRedis(t)}
-	opts.AccountID, opts.ClientID, opts.ClientSecret = "acct", "client", testSecret
-	e.fake = zoomtest.New(opts)
-	e.fake.AddUser("james@bond.com", "James", "Bond", 1)
-	e.zoom = httptest.NewServer(e.fake)
-	t.Cleanup(e.zoom.Close)
-	nc, err := nats.Connect(e.nats.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	e.nc = nc
-	e.js, _ = jetstream.New(nc)
-	e.events = testenv.RecordEvents(t, nc)
+	st := testenv.Start(t, testenv.Options{Zoom: opts})
+	e := &e2e{t: t, stack: st, nats: st.NATS, redis: st.Redis, fake: st.Fake, zoomURL: st.ZoomURL, nc: st.NC, js: st.JS}
+	e.events = testenv.RecordEvents(t, e.nc)
 	return e
 }
 
+// env is the stack's settings with the fast ones (testenv.FastEnv), then extra.
 func (e *e2e) env(extra ...string) []string {
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"NATS_URL=" + e.nats.URL,
-		"REDIS_URL=" + e.redis.URL,
-		"ZOOM_API_URL=" + e.zoom.URL + "/v2",
-		"ZOOM_OAUTH_TOKEN_URL=" + e.zoom.URL + "/oauth/token",
-		"ZOOM_ACCOUNT_ID=acct", "ZOOM_CLIENT_ID=client", "ZOOM_CLIENT_SECRET=" + testSecret,
-		"ZOOMW_HTTP_ADDR=off",
-		"ZOOMW_CONCURRENCY=8",
-		"ZOOMW_RATE_LIMIT=0",
-		"ZOOMW_ACK_WAIT=1s",
-		"ZOOMW_ATTEMPT_TIMEOUT=2s",
-		"ZOOMW_RETRY_BUDGET=500ms",
-		"ZOOMW_RETRY_INITIAL=20ms",
-		"ZOOMW_RETRY_MAX=100ms",
-		"ZOOMW_REDELIVERY_DELAY=100ms",
-		"ZOOMW_REDELIVERY_MAX_DELAY=500ms",
-		"ZOOMW_SHUTDOWN_TIMEOUT=3s",
-		"ZOOMW_LOG_LEVEL=debug",
-	}
+	env := append([]string{"PATH=" + os.Getenv("PATH")}, e.stack.Env()...)
+	env = append(env, "ZOOMW_HTTP_ADDR=off", "ZOOMW_RATE_LIMIT=0", "ZOOMW_LOG_LEVEL=debug")
 	return append(env, extra...)
 }
 

@@ -1,6 +1,17 @@
-// Package testenv starts the real infrastructure zoom-worker's tests run
-// against: an embedded NATS server with JetStream (the real server as a
-// library, on a temporary directory and a free port) and a real redis-server
-// process on a free port. Nothing here is a mock, and nothing depends on the
-// NATS or Redis that may already run on the machine.
+// Package testenv starts the real infrastructure zoom-worker's tests and
+// bench run against: an embedded NATS server with JetStream (the real server
+// as a library, on a temporary directory and a free port), a real
+// redis-server process on a free port, and the fake Zoom of zoom/zoomtest.
+// Nothing here is a mock, and nothing depends on the NATS or Redis that may
+// already run on the machine.
+//
+// Each piece has a core that returns an error (NewNATS, NewRedis, NewStack,
+// RunWorker), for the bench and Example functions, and a thin testing.TB
+// wrapper (StartNATS, StartRedis, Start) that fails the test and cleans up.
+// A Stack is the whole world the worker runs in: NATS, Redis, the fake Zoom
+// and connections to them; FastConfig (and FastEnv, the same as settings)
+// are the short retries and redeliveries every test uses.
+//
+// testenv imports worker, so only external test packages (worker_test, not
+// package worker) can use it.
 package testenv

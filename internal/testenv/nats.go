@@ -20,22 +20,32 @@ type NATS struct {
 // a temporary store directory, and shuts it down when the test ends.
 func StartNATS(tb testing.TB) *NATS {
 	tb.Helper()
+	n, err := NewNATS(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(n.Shutdown)
+	return n
+}
+
+// NewNATS starts an embedded NATS server with JetStream on a free port,
+// storing in dir. The caller shuts it down.
+func NewNATS(dir string) (*NATS, error) {
 	opts := &server.Options{
 		Host:      "127.0.0.1",
 		Port:      server.RANDOM_PORT,
 		JetStream: true,
-		StoreDir:  tb.TempDir(),
+		StoreDir:  dir,
 		NoLog:     true,
 		NoSigs:    true,
 	}
 	n := &NATS{opts: opts}
 	if err := n.start(); err != nil {
-		tb.Fatalf("start nats-server: %v", err)
+		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
 	// Fix the port so a restart comes back on the same address.
 	n.opts.Port = n.Server.Addr().(*net.TCPAddr).Port
-	tb.Cleanup(n.Shutdown)
-	return n
+	return n, nil
 }
 
 func (n *NATS) start() error {

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -34,17 +35,36 @@ type Redis struct {
 // redis-server binary.
 func StartRedis(tb testing.TB) *Redis {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
+	r, err := NewRedis(tb.TempDir())
 	if err != nil {
-		tb.Fatal(RedisHint)
-	}
-	r := &Redis{dir: tb.TempDir()}
-	_ = bin
-	if err := r.start(0); err != nil {
-		tb.Fatalf("start redis-server: %v", err)
+		tb.Fatal(err)
 	}
 	tb.Cleanup(r.Stop)
 	return r
+}
+
+// NewRedis starts a fresh redis-server on a free port, keeping its log in
+// dir and nothing else on disk. The caller stops it. The error names what to
+// install when there is no redis-server binary.
+func NewRedis(dir string) (*Redis, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return nil, errors.New(RedisHint)
+	}
+	r := &Redis{dir: dir}
+	if err := r.start(0); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	return r, nil
+}
+
+// Pid is the server's process id (0 when stopped).
+func (r *Redis) Pid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil || r.cmd.Process == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
 }
 
 // start launches redis-server on port (0: a free one), retrying a few times
@@ -68,15 +88,16 @@ func (r *Redis) start(port int) error {
 			return err
 		}
 		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			logf.Close()
+		cmd.SysProcAttr = dieWithParent()
+		err = cmd.Start()
+		logf.Close() // the child holds its own descriptor
+		if err != nil {
 			return err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 		if err := waitRedis(addr, 5*time.Second); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			logf.Close()
 			lastErr = err
 			if port != 0 {
 				return err
