@@ -358,8 +358,8 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 		if err != nil {
 			aerr = errorf(CodeInternal, "encode answer: %v", err)
 		} else {
+			h.count(endpoint, time.Since(start), nil) // before the answer: a requester reading stats next sees it
 			h.respond(endpoint, &nats.Msg{Subject: reply, Data: body})
-			h.count(endpoint, time.Since(start), nil)
 			h.log.Debug("service request", "endpoint", endpoint, "duration", time.Since(start))
 			return
 		}
@@ -375,9 +375,9 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 	body.Error.Code, _ = strconv.Atoi(aerr.code)
 	body.Error.Description = aerr.desc
 	data, _ = json.Marshal(body)
+	h.count(endpoint, time.Since(start), aerr)
 	h.respond(endpoint, &nats.Msg{Subject: reply, Data: data,
 		Header: nats.Header{micro.ErrorCodeHeader: {aerr.code}, micro.ErrorHeader: {aerr.desc}}})
-	h.count(endpoint, time.Since(start), aerr)
 }
 
 func (h *handlers) respond(endpoint string, m *nats.Msg) {
