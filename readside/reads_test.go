@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -117,15 +118,14 @@ func TestReadsHaveTheirOwnRateShare(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 	_ = e.svc.Stop()
 	// The read side's line: one call a minute, waits of at most 100 ms.
-	lim := e.store.NewLimiter("default:read", redisstore.Limits{PerSecond: 1.0 / 60, MaxWait: 100 * time.Millisecond})
-	tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: "acct", ClientID: "client", ClientSecret: "secret",
-		TokenURL: e.zurl + "/oauth/token"})
-	zc, err := zoom.NewClient(zoom.Options{BaseURL: e.zurl + "/v2", Tokens: tokens, Limiter: lim})
+	spec := e.stack.AccountSpec("")
+	spec.LimiterName, spec.Limits = "default:read", redisstore.Limits{PerSecond: 1.0 / 60, MaxWait: 100 * time.Millisecond}
+	reads, err := account.New(spec, e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Logger: testLogger(),
-		Accounts: map[string]readside.Zoom{worker.DefaultAccount: zc}})
+		Accounts: map[string]readside.Zoom{worker.DefaultAccount: reads.Zoom}})
 	if err != nil {
 		t.Fatal(err)
 	}

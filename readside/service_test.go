@@ -27,6 +27,7 @@ import (
 // the read side.
 type svcEnv struct {
 	t     *testing.T
+	stack *testenv.Stack
 	redis *testenv.Redis
 	nc    *nats.Conn
 	store *redisstore.Store
@@ -44,7 +45,7 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &svcEnv{t: t, redis: st.Redis, nats: st.NATS, nc: st.NC, store: st.Store, zoom: acct.Zoom, fake: st.Fake, zurl: st.ZoomURL}
+	e := &svcEnv{t: t, stack: st, redis: st.Redis, nats: st.NATS, nc: st.NC, store: st.Store, zoom: acct.Zoom, fake: st.Fake, zurl: st.ZoomURL}
 
 	cfg := readside.Config{
 		Jobs:     e.store,
