@@ -66,11 +66,11 @@ func (h *handlers) lookup(ctx context.Context, account string, zc Zoom, k Key, w
 		switch {
 		case err == nil:
 			if _, werr := h.cfg.Cache.WriteBack(fctx, account, k, e.Version, b, h.now()); werr != nil {
-				h.log.Warn("read cache write-back failed", "kind", k.Kind, "error", werr)
+				h.log.Warn("read cache write-back failed", "kind", k.Kind, "err", werr)
 			}
 		case zoom.IsNotFound(err):
 			if _, werr := h.cfg.Cache.Forget(fctx, account, k, e.Version, h.cfg.NotFoundTTL); werr != nil {
-				h.log.Warn("read cache forget failed", "kind", k.Kind, "error", werr)
+				h.log.Warn("read cache forget failed", "kind", k.Kind, "err", werr)
 			}
 		}
 		return b, err
