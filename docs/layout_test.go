@@ -429,6 +429,13 @@ func TestLayoutCatches(t *testing.T) {
 		l.dev = append(slices.Clone(l.prod), p)
 		return l
 	}
+	// withImport adds path to the imports of the i-th package of the build.
+	withImport := func(i int, path string) func(layout) layout {
+		return func(l layout) layout {
+			l.prod[i].Imports = append(l.prod[i].Imports, path)
+			return l
+		}
+	}
 	tests := []struct {
 		name   string
 		change func(layout) layout
@@ -467,18 +474,9 @@ func TestLayoutCatches(t *testing.T) {
 			delete(l.folders, "fake")
 			return l
 		}, "README.md:11: there is no folder fake/"},
-		{"an import of the module the row does not allow", func(l layout) layout {
-			l.prod[0].Imports = append(l.prod[0].Imports, m+"/pipe")
-			return l
-		}, "dom/ imports example.com/app/pipe, which README.md:9 does not allow: remove the import, or add `pipe/` to the row"},
-		{"an outside import the row does not allow", func(l layout) layout {
-			l.prod[1].Imports = append(l.prod[1].Imports, "github.com/redis/go-redis/v9")
-			return l
-		}, "pipe/ imports github.com/redis/go-redis/v9, which README.md:10 does not allow"},
-		{"a dev-only import in the production build", func(l layout) layout {
-			l.prod[2].Imports = append(l.prod[2].Imports, m+"/fake")
-			return l
-		}, "cmd/app/ imports example.com/app/fake, which README.md:12 does not allow"},
+		{"an import of the module the row does not allow", withImport(0, m+"/pipe"), "dom/ imports example.com/app/pipe, which README.md:9 does not allow: remove the import, or add `pipe/` to the row"},
+		{"an outside import the row does not allow", withImport(1, "github.com/redis/go-redis/v9"), "pipe/ imports github.com/redis/go-redis/v9, which README.md:10 does not allow"},
+		{"a dev-only import in the production build", withImport(2, m+"/fake"), "cmd/app/ imports example.com/app/fake, which README.md:12 does not allow"},
 		{"an import the dev build's row does not allow", func(l layout) layout {
 			return withDev(l, goPackage{ImportPath: m + "/fake", Imports: []string{m + "/dom"}})
 		}, "fake/ imports example.com/app/dom with -tags dev, which README.md:11 does not allow"},

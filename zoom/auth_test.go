@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 const (
@@ -58,24 +60,6 @@ func newTestOAuth(ts *tokenServer, edit ...func(*OAuthConfig)) TokenSource {
 	return NewOAuth(cfg)
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestOAuthTokenRequest(t *testing.T) {
 	ts := newTokenServer(t)
 	tok, err := newTestOAuth(ts).Token(context.Background())
@@ -110,7 +94,7 @@ func TestOAuthTokenRequest(t *testing.T) {
 }
 
 func TestOAuthCachesAndRefreshesBeforeExpiry(t *testing.T) {
-	clock := &fakeClock{t: fixedNow}
+	clock := zoomtest.NewClock(fixedNow)
 	ts := newTokenServer(t)
 	src := newTestOAuth(ts, func(c *OAuthConfig) {
 		c.Now = clock.Now
@@ -240,15 +224,22 @@ func TestOAuthCacheKey(t *testing.T) {
 }
 
 func TestOAuthUsesTokenCache(t *testing.T) {
-	clock := &fakeClock{t: fixedNow}
+	clock := zoomtest.NewClock(fixedNow)
 	ctx := context.Background()
 	key := "oauth:" + testAccount + ":" + testClient
-
-	t.Run("fresh cached token is used without a request", func(t *testing.T) {
+	// cached starts a token server and a source on a cache that holds tok
+	// until exp ("" for an empty cache).
+	cached := func(t *testing.T, tok string, exp time.Time) (*tokenServer, *memCache, TokenSource) {
 		ts := newTokenServer(t)
 		cache := newMemCache()
-		_ = cache.SetToken(ctx, key, "shared-tok", fixedNow.Add(time.Hour))
-		src := newTestOAuth(ts, func(c *OAuthConfig) { c.Cache = cache; c.Now = clock.Now })
+		if tok != "" {
+			_ = cache.SetToken(ctx, key, tok, exp)
+		}
+		return ts, cache, newTestOAuth(ts, func(c *OAuthConfig) { c.Cache = cache; c.Now = clock.Now })
+	}
+
+	t.Run("fresh cached token is used without a request", func(t *testing.T) {
+		ts, _, src := cached(t, "shared-tok", fixedNow.Add(time.Hour))
 		got, err := src.Token(ctx)
 		if err != nil || got != "shared-tok" {
 			t.Fatalf("Token = %q, %v, want shared-tok", got, err)
@@ -259,9 +250,7 @@ func TestOAuthUsesTokenCache(t *testing.T) {
 	})
 
 	t.Run("fetched token is stored under the key", func(t *testing.T) {
-		ts := newTokenServer(t)
-		cache := newMemCache()
-		src := newTestOAuth(ts, func(c *OAuthConfig) { c.Cache = cache; c.Now = clock.Now })
+		ts, cache, src := cached(t, "", time.Time{})
 		if _, err := src.Token(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -279,20 +268,14 @@ func TestOAuthUsesTokenCache(t *testing.T) {
 	})
 
 	t.Run("cached token due for refresh is not used", func(t *testing.T) {
-		ts := newTokenServer(t)
-		cache := newMemCache()
-		_ = cache.SetToken(ctx, key, "old-tok", fixedNow.Add(2*time.Minute))
-		src := newTestOAuth(ts, func(c *OAuthConfig) { c.Cache = cache; c.Now = clock.Now })
+		_, _, src := cached(t, "old-tok", fixedNow.Add(2*time.Minute))
 		if got, _ := src.Token(ctx); got != "tok-1" {
 			t.Errorf("Token = %q, want tok-1", got)
 		}
 	})
 
 	t.Run("invalidate deletes from the cache and refetches", func(t *testing.T) {
-		ts := newTokenServer(t)
-		cache := newMemCache()
-		_ = cache.SetToken(ctx, key, "shared-tok", fixedNow.Add(time.Hour))
-		src := newTestOAuth(ts, func(c *OAuthConfig) { c.Cache = cache; c.Now = clock.Now })
+		_, cache, src := cached(t, "shared-tok", fixedNow.Add(time.Hour))
 		tok, _ := src.Token(ctx)
 		src.Invalidate(tok)
 		if len(cache.deletes) != 1 || cache.deletes[0] != "shared-tok" {
@@ -404,7 +387,7 @@ func TestOAuthMissingCredentials(t *testing.T) {
 }
 
 func TestOAuthFailedEarlyRefreshKeepsValidToken(t *testing.T) {
-	clock := &fakeClock{t: fixedNow}
+	clock := zoomtest.NewClock(fixedNow)
 	var fail atomic.Bool
 	var n atomic.Int32
 	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -544,7 +527,7 @@ func TestOtherUnauthorizedIsNotRetried(t *testing.T) {
 }
 
 func TestJWT(t *testing.T) {
-	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	clock := zoomtest.NewClock(time.Now().Truncate(time.Second))
 	src := NewJWT(JWTConfig{APIKey: "key-1", APISecret: "api-S3CRET", TTL: 30 * time.Minute, Now: clock.Now})
 	ctx := context.Background()
 	tok, err := src.Token(ctx)

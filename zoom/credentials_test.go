@@ -36,7 +36,7 @@ func newFakeClient(t *testing.T, opts zoomtest.Options, edit ...func(*OAuthConfi
 // minutes early: 60 calls 100 ms apart (6 s) cost a handful of token
 // requests, not one each.
 func TestShortLivedTokenCostsAFewTokenRequests(t *testing.T) {
-	clk := &fakeClock{t: fixedNow}
+	clk := zoomtest.NewClock(fixedNow)
 	fake, c := newFakeClient(t, zoomtest.Options{TokenTTL: 3 * time.Second, Now: clk.Now})
 	const calls = 60
 	for i := range calls {

@@ -111,19 +111,11 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 // "invalid_client"}, whatever the credentials; false accepts them again.
 // Tokens issued before stay good until they expire (ExpireTokens ends
 // them now).
-func (s *Server) RejectCredentials(reject bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejectApp = reject
-}
+func (s *Server) RejectCredentials(reject bool) { setLocked(s, &s.rejectApp, reject) }
 
 // SetAPIURL changes Options.APIURL, the api_url of token answers from now
 // on ("" for the URL the request came to, "none" for no api_url).
-func (s *Server) SetAPIURL(url string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apiURL = url
-}
+func (s *Server) SetAPIURL(url string) { setLocked(s, &s.apiURL, url) }
 
 // SetTokenTTL changes Options.TokenTTL for tokens issued from now on (0
 // means 1 hour). A token's expires_in is its lifetime in whole seconds, less
@@ -132,9 +124,7 @@ func (s *Server) SetTokenTTL(d time.Duration) {
 	if d <= 0 {
 		d = time.Hour
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenTTL = d
+	setLocked(s, &s.tokenTTL, d)
 }
 
 // IssueToken mints an OAuth access token as the token endpoint would (it

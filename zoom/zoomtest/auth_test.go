@@ -103,7 +103,7 @@ func TestTokenEndpointAcceptsAnyCredentialsByDefault(t *testing.T) {
 }
 
 func TestBearerToken(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now, TokenTTL: time.Hour})
 
 	tests := []struct {
@@ -180,7 +180,7 @@ func signJWT(t *testing.T, key, secret string, exp time.Time) string {
 }
 
 func TestJWT(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now, APIKey: "key", APISecret: "secret"})
 	now := clock.Now()
 	hs512, err := jwt.NewWithClaims(jwt.SigningMethodHS512, jwt.MapClaims{"iss": "key", "exp": now.Add(time.Hour).Unix()}).
@@ -321,7 +321,7 @@ func TestRejectCredentials(t *testing.T) {
 }
 
 func TestSetTokenTTL(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now})
 	e.fake.SetTokenTTL(3 * time.Second)
 	_, ta, _ := e.postToken(e.srv.URL)

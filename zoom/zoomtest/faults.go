@@ -11,32 +11,16 @@ import (
 )
 
 // SetLatency changes Options.Latency for the answers written from now on.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { setLocked(s, &s.latency, d) }
 
 // SetFailRate changes Options.FailRate.
-func (s *Server) SetFailRate(f float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failRate = f
-}
+func (s *Server) SetFailRate(f float64) { setLocked(s, &s.failRate, f) }
 
 // SetResetRate changes Options.ResetRate.
-func (s *Server) SetResetRate(f float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.resetRate = f
-}
+func (s *Server) SetResetRate(f float64) { setLocked(s, &s.resetRate, f) }
 
 // SetResetAfterRate changes Options.ResetAfterRate.
-func (s *Server) SetResetAfterRate(f float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.resetAfterRate = f
-}
+func (s *Server) SetResetAfterRate(f float64) { setLocked(s, &s.resetAfterRate, f) }
 
 // failBatch is a FailNext or ResetNext order: n more requests get status
 // (0: the connection is reset).

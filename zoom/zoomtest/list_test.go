@@ -28,7 +28,7 @@ func pageIDs(t *testing.T, page map[string]any) []int64 {
 }
 
 func TestListMeetingsPaging(t *testing.T) {
-	clock := newClock(testNow)
+	clock := NewClock(testNow)
 	e := newTestEnv(t, Options{Now: clock.Now})
 	other := e.fake.AddUser("m@mi6.gov.uk", "M", "", 1)
 	var want []int64
@@ -167,7 +167,7 @@ func TestListMeetingsPaging(t *testing.T) {
 }
 
 func TestListMeetingsTypes(t *testing.T) {
-	clock := newClock(testNow)
+	clock := NewClock(testNow)
 	e := newTestEnv(t, Options{Now: clock.Now})
 	past := num(t, e.createMeeting("me", map[string]any{"start_time": "2026-01-01T10:00:00Z", "duration": 60})["id"])
 	future := num(t, e.createMeeting("me", map[string]any{"start_time": "2027-01-01T10:00:00Z", "duration": 60})["id"])

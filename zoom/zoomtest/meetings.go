@@ -271,24 +271,23 @@ func parseMeetingInput(obj map[string]any) (meetingInput, *answer) {
 			invalid("timezone", "Invalid field.")
 		}
 	}
-	if v, there := obj["type"]; there && v != nil {
-		n, ok := asInt(v)
-		if !ok || !slices.Contains(meetingTypes, n) {
-			invalid("type", "Invalid field.")
-		} else {
-			t := int(n)
-			in.typ = &t
+	// num reads the integer member key, where the body has one, if fits
+	// takes it.
+	num := func(key string, fits func(int64) bool) *int {
+		v, there := obj[key]
+		if !there || v == nil {
+			return nil
 		}
-	}
-	if v, there := obj["duration"]; there && v != nil {
 		n, ok := asInt(v)
-		if !ok || n < 0 || n > 100_000 {
-			invalid("duration", "Invalid field.")
-		} else {
-			d := int(n)
-			in.duration = &d
+		if !ok || !fits(n) {
+			invalid(key, "Invalid field.")
+			return nil
 		}
+		i := int(n)
+		return &i
 	}
+	in.typ = num("type", func(n int64) bool { return slices.Contains(meetingTypes, n) })
+	in.duration = num("duration", func(n int64) bool { return n >= 0 && n <= 100_000 })
 	if v, there := obj["default_password"]; there && v != nil {
 		b, ok := asBool(v)
 		if !ok {
@@ -465,14 +464,36 @@ func (s *Server) setPasswordLocked(m *meeting, pw string) {
 	m.encryptedPassword = base64.RawURLEncoding.EncodeToString(s.randBytes(24))
 }
 
+// readMeetingInput reads the body of a create or update. bad answers a body
+// that is no JSON object, at once; inErr answers one that breaks Zoom's
+// schema, which Zoom reports only after the host's daily limit
+// (admitMeetingWriteLocked).
+func readMeetingInput(c *call) (in meetingInput, inErr, bad *answer) {
+	obj, bad := readObject(c.r)
+	if bad != nil {
+		return in, nil, bad
+	}
+	in, inErr = parseMeetingInput(obj)
+	return in, inErr, nil
+}
+
+// admitMeetingWriteLocked answers a create or update that cannot go ahead:
+// the host's daily limit is used up (portal calls are not counted), or the
+// body broke Zoom's schema (inErr). It returns nil for one that can.
+func (s *Server) admitMeetingWriteLocked(c *call, hostID string, now time.Time, inErr *answer) *answer {
+	if a, over := s.dailyLimitLocked(hostID, now); over && !c.portal {
+		return &a
+	}
+	return inErr
+}
+
 // createMeeting is POST /users/{userId}/meetings: 201 with the meeting.
 func (s *Server) createMeeting(c *call) answer {
 	hostRef := c.params[0]
-	obj, bad := readObject(c.r)
+	in, inErr, bad := readMeetingInput(c)
 	if bad != nil {
 		return *bad
 	}
-	in, inErr := parseMeetingInput(obj)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -481,11 +502,8 @@ func (s *Server) createMeeting(c *call) answer {
 		return userNotFound(hostRef)
 	}
 	now := s.now()
-	if a, over := s.dailyLimitLocked(host.ID, now); over && !c.portal {
-		return a
-	}
-	if inErr != nil {
-		return *inErr
+	if a := s.admitMeetingWriteLocked(c, host.ID, now, inErr); a != nil {
+		return *a
 	}
 	m := &meeting{
 		hostID:    host.ID,
@@ -565,11 +583,10 @@ func (s *Server) getMeeting(c *call) answer {
 // start_time and duration of that occurrence change (agenda and settings
 // change for the whole meeting).
 func (s *Server) updateMeeting(c *call) answer {
-	obj, bad := readObject(c.r)
+	in, inErr, bad := readMeetingInput(c)
 	if bad != nil {
 		return *bad
 	}
-	in, inErr := parseMeetingInput(obj)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -578,11 +595,8 @@ func (s *Server) updateMeeting(c *call) answer {
 		return *bad
 	}
 	now := s.now()
-	if a, over := s.dailyLimitLocked(m.hostID, now); over && !c.portal {
-		return a
-	}
-	if inErr != nil {
-		return *inErr
+	if a := s.admitMeetingWriteLocked(c, m.hostID, now, inErr); a != nil {
+		return *a
 	}
 	upd := m.clone()
 	oid := c.r.URL.Query().Get("occurrence_id")
@@ -686,12 +700,9 @@ var listTypes = []string{"scheduled", "live", "upcoming", "upcoming_meetings", "
 // expired one is 400, code 300.
 func (s *Server) listMeetings(c *call) answer {
 	q := c.r.URL.Query()
-	typ := q.Get("type")
-	if typ == "" {
-		typ = "scheduled"
-	}
-	if !slices.Contains(listTypes, typ) {
-		return validationFailed(fieldError{Field: "type", Message: "Invalid field."})
+	typ, bad := enumParam(q, "type", "scheduled", listTypes)
+	if bad != nil {
+		return *bad
 	}
 	size, bad := pageSize(q.Get("page_size"))
 	if bad != nil {
@@ -706,11 +717,7 @@ func (s *Server) listMeetings(c *call) answer {
 		return userNotFound(hostRef)
 	}
 	now := s.now()
-	for tok, p := range s.pages {
-		if now.After(p.expires) {
-			delete(s.pages, tok)
-		}
-	}
+	maps.DeleteFunc(s.pages, func(_ string, p *listPage) bool { return now.After(p.expires) })
 	var p *listPage
 	if tok := q.Get("next_page_token"); tok != "" {
 		p = s.pages[tok]

@@ -26,7 +26,7 @@ func demoMeeting() map[string]any {
 }
 
 func TestCreateMeetingAnswer(t *testing.T) {
-	clock := newClock(testNow)
+	clock := NewClock(testNow)
 	e := newTestEnv(t, Options{Now: clock.Now})
 	m := e.createMeeting("james@bond.com", demoMeeting())
 
@@ -186,7 +186,7 @@ func TestCreateMeetingFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newClock(testNow)
+			clock := NewClock(testNow)
 			e := newTestEnv(t, Options{Now: clock.Now})
 			host := tt.host
 			switch host {

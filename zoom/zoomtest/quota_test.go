@@ -8,7 +8,7 @@ import (
 )
 
 func TestPlanHeaders(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	tests := []struct {
 		name       string
 		plan       Plan
@@ -50,7 +50,7 @@ func TestPlanHeaders(t *testing.T) {
 }
 
 func TestPlanPerSecond(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now, Plan: PlanPro})
 	for i := range 30 {
 		if resp, body := e.do("GET", "/users/me", nil); resp.StatusCode != 200 {
@@ -89,7 +89,7 @@ func TestPlanPerSecond(t *testing.T) {
 func TestOtherAppLoad(t *testing.T) {
 	const step = 10 * time.Millisecond
 	run := func(t *testing.T, every time.Duration, dur time.Duration) (ok, limited int) {
-		clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+		clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 		fake := New(Options{Now: clock.Now, Plan: PlanPro})
 		fake.SetOtherAppLoad(CategoryLight, 10)
 		var since time.Duration
@@ -128,7 +128,7 @@ func TestOtherAppLoad(t *testing.T) {
 }
 
 func TestDailyPool(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 	fake := New(Options{Now: clock.Now, Plan: PlanPro})
 	// Heavy is 10/s: step the clock so only the daily pool can stop them;
 	// the last 10 are Resource-intensive (10 a minute, a full bucket).
@@ -161,7 +161,7 @@ func TestDailyPool(t *testing.T) {
 	}
 
 	t.Run("other apps spend the pool too", func(t *testing.T) {
-		clock := newClock(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+		clock := NewClock(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 		fake := New(Options{Now: clock.Now, Plan: PlanPro})
 		fake.SetOtherAppLoad(CategoryHeavy, 1)
 		clock.Add(30_000 * time.Second) // 8h20m: the other app sent 30,000

@@ -14,11 +14,7 @@ import (
 
 // SetRateLimit changes Options.RateLimit (requests per second for the
 // account; 0 means no limit).
-func (s *Server) SetRateLimit(perSecond float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimit = perSecond
-}
+func (s *Server) SetRateLimit(perSecond float64) { setLocked(s, &s.rateLimit, perSecond) }
 
 // takeQPS spends one request of the per-second budget, or returns Zoom's
 // 429 when it is used up.
@@ -190,11 +186,7 @@ type quotaState struct {
 
 // SetPlan changes Options.Plan: the per-category limits from now on
 // (PlanNone turns them off; Options.RateLimit is separate and stays).
-func (s *Server) SetPlan(p Plan) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.quota.plan = p
-}
+func (s *Server) SetPlan(p Plan) { setLocked(s, &s.quota.plan, p) }
 
 // SetOtherAppLoad simulates another app installed on the same account
 // that sends perSecond requests of category (CategoryLight, ...) all the

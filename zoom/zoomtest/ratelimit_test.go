@@ -11,7 +11,7 @@ import (
 const dailyMsg = "You have exceeded the daily rate limit (3) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00."
 
 func TestDailyMeetingLimit(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 23, 58, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 23, 58, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now, DailyMeetingLimit: 3})
 	other := e.fake.AddUser("m@mi6.gov.uk", "M", "", 1)
 
@@ -95,7 +95,7 @@ func TestPerSecondRateLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) // stopped
+			clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) // stopped
 			e := newTestEnv(t, Options{Now: clock.Now, RateLimit: 5, RetryAfterFormat: tt.format})
 			for i := range 5 {
 				if resp, body := e.do("GET", "/users/me", nil); resp.StatusCode != 200 {
@@ -137,7 +137,7 @@ func TestPerSecondRateLimit(t *testing.T) {
 }
 
 func TestSetRateLimit(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now})
 	for range 20 {
 		if resp, _ := e.do("GET", "/users/me", nil); resp.StatusCode != 200 {

@@ -1,7 +1,9 @@
 package zoomtest
 
 import (
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,12 +313,9 @@ var registrantStatuses = []string{"pending", "approved", "denied"}
 // minutes.
 func (s *Server) listRegistrants(c *call) answer {
 	q := c.r.URL.Query()
-	status := q.Get("status")
-	if status == "" {
-		status = "approved"
-	}
-	if !slices.Contains(registrantStatuses, status) {
-		return validationFailed(fieldError{Field: "status", Message: "Invalid field."})
+	status, bad := enumParam(q, "status", "approved", registrantStatuses)
+	if bad != nil {
+		return *bad
 	}
 	size, bad := pageSize(q.Get("page_size"))
 	if bad != nil {
@@ -331,11 +330,7 @@ func (s *Server) listRegistrants(c *call) answer {
 		return *bad
 	}
 	now := s.now()
-	for tok, p := range s.regPages {
-		if now.After(p.expires) {
-			delete(s.regPages, tok)
-		}
-	}
+	maps.DeleteFunc(s.regPages, func(_ string, p *regPage) bool { return now.After(p.expires) })
 	key := status + "\x00" + occ
 	var p *regPage
 	if tok := q.Get("next_page_token"); tok != "" {
@@ -372,6 +367,20 @@ func (s *Server) listRegistrants(c *call) answer {
 		"next_page_token": next,
 		"registrants":     items,
 	}}
+}
+
+// enumParam reads the query parameter key: def where it is empty, else one
+// of allowed; anything else is answered with 400, code 300, naming key.
+func enumParam(q url.Values, key, def string, allowed []string) (string, *answer) {
+	v := q.Get(key)
+	if v == "" {
+		return def, nil
+	}
+	if !slices.Contains(allowed, v) {
+		a := validationFailed(fieldError{Field: key, Message: "Invalid field."})
+		return "", &a
+	}
+	return v, nil
 }
 
 // pageSize reads a page_size: 1..300, default 30 (0 means 30, beyond 300 is 300).

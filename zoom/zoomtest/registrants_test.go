@@ -167,7 +167,7 @@ func TestRegistrantOccurrences(t *testing.T) {
 }
 
 func TestRegistrantDailyLimit(t *testing.T) {
-	clock := newClock(time.Date(2026, 11, 26, 23, 30, 0, 0, time.UTC))
+	clock := NewClock(time.Date(2026, 11, 26, 23, 30, 0, 0, time.UTC))
 	e := newTestEnv(t, Options{Now: clock.Now})
 	_, path := e.registrationMeeting(0, nil)
 	reg := map[string]any{"email": "a@b.co", "first_name": "A"}

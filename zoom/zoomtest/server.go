@@ -218,6 +218,14 @@ func New(opts Options) *Server {
 // Handler returns s as an http.Handler (for http.Server or httptest.NewServer).
 func (s *Server) Handler() http.Handler { return s }
 
+// setLocked sets the knob *p to v under s.mu: what every Set* method that
+// only stores its argument does.
+func setLocked[T any](s *Server, p *T, v T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*p = v
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
