@@ -3,6 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,5 +58,35 @@ func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogKeyForErrorsIsErr keeps one key for errors in every log line of
+// every package: "err" (a query over logs then finds them all).
+func TestLogKeyForErrorsIsErr(t *testing.T) {
+	call := regexp.MustCompile(`\.(Debug|Info|Warn|Error|Log)(Context)?\([^\n]*"error",`)
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if call.MatchString(line) {
+				t.Errorf("%s:%d logs an error under the key \"error\"; use \"err\": %s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
