@@ -184,6 +184,12 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 	case err == nil:
 		return p.succeeded(f, res)
 	}
+	var dl deferral
+	if !isAPI && errors.As(err, &dl) {
+		// The shared limiter knows one of the account's daily pools is
+		// used up: nothing reached Zoom; the job waits for the reset.
+		return p.deferUntil(f, dl.DeferUntil(), dl.Reason())
+	}
 	if held, ok := zoom.AsHeld(err); ok && !isAPI {
 		// The shared rate limiter held the request back: nothing reached
 		// Zoom, so the job goes back until its slot without using an attempt.
@@ -304,6 +310,15 @@ func (p policy) conflict(f facts) outcome {
 	}
 	return outcome{kind: OutcomeConflict, err: errors.New(ev.Reason), event: &event{subject: messages.SubjectJobConflict, body: body,
 		msgID: messages.EventMsgID(f.jobID, messages.SubjectJobConflict) + ":" + strconv.FormatUint(f.seq, 10)}}
+}
+
+// deferral is an error saying a job cannot run before a time: the shared
+// limiter's answer when a daily pool of the account is used up
+// (redisstore.DailyLimitError).
+type deferral interface {
+	error
+	DeferUntil() time.Time
+	Reason() string
 }
 
 // hostLimited defers a job until the host's daily limit resets, or fails it.

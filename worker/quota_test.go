@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
+	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -45,4 +47,30 @@ func TestSharedQuotaWithAnotherApp(t *testing.T) {
 	if share > 0.05 {
 		t.Errorf("429s were %.1f%% of the calls; want few (target ≤ 1%%): the limiter did not learn what the other app leaves", 100*share)
 	}
+}
+
+// TestDailyPoolUsedUpDefersJobs: once Zoom has said a daily pool of the
+// account is used up, the shared limiter refuses that category's calls
+// until the reset, and the worker defers those jobs (job.deferred, no
+// attempt used, no Zoom call) as it does for a host's daily limit.
+func TestDailyPoolUsedUpDefersJobs(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	limits := &redisstore.Limits{PerSecond: 1000}
+	acct := e.account(limits)
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: acct})
+	reset := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	lim := e.store.NewLimiter(worker.DefaultAccount, *limits)
+	lim.ObserveQuota(context.Background(), zoom.Quota{Category: zoom.Medium, Type: "Daily-limit", Limit: 1000,
+		Remaining: 0, Status: 429, Limited: true, RetryAfter: reset})
+	e.publish(messages.SubjectMeetingCreate, meetingJob("dp-1"), "")
+	ev := decode[messages.JobDeferred](t, e.waitEvent("dp-1", messages.SubjectJobDeferred, 1))
+	if ev.Until != reset.Format(time.RFC3339) || !strings.Contains(ev.Reason, "daily quota") {
+		t.Errorf("job.deferred = %+v; want until %s with the pool's reason", ev, reset.Format(time.RFC3339))
+	}
+	if n := e.fake.Stats().MeetingsCreated; n != 0 {
+		t.Errorf("Zoom created %d meetings; want none while the pool is used up", n)
+	}
+	// Light is not in that pool: a user job still runs.
+	e.publish(messages.SubjectUserCreate, `{"job_id":"dp-u","user_info":{"email":"a@b.c","type":1}}`, "")
+	e.waitEvent("dp-u", messages.SubjectUserCreated, 1)
 }
