@@ -25,12 +25,7 @@ import (
 // in flight, the console's followers stop, Redis closes, NATS drains.
 func runConsole(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("zoom-worker console", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: zoom-worker console [flags]\n\nServes the operator console at ZOOMW_CONSOLE_ADDR, reading the same NATS and Redis as the workers.\nEvery flag mirrors an environment variable (named at its end); a flag wins.\n\n")
-		fs.PrintDefaults()
-	}
-	cfg, err := loadConfig(fs, args, getenv)
+	cfg, err := loadCommandConfig(fs, args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}

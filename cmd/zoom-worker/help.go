@@ -19,13 +19,42 @@ func (f *settingFlag) String() string     { return f.v }
 func (f *settingFlag) Set(v string) error { f.v = v; return nil }
 func (f *settingFlag) IsBoolFlag() bool   { return f.isBool }
 
-// devOnly says whether a setting means something only to `zoom-worker dev`.
-func (s setting) devOnly() bool { return strings.HasPrefix(s.env, "ZOOMW_DEV_") }
-
 // visible says whether a setting belongs to the command fs parses for:
-// dev-only settings are neither flags nor help lines of `run`.
+// dev's and the console's own settings are neither flags nor help lines of
+// `run` (their variables are still read).
 func (s setting) visible(fs *flag.FlagSet) bool {
-	return !s.devOnly() || strings.HasSuffix(fs.Name(), " dev")
+	cmd := cmdName(fs)
+	switch {
+	case strings.HasPrefix(s.env, "ZOOMW_DEV_"):
+		return cmd == "dev"
+	case strings.HasPrefix(s.env, "ZOOMW_CONSOLE_"):
+		return cmd == "console" || cmd == "dev" // dev serves the console too
+	}
+	return true
+}
+
+// commandIntro is the first line of a settings command's --help.
+var commandIntro = map[string]string{
+	"run":     "Runs one worker against the NATS, Redis and Zoom the settings name.",
+	"dev":     "Runs everything in one process: an embedded NATS, a Zoom simulator, its own store, the worker and the console.",
+	"console": "Serves the operator console at ZOOMW_CONSOLE_ADDR, reading the same NATS and Redis as the workers.",
+}
+
+// loadCommandConfig is loadConfig for a command that reads the settings
+// (run, dev, console): -h/--help prints the settings help on stdout and
+// returns flag.ErrHelp; a bad flag or argument prints one usage line on
+// stderr before exitCode says the error.
+func loadCommandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout, stderr io.Writer) (*Config, error) {
+	cfg, err := loadConfig(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printSettingsHelp(stdout, fs)
+		return nil, err
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "Usage: %s [flags]    (%s --help lists them)\n", fs.Name(), fs.Name())
+	}
+	return cfg, err
 }
 
 // typeName says what kind of value a setting takes, by asking its setter:
@@ -93,7 +122,7 @@ func cmdName(fs *flag.FlagSet) string { return strings.TrimPrefix(fs.Name(), "zo
 // its type, default and variable, then the settings that are environment
 // only, the Zoom credentials among them.
 func printSettingsHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s [flags]\n\n", fs.Name())
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n%s\n", fs.Name(), commandIntro[cmdName(fs)])
 	fmt.Fprint(w, "Every setting is an environment variable; a flag, where there is one, wins over it.\n\nFlags:\n")
 	var envOnly []setting
 	for _, s := range Settings {

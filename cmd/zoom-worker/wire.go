@@ -38,15 +38,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		name = "dev"
 	}
 	fs := flag.NewFlagSet("zoom-worker "+name, flag.ContinueOnError)
-	cfg, err := loadConfig(fs, args, getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		printSettingsHelp(stdout, fs)
-		return err
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "Usage: zoom-worker %s [flags]    (zoom-worker %s --help lists them)\n", name, name)
-	}
+	cfg, err := loadCommandConfig(fs, args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
