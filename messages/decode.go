@@ -61,24 +61,12 @@ const MaxJSONDepth = 32
 // An unknown subject also gives a *ValidationError, which in addition matches
 // ErrUnknownSubject with errors.Is.
 func DecodeJob(subject string, body []byte) (Job, error) {
-	var job Job
-	switch subject {
-	case SubjectUserCreate:
-		job = new(CreateUserJob)
-	case SubjectMeetingCreate:
-		job = new(CreateMeetingJob)
-	case SubjectMeetingUpdate:
-		job = new(UpdateMeetingJob)
-	case SubjectMeetingDelete:
-		job = new(DeleteMeetingJob)
-	case SubjectUserDelete:
-		job = new(DeleteUserJob)
-	case SubjectRegistrantAdd:
-		job = new(AddRegistrantJob)
-	default:
+	newJob, ok := jobTypes[subject]
+	if !ok {
 		return nil, unknownSubjectError{&ValidationError{
 			Reason: fmt.Sprintf("unknown job subject %q", clip(subject))}}
 	}
+	job := newJob()
 
 	fields, err := topLevelObject(body)
 	if err != nil {
@@ -102,6 +90,16 @@ func DecodeJob(subject string, body []byte) (Job, error) {
 		return nil, err
 	}
 	return job, nil
+}
+
+// jobTypes makes the empty job of each job subject for DecodeJob.
+var jobTypes = map[string]func() Job{
+	SubjectUserCreate:    func() Job { return new(CreateUserJob) },
+	SubjectMeetingCreate: func() Job { return new(CreateMeetingJob) },
+	SubjectMeetingUpdate: func() Job { return new(UpdateMeetingJob) },
+	SubjectMeetingDelete: func() Job { return new(DeleteMeetingJob) },
+	SubjectUserDelete:    func() Job { return new(DeleteUserJob) },
+	SubjectRegistrantAdd: func() Job { return new(AddRegistrantJob) },
 }
 
 // topLevelObject checks that body is one JSON object of UTF-8 text within the

@@ -2,9 +2,11 @@ package messages
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,12 +68,7 @@ func (j *CreateUserJob) AccountName() string { return j.Account }
 
 // EffectiveAction returns the action Zoom is asked for: j.Action, or
 // custCreate where it is empty.
-func (j *CreateUserJob) EffectiveAction() string {
-	if j.Action == "" {
-		return UserActionCustCreate
-	}
-	return j.Action
-}
+func (j *CreateUserJob) EffectiveAction() string { return cmp.Or(j.Action, UserActionCustCreate) }
 
 // Validate reports the first problem with the job as a *ValidationError, or
 // nil. It checks job_id and account, that action is one of Zoom's, and
@@ -87,17 +84,11 @@ func (j *CreateUserJob) Validate() error {
 	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
 		return err
 	}
-	switch j.Action {
-	case "", UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate:
-	default:
-		return &ValidationError{Field: "action", Reason: fmt.Sprintf(
-			"must be create, autoCreate, custCreate or ssoCreate (default custCreate), got %q", clip(j.Action))}
+	if err := checkAction(j.Action, UserActionCustCreate, UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate); err != nil {
+		return err
 	}
 	u := &j.UserInfo
-	if u.Email == "" {
-		return &ValidationError{Field: "user_info.email", Reason: "is required"}
-	}
-	if err := checkEmail("user_info.email", u.Email); err != nil {
+	if err := checkRequiredEmail("user_info.email", u.Email); err != nil {
 		return err
 	}
 	const types = "1 (basic), 2 (licensed), 4 (unassigned without meetings basic) or 99 (none, only with action ssoCreate)"
@@ -229,12 +220,7 @@ func (j *DeleteUserJob) AccountName() string { return j.Account }
 
 // EffectiveAction returns the action Zoom is asked for: j.Action, or
 // disassociate (Zoom's default) where it is empty.
-func (j *DeleteUserJob) EffectiveAction() string {
-	if j.Action == "" {
-		return UserActionDisassociate
-	}
-	return j.Action
-}
+func (j *DeleteUserJob) EffectiveAction() string { return cmp.Or(j.Action, UserActionDisassociate) }
 
 // Validate reports the first problem with the job as a *ValidationError, or
 // nil: job_id and account, user_id a Zoom user id, an email address or "me",
@@ -250,11 +236,8 @@ func (j *DeleteUserJob) Validate() error {
 	if err := checkUserID("user_id", j.UserID); err != nil {
 		return err
 	}
-	switch j.Action {
-	case "", UserActionDisassociate, UserActionDelete:
-	default:
-		return &ValidationError{Field: "action", Reason: fmt.Sprintf(
-			"must be disassociate or delete (default disassociate), got %q", clip(j.Action))}
+	if err := checkAction(j.Action, UserActionDisassociate, UserActionDisassociate, UserActionDelete); err != nil {
+		return err
 	}
 	if j.TransferEmail != "" {
 		return checkEmail("transfer_email", j.TransferEmail)
@@ -601,6 +584,26 @@ func checkUserID(field, s string) error {
 	return nil
 }
 
+// checkAction checks a user job's action: empty (Zoom's default, def) or
+// one of actions, named in the error in that order.
+func checkAction(action, def string, actions ...string) error {
+	if action == "" || slices.Contains(actions, action) {
+		return nil
+	}
+	names := strings.Join(actions[:len(actions)-1], ", ") + " or " + actions[len(actions)-1]
+	return &ValidationError{Field: "action", Reason: fmt.Sprintf(
+		"must be %s (default %s), got %q", names, def, clip(action))}
+}
+
+// checkRequiredEmail checks a required email address: present, and as
+// checkEmail says.
+func checkRequiredEmail(field, s string) error {
+	if s == "" {
+		return &ValidationError{Field: field, Reason: "is required"}
+	}
+	return checkEmail(field, s)
+}
+
 // checkEmail checks that s is a bare email address (no display name, no
 // angle brackets) of at most 128 characters.
 func checkEmail(field, s string) error {
@@ -685,10 +688,7 @@ func (j *AddRegistrantJob) Validate() error {
 		}
 	}
 	r := &j.Registrant
-	if r.Email == "" {
-		return &ValidationError{Field: "registrant.email", Reason: "is required"}
-	}
-	if err := checkEmail("registrant.email", r.Email); err != nil {
+	if err := checkRequiredEmail("registrant.email", r.Email); err != nil {
 		return err
 	}
 	if r.FirstName == "" {

@@ -110,7 +110,7 @@ var invalidJobs = []jobCase{
 	{name: "account with a space", subject: cu, body: `{"account":"sales eu","user_info":{"email":"a@example.com","type":1}}`, wantField: "account"},
 
 	// create user
-	{name: "create user: unknown action", subject: cu, body: userBody("delete", `"email":"a@example.com","type":1`), wantField: "action", wantReason: "custCreate"},
+	{name: "create user: unknown action", subject: cu, body: userBody("delete", `"email":"a@example.com","type":1`), wantField: "action", wantReason: `must be create, autoCreate, custCreate or ssoCreate (default custCreate), got "delete"`},
 	{name: "create user: action not a string", subject: cu, body: `{"action":1,"user_info":{"email":"a@example.com","type":1}}`, wantField: "action", wantReason: "must be a string"},
 	{name: "create user: no user_info", subject: cu, body: `{"job_id":"u-1"}`, wantField: "user_info.email", wantReason: "required"},
 	{name: "create user: user_info an array", subject: cu, body: `{"user_info":[]}`, wantField: "user_info", wantReason: "must be an object, got array"},
@@ -214,7 +214,7 @@ var invalidJobs = []jobCase{
 
 	// delete user
 	{name: "delete user: no user_id", subject: du, body: `{"action":"delete"}`, wantField: "user_id", wantReason: "required"},
-	{name: "delete user: unknown action", subject: du, body: `{"user_id":"me","action":"remove"}`, wantField: "action", wantReason: "disassociate or delete"},
+	{name: "delete user: unknown action", subject: du, body: `{"user_id":"me","action":"remove"}`, wantField: "action", wantReason: `must be disassociate or delete (default disassociate), got "remove"`},
 	{name: "delete user: bad transfer_email", subject: du, body: `{"user_id":"me","transfer_email":"m at mi6"}`, wantField: "transfer_email", wantReason: "email address"},
 	{name: "delete user: transfer_meeting a string", subject: du, body: `{"user_id":"me","transfer_meeting":"true"}`, wantField: "transfer_meeting", wantReason: "must be a boolean"},
 	{name: "delete user: unknown top-level field", subject: du, body: `{"user_id":"me","force":true}`, wantField: "force", wantReason: "unknown field"},
