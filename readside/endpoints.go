@@ -66,7 +66,7 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 		st.Account = account
 	}
 	switch {
-	case rec.State == worker.StateRetrying && until.After(h.now()):
+	case (rec.State == worker.StateRetrying || rec.State == worker.StateDeferred) && until.After(h.now()):
 		// Deferred for the host's daily limit: waiting, not failing; an
 		// error an earlier attempt left is not this job's state.
 		st.State, st.Until, st.Error = StateDeferred, timeOrNil(until), nil

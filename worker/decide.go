@@ -164,7 +164,11 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 		if errors.As(inv.err, &ve) {
 			fe.Field = ve.Field
 		}
-		return p.failed(f, fe, err)
+		out := p.failed(f, fe, err)
+		// No attempt began, but the job id can still be looked up: the
+		// record is made where the id has none.
+		out.record, out.finish.OnlyNew, out.finish.Subject = messages.IsJobID(f.jobID), true, f.subject
+		return out
 	case errors.As(err, &hb):
 		return outcome{kind: OutcomeHandedBack, delay: hb.delay, err: hb.err}
 	case f.claim.State == Succeeded:
@@ -341,6 +345,7 @@ func (p policy) deferUntil(f facts, until time.Time, reason string) outcome {
 	body, _ := json.Marshal(ev) // strings only: cannot fail
 	// Zoom refused the call for the day: the attempt is given back.
 	out := p.retrying(f, OutcomeDeferred, until.Sub(f.now)+p.jitter(30*time.Second), nil, true)
+	out.finish.State = StateDeferred
 	out.until = until
 	out.event = &event{subject: messages.SubjectJobDeferred, body: body,
 		msgID: messages.EventMsgID(f.jobID, messages.SubjectJobDeferred) + ":" + strconv.FormatInt(until.Unix(), 10)}

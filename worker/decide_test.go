@@ -126,7 +126,7 @@ func TestDecide(t *testing.T) {
 		name: "daily limit from zoom: deferred, attempt refunded, host marked",
 		err:  fmt.Errorf("create meeting: %w", daily), f: with(started(1)),
 		want: outcome{kind: OutcomeDeferred, delay: 12 * time.Hour, until: midnight, record: true,
-			finish: Finish{State: StateRetrying, Refund: true, HostLimit: "james@bond.com", HostLimitedUntil: midnight}},
+			finish: Finish{State: StateDeferred, Refund: true, HostLimit: "james@bond.com", HostLimitedUntil: midnight}},
 	}, {
 		name: "daily limit from zoom: failed in fail mode, host marked",
 		p:    failMode, err: daily, f: with(started(1)),
@@ -165,7 +165,7 @@ func TestDecide(t *testing.T) {
 		name: "registrant's 3 a day spent: deferred to midnight, attempt refunded, no host marked",
 		err:  &zoom.APIError{StatusCode: 429, RegistrantLimit: true, RetryAfter: midnight}, f: with(started(1)),
 		want: outcome{kind: OutcomeDeferred, delay: 12 * time.Hour, until: midnight, record: true,
-			finish: Finish{State: StateRetrying, Refund: true}},
+			finish: Finish{State: StateDeferred, Refund: true}},
 		check: func(t *testing.T, out outcome) {
 			var ev messages.JobDeferred
 			if out.event == nil || json.Unmarshal(out.event.body, &ev) != nil || !strings.Contains(ev.Reason, "3 registrations") {
@@ -206,7 +206,14 @@ func TestDecide(t *testing.T) {
 	}, {
 		name: "invalid job",
 		err:  invalidJob{&messages.ValidationError{Field: "meeting.topic", Reason: "is too long"}}, f: with(Claim{}),
-		want: outcome{kind: OutcomeFailed, fail: &messages.FailError{Kind: messages.KindInvalidJob, Field: "meeting.topic"}},
+		// Recorded where the job id has no record, so job.status finds it.
+		want: outcome{kind: OutcomeFailed, record: true, finish: Finish{State: StateFailed},
+			fail: &messages.FailError{Kind: messages.KindInvalidJob, Field: "meeting.topic"}},
+		check: func(t *testing.T, out outcome) {
+			if !out.finish.OnlyNew || out.finish.Subject != messages.SubjectMeetingCreate {
+				t.Errorf("finish = %+v; want a record made only where there is none, with the subject", out.finish)
+			}
+		},
 	}, {
 		name: "an earlier job of the meeting first: handed back",
 		err:  handBack{delay: orderWait, err: errors.New("waits for job at sequence 3")}, f: with(Claim{}),

@@ -138,6 +138,9 @@ const (
 	StateSucceeded State = "succeeded"
 	// StateFailed: failed for good (dead-lettered).
 	StateFailed State = "failed"
+	// StateDeferred: the job waits in the stream for its host's daily
+	// limit to reset; it is not a failure.
+	StateDeferred State = "deferred"
 )
 
 // Finish is how an attempt ended.
@@ -145,8 +148,14 @@ type Finish struct {
 	Account string
 	JobID   string
 	Owner   string
-	// State is StateSucceeded, StateFailed or StateRetrying.
+	// State is StateSucceeded, StateFailed, StateRetrying or StateDeferred.
 	State State
+	// Subject names the job's subject where Finish makes the record (OnlyNew).
+	Subject string
+	// OnlyNew writes the record only where there is none: an invalid job's
+	// failure, recorded so that its job id can be looked up, never
+	// overwrites the record of a job that uses the same id.
+	OnlyNew bool
 	// Uncertain marks a retrying attempt whose Zoom call may have taken effect.
 	Uncertain bool
 	// Refund gives a retrying attempt back: it never got to call Zoom (the

@@ -248,7 +248,7 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 	run := e.start()
 	const n = 40
 	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, strings.Replace(contractMeetingJob, `"m-7"`, `"s-`+strconv.Itoa(i)+`"`, 1), "")
+		e.publish(messages.SubjectMeetingCreate, meetingJob("s-"+strconv.Itoa(i)), "") // topics differ: see meetingJob
 	}
 	// Stop while calls are in flight.
 	deadline := time.Now().Add(10 * time.Second)

@@ -316,14 +316,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == SUCCEEDED then return 0 end
+if ARGV[9] == '1' and state then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now)
+if not state then
+  redis.call('HSET', KEYS[1], 'first', now, 'attempts', 0)
+  if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'subject', ARGV[10], 'job_id', ARGV[11], 'account', ARGV[12]) end
+end
 if ARGV[2] == SUCCEEDED then
   redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[4], 'event', ARGV[5])
   redis.call('HDEL', KEYS[1], 'error')
 elseif ARGV[3] == '1' then
   redis.call('HSET', KEYS[1], 'uncertain', '1')
 end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) else redis.call('HDEL', KEYS[1], 'error') end
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return 1
@@ -335,16 +340,20 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 	if f.Error != nil {
 		errJSON, _ = json.Marshal(f.Error)
 	}
-	unc, refund := "0", "0"
+	unc, refund, onlyNew := "0", "0", "0"
 	if f.Uncertain {
 		unc = "1"
+	}
+	if f.OnlyNew {
+		onlyNew = "1"
 	}
 	if f.Refund {
 		refund = "1"
 	}
 	err := s.durable(ctx, finishScript, func(p redis.Pipeliner) {
 		finishScript.EvalSha(ctx, p, []string{s.jobKey(f.Account, f.JobID)}, withWords(
-			f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund))
+			f.Owner, string(f.State), unc, f.EventSubject, f.Event, errJSON, int64(s.opts.ResultTTL/time.Second), refund,
+			onlyNew, f.Subject, f.JobID, acct(f.Account)))
 		s.cacheObjects(ctx, p, f.Account, f.Users, f.Meetings)
 		if f.ClaimMeeting != 0 {
 			p.Set(ctx, s.meetingJobKey(f.Account, f.ClaimMeeting), f.JobID, s.opts.ResultTTL)
