@@ -197,6 +197,16 @@ func TestCacheFollowsUsers(t *testing.T) {
 		}
 		return ""
 	})
+	// Deactivated in Zoom: the copy is fetched again and says so.
+	if err := e.fake.SimSetUserStatus(u.ID, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deactivated user served as inactive", func() string {
+		if a := user(); !strings.Contains(string(a.Body), `"status":"inactive"`) {
+			return "answer " + a.Code + " " + string(a.Body)
+		}
+		return ""
+	})
 	if err := e.fake.SimDeleteUser(u.ID, "delete"); err != nil {
 		t.Fatal(err)
 	}

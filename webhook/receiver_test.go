@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,29 +32,12 @@ type env struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	srv  *httptest.Server
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testenv.Buffer
 }
 
 func newEnv(t *testing.T, edit ...func(*webhook.Config)) *env {
 	t.Helper()
-	e := &env{t: t, nats: testenv.StartNATS(t), logs: &syncBuffer{}}
+	e := &env{t: t, nats: testenv.StartNATS(t), logs: &testenv.Buffer{}}
 	var err error
 	e.nc, err = nats.Connect(e.nats.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
@@ -315,7 +297,7 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 	want := map[string]string{
 		"Nats-Msg-Id": "req-1", "ce-specversion": "1.0", "ce-id": "req-1", "ce-type": "us.zoom.webhook.meeting.updated",
 		"ce-source": "urn:zoom:account:ZA1", "ce-subject": "42", "Zoomw-Account": "default",
-		"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"traceparent":    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		"ce-traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 	for k, v := range want {
