@@ -39,7 +39,9 @@ test-short: ## the inner loop: every test but the slow fault and crash tests (-s
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags dev $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags dev ./cmd/...
 
 .PHONY: bench
 bench: ## the benchmark table: baseline, worker at Zoom latency 0 and 200 ms, shared rate limit
