@@ -149,6 +149,18 @@ func (c *credentials) notReady() string {
 	return "zoom credentials rejected for account " + strings.Join(names, ", ")
 }
 
+// rejectedAccounts maps each account whose credentials are rejected to
+// what its token endpoint said.
+func (c *credentials) rejectedAccounts() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.down))
+	for name, err := range c.down {
+		out[name] = err.Error()
+	}
+	return out
+}
+
 func (c *credentials) gauge(account string, ok bool) {
 	if c.m == nil {
 		return

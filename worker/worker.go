@@ -175,6 +175,10 @@ func (w *Worker) Ready() error {
 // Instance names this process: Config.InstanceID, else a random id.
 func (w *Worker) Instance() string { return w.owner }
 
+// RejectedAccounts maps each account whose Zoom credentials are rejected now
+// (its jobs wait) to what the token endpoint said; empty when none.
+func (w *Worker) RejectedAccounts() map[string]string { return w.creds.rejectedAccounts() }
+
 // InFlight is the number of jobs being worked on now.
 func (w *Worker) InFlight() int { return w.slots.busy() }
 

@@ -282,3 +282,37 @@ func TestConsoleBadSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleShowsRejectedCredentials: the workers' credentials gate, as
+// the console shows it, closes and opens with Zoom's answer.
+func TestConsoleShowsRejectedCredentials(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	e.fake.RejectCredentials(true)
+	e.startProc("ZOOMW_INSTANCE_ID=worker-gate")
+	e.publish(messages.SubjectMeetingCreate, meetingJob("m-gate"), "")
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	e.startCommand("console", "operator console listening", "ZOOMW_CONSOLE_ADDR="+addr)
+	waitPage := func(path, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, body := httpGet(t, "http://"+addr+path)
+			if code == 200 && strings.Contains(body, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %d, no %q in\n%s", path, code, want, body)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	waitPage("/waiting", "Zoom rejects its credentials")
+	waitPage("/", "Account <strong>default</strong>: Zoom rejects its credentials")
+	e.fake.RejectCredentials(false)
+	waitPage("/waiting", `id="credentials-ok"`)
+	e.waitEvent("m-gate", messages.SubjectMeetingCreated, 30*time.Second)
+}

@@ -42,7 +42,7 @@ func startReadSide(ctx context.Context, cfg *Config, nc *nats.Conn, store *redis
 	}
 	svc, err := readside.Start(nc, readside.Config{Jobs: store, Notes: store, JetStream: js, Cache: store, Accounts: zc,
 		Version: version, Logger: log, IncludeStartURL: cfg.IncludeStartURL, NotFoundTTL: cfg.ReadNotFoundTTL,
-		Instance: w.Instance(), InFlight: w.InFlight, SDK: sdk})
+		Instance: w.Instance(), InFlight: w.InFlight, RejectedAccounts: w.RejectedAccounts, SDK: sdk})
 	if err != nil {
 		cancel()
 		<-streamMade
