@@ -165,50 +165,26 @@ func (c *Client) CreateUser(ctx context.Context, action string, userInfo any) (*
 		Action   string `json:"action"`
 		UserInfo any    `json:"user_info"`
 	}{action, userInfo}
-	var u User
-	raw, err := c.do(ctx, call{op: "create user", cat: catCreateUser, method: http.MethodPost,
-		path: "/users", body: body, out: &u})
-	if err != nil {
-		return nil, err
-	}
-	u.Raw = raw
-	return &u, nil
+	return doObject[User](ctx, c, call{op: "create user", cat: catCreateUser, method: http.MethodPost,
+		path: "/users", body: body})
 }
 
 // GetUser is GET /users/{userId}; idOrEmail may be a user id or an email.
 func (c *Client) GetUser(ctx context.Context, idOrEmail string) (*User, error) {
-	var u User
-	raw, err := c.do(ctx, call{op: "get user", cat: catGetUser, method: http.MethodGet,
-		path: "/users/" + url.PathEscape(idOrEmail), out: &u})
-	if err != nil {
-		return nil, err
-	}
-	u.Raw = raw
-	return &u, nil
+	return doObject[User](ctx, c, call{op: "get user", cat: catGetUser, method: http.MethodGet,
+		path: "/users/" + url.PathEscape(idOrEmail)})
 }
 
 // CreateMeeting is POST /users/{userId}/meetings with body marshalled as JSON.
 func (c *Client) CreateMeeting(ctx context.Context, userID string, body any) (*Meeting, error) {
-	var m Meeting
-	raw, err := c.do(ctx, call{op: opCreateMeeting, cat: catCreateMeeting, method: http.MethodPost,
-		path: "/users/" + url.PathEscape(userID) + "/meetings", body: body, out: &m})
-	if err != nil {
-		return nil, err
-	}
-	m.Raw = raw
-	return &m, nil
+	return doObject[Meeting](ctx, c, call{op: opCreateMeeting, cat: catCreateMeeting, method: http.MethodPost,
+		path: "/users/" + url.PathEscape(userID) + "/meetings", body: body})
 }
 
 // GetMeeting is GET /meetings/{meetingId}.
 func (c *Client) GetMeeting(ctx context.Context, meetingID int64) (*Meeting, error) {
-	var m Meeting
-	raw, err := c.do(ctx, call{op: "get meeting", cat: catGetMeeting, method: http.MethodGet,
-		path: "/meetings/" + strconv.FormatInt(meetingID, 10), out: &m})
-	if err != nil {
-		return nil, err
-	}
-	m.Raw = raw
-	return &m, nil
+	return doObject[Meeting](ctx, c, call{op: "get meeting", cat: catGetMeeting, method: http.MethodGet,
+		path: "/meetings/" + strconv.FormatInt(meetingID, 10)})
 }
 
 // meetingPage is the body of GET /users/{userId}/meetings.
@@ -467,6 +443,29 @@ type call struct {
 	query  url.Values
 	body   any // nil: no body
 	out    any // nil: the answer's body is not decoded
+}
+
+// rawKeeper is a pointer to an answer type that keeps its whole JSON body
+// (User, Meeting).
+type rawKeeper[T any] interface {
+	*T
+	keepRaw(json.RawMessage)
+}
+
+func (u *User) keepRaw(raw json.RawMessage)    { u.Raw = raw }
+func (m *Meeting) keepRaw(raw json.RawMessage) { m.Raw = raw }
+
+// doObject is do for a call whose answer is one object: it decodes the
+// answer into a new T and keeps the whole body in its Raw.
+func doObject[T any, P rawKeeper[T]](ctx context.Context, c *Client, cl call) (*T, error) {
+	var v T
+	cl.out = &v
+	raw, err := c.do(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	P(&v).keepRaw(raw)
+	return &v, nil
 }
 
 // do sends the call and returns the answer's body. It waits for the
