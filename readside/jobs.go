@@ -128,7 +128,13 @@ func bindConsumer(ctx context.Context, js jetstream.JetStream, stream string, cc
 		if ctx.Err() != nil {
 			return nil, false
 		}
-		log.Debug("bind "+cc.Durable+"; retrying", "stream", stream, "err", err)
+		// The stream not made yet is expected at start; anything else (a
+		// consumer made with settings that cannot change) is said.
+		level := slog.LevelDebug
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "bind "+cc.Durable+"; retrying", "stream", stream, "err", err)
 		select {
 		case <-ctx.Done():
 			return nil, false
