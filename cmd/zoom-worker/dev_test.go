@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -167,5 +168,67 @@ func TestDevHelpShowsDevFlags(t *testing.T) {
 	code := run(t.Context(), []string{"dev", "--help"}, func(string) string { return "" }, &stdout, &stderr)
 	if code != 0 || !strings.Contains(stdout.String(), "--dev-nats-addr string") {
 		t.Errorf("dev --help: exit %d, stdout %q; want 0 and the dev flags", code, stdout.String())
+	}
+}
+
+// TestMakeRunStopsCleanlyOnCtrlC: Ctrl-C (SIGINT to the terminal's process
+// group: make, the shell, the binary) ends `make run` with status 0 and no
+// "make: *** ... Error".
+func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs make run; make test runs it")
+	}
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("make not found")
+	}
+	nport, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hport, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(mk, "-C", "../..", "run")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("ZOOMW_DEV_NATS_ADDR=127.0.0.1:%d", nport),
+		fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", hport), "ZOOMW_CONSOLE_ADDR=127.0.0.1:0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "worker started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("make run did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case err := <-done:
+		// make itself re-raises the SIGINT it got (a shell then shows ^C and
+		// nothing more); what must not appear is make reporting the program
+		// failed, and the worker must have stopped gracefully.
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGINT) {
+			t.Errorf("make run after Ctrl-C: %v; want status 0 or make's own interrupt", err)
+		}
+		if strings.Contains(out.String(), "make: ***") || !strings.Contains(out.String(), "worker stopped") {
+			t.Errorf("make run after Ctrl-C: want a graceful stop and no make error:\n%s", out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("make run did not stop after Ctrl-C")
 	}
 }
