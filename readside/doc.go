@@ -3,8 +3,10 @@
 // NATS request-reply, as a NATS micro service
 // (github.com/nats-io/nats.go/micro), from what the worker stored, so that
 // they need not call Zoom. It declares the small interfaces it reads through
-// (Jobs, Cache, Zoom); cmd/zoom-worker hands it the Redis store and the
-// accounts' Zoom clients.
+// (Jobs, JobNotes, ReadCache, Zoom); cmd/zoom-worker hands it the Redis store
+// and the accounts' Zoom read clients (their own share of the rate limit).
+// [Follow] keeps the read cache true to Zoom from Zoom's webhooks (package
+// webhook stores them), and [NoteJobs] notes deferrals and dead letters.
 //
 // Every `zoom-worker run` process starts one instance with [Start]. All
 // instances share the micro queue group, so each request is answered by one
@@ -22,15 +24,22 @@
 //
 //	zoom.svc.job.status   {"job_id": "m-7", "account"?: "..."}
 //	                      → {"source": "store", "job": {"job_id", "state", "attempts", "first_started",
-//	                         "updated_at", "event_subject", "event", "error"}}
+//	                         "updated_at", "event_subject", "event", "error", "until", "dead_letter"}}
 //	zoom.svc.meeting.get  {"meeting_id": 85746065432, "account"?: "..."}
-//	                      → {"source": "cache" | "zoom", "meeting": {...}}
+//	                      → {"source": "cache" | "zoom", "stale"?: true, "meeting": {...}}
 //	zoom.svc.user.get     {"user_id": "james@bond.com", "account"?: "..."}   (a Zoom user id or an email)
-//	                      → {"source": "cache" | "zoom", "user": {...}}
+//	                      → {"source": "cache" | "zoom", "stale"?: true, "user": {...}}
+//	zoom.svc.meeting.sdk_signature {"meeting_id": 85746065432, "role": 0, "expires_in"?: 7200}
+//	                      → {"signature", "sdk_key", "meeting_id", "role", "expires_at"}
 //
-// job.status reads what the shared store records of a job ([Jobs]).
-// meeting.get and user.get answer from the worker's cache of what its jobs
-// made, and ask Zoom on a miss (source "zoom"); the Zoom answer is not cached.
+// job.status reads what the shared store records of a job ([Jobs]), with
+// what [NoteJobs] noted: "deferred" and until for a deferred job, and the
+// dead letter of a failed one (an invalid job has only that). meeting.get and
+// user.get answer from the read cache ([ReadCache]); on a miss, one Zoom call
+// serves every concurrent read of the object and is written back (a
+// compare-and-set on the webhook version), and a 404 is remembered for
+// Config.NotFoundTTL. A copy a webhook marked stale is answered with
+// "stale": true when Zoom does not answer within Config.StaleWait.
 //
 // For example, with the nats CLI:
 //
