@@ -200,6 +200,10 @@ func TestBadSettingsExit2NamingTheSetting(t *testing.T) {
 		{"half the OAuth settings", map[string]string{"ZOOM_ACCOUNT_ID": "a"}, nil, "ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET"},
 		{"daily limit action", map[string]string{"ZOOMW_DAILY_LIMIT": "ignore"}, nil, "ZOOMW_DAILY_LIMIT"},
 		{"secret is not echoed", map[string]string{"REDIS_URL": "redis://:hunter2@[::1"}, nil, "REDIS_URL"},
+		{"Sentinel URL without master", map[string]string{"REDIS_URL": "redis+sentinel://:hunter2@h1:26379,h2:26379"}, nil, "REDIS_URL"},
+		{"Cluster URL with a database", map[string]string{"REDIS_URL": "redis+cluster://:hunter2@h1:7000/2"}, nil, "REDIS_URL"},
+		{"unknown Zoom plan", map[string]string{"ZOOMW_ZOOM_PLAN": "gold"}, nil, "ZOOMW_ZOOM_PLAN"},
+		{"bad wait replicas", map[string]string{"ZOOMW_REDIS_WAIT_REPLICAS": "-1"}, nil, "ZOOMW_REDIS_WAIT_REPLICAS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
