@@ -202,6 +202,7 @@ func TestBadSettingsExit2NamingTheSetting(t *testing.T) {
 		{"secret is not echoed", map[string]string{"REDIS_URL": "redis://:hunter2@[::1"}, nil, "REDIS_URL"},
 		{"Sentinel URL without master", map[string]string{"REDIS_URL": "redis+sentinel://:hunter2@h1:26379,h2:26379"}, nil, "REDIS_URL"},
 		{"Cluster URL with a database", map[string]string{"REDIS_URL": "redis+cluster://:hunter2@h1:7000/2"}, nil, "REDIS_URL"},
+		{"prefix with a hash tag", map[string]string{"ZOOMW_REDIS_PREFIX": "zw{x}"}, nil, "ZOOMW_REDIS_PREFIX"},
 		{"unknown Zoom plan", map[string]string{"ZOOMW_ZOOM_PLAN": "gold"}, nil, "ZOOMW_ZOOM_PLAN"},
 		{"bad wait replicas", map[string]string{"ZOOMW_REDIS_WAIT_REPLICAS": "-1"}, nil, "ZOOMW_REDIS_WAIT_REPLICAS"},
 	}

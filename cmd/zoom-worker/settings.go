@@ -262,7 +262,13 @@ var Settings = []setting{
 	{env: "ZOOMW_RESULT_TTL", flag: "result-ttl", def: redisstore.DefaultResultTTL.String(), usage: "how long job results (the idempotency records) are kept",
 		set: dur(func(c *Config) *time.Duration { return &c.ResultTTL })},
 	{env: "ZOOMW_REDIS_PREFIX", flag: "redis-prefix", def: redisstore.DefaultPrefix, usage: "prefix of every Redis key",
-		set: str(func(c *Config) *string { return &c.RedisPrefix })},
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "{}") {
+				return fmt.Errorf("no { or }: in Redis Cluster they would decide which keys share a slot")
+			}
+			c.RedisPrefix = v
+			return nil
+		}},
 	{env: "ZOOMW_REDIS_WAIT_REPLICAS", flag: "redis-wait-replicas", def: "auto", usage: "replicas that must confirm each job-record write (Redis WAIT) so a failover cannot lose it; auto = 1 with redis+sentinel://, else 0 (Redis Cluster: always 0)",
 		set: func(c *Config, v string) error {
 			if v == "auto" {
