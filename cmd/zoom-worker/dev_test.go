@@ -27,7 +27,7 @@ import (
 // devProc is `zoom-worker dev` run as a user would, on a free NATS port.
 type devProc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Buffer
 	done chan error
 	url  string // the embedded NATS
 }
@@ -39,7 +39,7 @@ func startDevProc(t *testing.T, env ...string) *devProc {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	d := &devProc{out: &syncBuffer{}, done: make(chan error, 1), url: "nats://" + addr}
+	d := &devProc{out: &testenv.Buffer{}, done: make(chan error, 1), url: "nats://" + addr}
 	d.cmd = exec.Command(binary, "dev")
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out

@@ -92,18 +92,9 @@ func newDLQFlags(name string, getenv func(string) string) (*flag.FlagSet, *dlqOp
 }
 
 func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := stdout
-		if len(args) == 0 {
-			w = stderr
-		}
-		fs, _ := newDLQFlags("zoom-worker dlq", getenv)
-		fmt.Fprint(w, dlqUsage)
-		printFlags(w, fs)
-		if len(args) == 0 {
-			return &usageError{"dlq: say list or replay"}
-		}
-		return nil
+	top, _ := newDLQFlags("zoom-worker dlq", getenv)
+	if done, err := answerHelp(args, top, dlqUsage, "dlq: say list or replay", stdout, stderr); done {
+		return err
 	}
 	sub := args[0]
 	if sub != "list" && sub != "replay" {
@@ -111,13 +102,7 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 		return &usageError{fmt.Sprintf("dlq: unknown subcommand %q (want list or replay)", sub)}
 	}
 	fs, o := newDLQFlags("zoom-worker dlq "+sub, getenv)
-	if err := parseQuietly(fs, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, dlqUsage)
-			printFlags(stdout, fs)
-		} else {
-			fmt.Fprint(stderr, dlqUsage)
-		}
+	if err := parseWithUsage(fs, args[1:], dlqUsage, stdout, stderr); err != nil {
 		return err
 	}
 	var pick []uint64

@@ -98,6 +98,37 @@ func parseSettingFlags(fs *flag.FlagSet, args []string) (map[string]*settingFlag
 	return flags, nil
 }
 
+// answerHelp answers a command that takes a subcommand (dlq, submit) when
+// args name none or ask for help: usage and the flags of fs, on stdout for
+// help, on stderr with a usage error saying missing for no subcommand. done
+// is false when args name a subcommand.
+func answerHelp(args []string, fs *flag.FlagSet, usage, missing string, stdout, stderr io.Writer) (done bool, err error) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return false, nil
+	}
+	w := stdout
+	if len(args) == 0 {
+		w, err = stderr, &usageError{missing}
+	}
+	fmt.Fprint(w, usage)
+	printFlags(w, fs)
+	return true, err
+}
+
+// parseWithUsage is parseQuietly for a subcommand's flags: on --help it
+// prints usage and the flags on stdout, on a bad flag usage on stderr.
+func parseWithUsage(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) error {
+	err := parseQuietly(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		printFlags(stdout, fs)
+	case err != nil:
+		fmt.Fprint(stderr, usage)
+	}
+	return err
+}
+
 // parseQuietly parses args with fs printing nothing, so that a flag error is
 // said once, by exitCode, after one usage line.
 func parseQuietly(fs *flag.FlagSet, args []string) error {

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,25 +75,8 @@ func (e *e2e) env(extra ...string) []string {
 // proc is a zoom-worker subprocess.
 type proc struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.Buffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (e *e2e) startProc(extra ...string) *proc {
@@ -121,7 +103,7 @@ func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
 // kills it when the test ends (logging its output if the test failed).
 func (e *e2e) spawn(command string, extra ...string) *proc {
 	e.t.Helper()
-	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{logs: &testenv.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, command)
 	p.cmd.Env = e.env(extra...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

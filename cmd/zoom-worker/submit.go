@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,18 +65,9 @@ func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *su
 }
 
 func runSubmit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := stdout
-		if len(args) == 0 {
-			w = stderr
-		}
-		fs, _ := newSubmitFlags("zoom-worker submit", getenv)
-		fmt.Fprint(w, submitUsage)
-		printFlags(w, fs)
-		if len(args) == 0 {
-			return &usageError{"submit: say user, meeting, meeting-update, meeting-delete, user-delete or registrant"}
-		}
-		return nil
+	top, _ := newSubmitFlags("zoom-worker submit", getenv)
+	if done, err := answerHelp(args, top, submitUsage, "submit: say user, meeting, meeting-update, meeting-delete, user-delete or registrant", stdout, stderr); done {
+		return err
 	}
 	kind := args[0]
 	subjects := map[string]string{
@@ -91,13 +81,7 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 		return &usageError{fmt.Sprintf("submit: unknown kind %q", kind)}
 	}
 	fs, o := newSubmitFlags("zoom-worker submit "+kind, getenv)
-	if err := parseQuietly(fs, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, submitUsage)
-			printFlags(stdout, fs)
-		} else {
-			fmt.Fprint(stderr, submitUsage)
-		}
+	if err := parseWithUsage(fs, args[1:], submitUsage, stdout, stderr); err != nil {
 		return err
 	}
 	nf, file, jobID, account, wait, timeout := o.nats, o.file, o.jobID, o.account, o.wait, o.timeout
