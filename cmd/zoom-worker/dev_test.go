@@ -194,7 +194,7 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	cmd.Env = append(os.Environ(), fmt.Sprintf("ZOOMW_DEV_NATS_ADDR=127.0.0.1:%d", nport),
 		fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", hport), "ZOOMW_CONSOLE_ADDR=127.0.0.1:0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
