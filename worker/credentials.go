@@ -35,6 +35,8 @@ type credentials struct {
 
 	mu     sync.Mutex
 	down   map[string]error // account → what the token endpoint said
+	change chan struct{}    // closed and replaced when an account reopens
+	total  int              // accounts configured
 	ctx    context.Context  // Run's; nil before Run
 	probes sync.WaitGroup
 }
@@ -49,7 +51,8 @@ const (
 const credentialsWait = 5 * time.Second
 
 func newCredentials(accounts map[string]Account, m *Metrics, log *slog.Logger) *credentials {
-	c := &credentials{log: log, m: m, check: map[string]CredentialsChecker{}, down: map[string]error{}}
+	c := &credentials{log: log, m: m, check: map[string]CredentialsChecker{}, down: map[string]error{},
+		change: make(chan struct{}), total: len(accounts)}
 	for name, a := range accounts {
 		if ch, ok := a.Zoom.(CredentialsChecker); ok {
 			c.check[name] = ch
@@ -130,8 +133,29 @@ func (c *credentials) probe(ctx context.Context, account string) {
 	c.mu.Lock()
 	delete(c.down, account)
 	c.gauge(account, true)
+	close(c.change)
+	c.change = make(chan struct{})
 	c.mu.Unlock()
 	c.log.Info("zoom accepts the account's credentials again: taking its jobs", "account", account)
+}
+
+// wait blocks while every account's credentials are rejected (the fetch
+// loop then takes no job at all: there is nothing it could run), or until
+// ctx ends.
+func (c *credentials) wait(ctx context.Context) {
+	for {
+		c.mu.Lock()
+		all, ch := c.total > 0 && len(c.down) >= c.total, c.change
+		c.mu.Unlock()
+		if !all {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // notReady names the accounts whose credentials are rejected ("" for none).

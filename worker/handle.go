@@ -67,7 +67,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	a.delivered = 1
 	if meta, _ := msg.Metadata(); meta != nil {
 		a.seq, a.delivered, a.published = meta.Sequence.Stream, meta.NumDelivered, meta.Timestamp
-		a.owner = w.owner + ":" + strconv.FormatUint(a.seq, 10)
+		// One owner per delivery: a copy JetStream delivers again while this
+		// one still runs (it waited in the fetch buffer past AckWait) finds
+		// the lease busy, even in this process.
+		a.owner = w.owner + ":" + strconv.FormatUint(a.seq, 10) + ":" + strconv.FormatUint(a.delivered, 10)
 	}
 	job, derr := messages.DecodeJob(a.subject, a.body)
 	a.job = job

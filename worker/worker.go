@@ -248,6 +248,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for {
 		if ctx.Err() == nil {
 			w.health.wait(ctx) // take no new job while Redis is down
+			w.creds.wait(ctx)  // nor while no account's credentials work
 		}
 		msg, err := it.Next()
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
