@@ -113,6 +113,9 @@ type Service struct {
 func (s *Service) Stop() error {
 	err := s.Service.Stop()
 	s.h.cancel()
+	s.h.life.Lock()
+	s.h.stopped = true
+	s.h.life.Unlock()
 	s.h.running.Wait()
 	return err
 }
@@ -237,6 +240,8 @@ type handlers struct {
 	// that Stop can wait for them.
 	slots   chan struct{}
 	running sync.WaitGroup
+	life    sync.Mutex // guards stopped, and running's Adds against Stop's Wait
+	stopped bool
 
 	mu     sync.Mutex
 	counts map[string]*EndpointData
@@ -325,7 +330,15 @@ func (h *handlers) handle(endpoint string, fn func(context.Context, []byte) (any
 		case <-h.base.Done():
 			return
 		}
+		// Counted under life, so that Stop's Wait never races a new Add.
+		h.life.Lock()
+		if h.stopped {
+			h.life.Unlock()
+			<-h.slots
+			return
+		}
 		h.running.Add(1)
+		h.life.Unlock()
 		go func() {
 			defer func() { <-h.slots; h.running.Done() }()
 			h.serve(endpoint, fn, data, reply)
