@@ -145,7 +145,10 @@ func (a *activity) add(subject string, at time.Time, body []byte, last bool) {
 		a.deferred[ev.JobID] = deferral{JobID: ev.JobID, Account: account, Subject: ev.Subject,
 			Host: hostOfReason(ev.Reason), Reason: ev.Reason, Until: until}
 	default:
-		if strings.HasPrefix(subject, "zoom.events.") && ev.JobID != "" {
+		// Every event but the job.* ones (failed, deferred, conflict: a
+		// job id that came again with another body and was not run) says
+		// that a job did what it asked.
+		if !strings.HasPrefix(subject, "zoom.events.job.") && ev.JobID != "" {
 			c.Done++
 			delete(a.deferred, ev.JobID)
 		}

@@ -448,6 +448,7 @@ func TestOverviewCountsJobsPerAccount(t *testing.T) {
 	}
 	publish(messages.SubjectJobFailed, `{"job_id":"f-1","account":"school-b","subject":"zoom.jobs.meeting.create","error":{"kind":"zoom_rejected"}}`)
 	publish(messages.SubjectJobFailed, `{"job_id":"f-2","account":"school-b","subject":"zoom.jobs.meeting.create","error":{"kind":"zoom_rejected"}}`)
+	publish(messages.SubjectJobConflict, `{"job_id":"m-0","subject":"zoom.jobs.meeting.create"}`) // not run: not done
 	publish(messages.SubjectJobDeferred, `{"job_id":"d-1","subject":"zoom.jobs.meeting.create","until":"2099-01-01T00:00:00Z","reason":"daily meeting create/update limit reached for host grace@example.com"}`)
 	c := e.client()
 	deadline := time.Now().Add(15 * time.Second)
