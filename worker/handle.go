@@ -287,6 +287,9 @@ func (w *Worker) noteRateLimit(ctx context.Context, a *attempt, err error) {
 		ae.RegistrantLimit || ae.UserBusy { // one host's, registrant's or user's: not the account's quota
 		return
 	}
+	if _, ok := a.account.Limiter.(zoom.QuotaObserver); ok {
+		return // the Zoom client told it already, and it paused only that category
+	}
 	until := ae.RetryAfter
 	if until.IsZero() {
 		until = time.Now().Add(time.Second)

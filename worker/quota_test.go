@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,4 +74,36 @@ func TestDailyPoolUsedUpDefersJobs(t *testing.T) {
 	// Light is not in that pool: a user job still runs.
 	e.publish(messages.SubjectUserCreate, `{"job_id":"dp-u","user_info":{"email":"a@b.c","type":1}}`, "")
 	e.waitEvent("dp-u", messages.SubjectUserCreated, 1)
+}
+
+// pauseCounter is a shared limiter that counts account-wide pauses.
+type pauseCounter struct {
+	*redisstore.Limiter
+	pauses atomic.Int32
+}
+
+func (p *pauseCounter) PauseUntil(ctx context.Context, until time.Time) error {
+	p.pauses.Add(1)
+	return p.Limiter.PauseUntil(ctx, until)
+}
+
+// TestA429PausesOnlyItsCategory: the limiter learns of Zoom's 429 from the
+// client (ObserveQuota) and pauses that category; the worker does not
+// pause the whole account on top, which would hold Light calls back for a
+// Medium 429.
+func TestA429PausesOnlyItsCategory(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	acct := e.account(&redisstore.Limits{Plan: redisstore.PlanBusiness})
+	pc := &pauseCounter{Limiter: acct.Limiter.(*redisstore.Limiter)}
+	acct.Limiter = pc // what the worker is told of; the client keeps the limiter itself
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: acct})
+	e.fake.FailNext(1, 429)
+	e.publish(messages.SubjectMeetingCreate, meetingJob("p-1"), "")
+	e.waitEvent("p-1", messages.SubjectMeetingCreated, 1)
+	if st := e.fake.Stats(); st.RateLimited != 1 {
+		t.Fatalf("the fake answered %d 429s; want 1", st.RateLimited)
+	}
+	if n := pc.pauses.Load(); n != 0 {
+		t.Errorf("the worker paused the whole account %d times after a Medium 429; want 0 (the limiter pauses Medium only)", n)
+	}
 }

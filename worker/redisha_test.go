@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoomworker/zoom-worker/internal/account"
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
@@ -29,7 +31,12 @@ func (e *testEnv) useRedis(url string, waitReplicas int) {
 // are done, and checks every job ends with one event and one meeting.
 func (e *testEnv) failoverMidRun(prefix string, n int, failover func() error) {
 	e.t.Helper()
-	e.start()
+	// The account's token cache on the same Redis as the records.
+	acct, err := account.New(e.stack.AccountSpec(""), e.store)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: acct})
 	// Four hosts, so the fake's daily limit of 100 meetings a host is not reached.
 	for h := range 4 {
 		e.fake.AddUser(fmt.Sprintf("host-%d@example.com", h), "Host", strconv.Itoa(h), 1)
