@@ -59,7 +59,7 @@ const childMaxLife = 10 * time.Minute
 
 // childConfig is what the bench passes to a child.
 type childConfig struct {
-	Mode        string  `json:"mode"` // "worker", "baseline" or "baseline-http"
+	Mode        string  `json:"mode"` // "worker", "baseline" or "pipeline"
 	Name        string  `json:"name"`
 	NATSURL     string  `json:"nats_url"`
 	RedisURL    string  `json:"redis_url"`
@@ -144,8 +144,8 @@ func childMain(args []string) int {
 	switch cfg.Mode {
 	case "worker":
 		r, err = startWorker(ctx, cfg, counts, trips)
-	case "baseline", "baseline-http":
-		r, err = startBaseline(ctx, cfg)
+	case "baseline", "pipeline":
+		r, err = startBaseline(ctx, cfg, trips)
 	default:
 		err = fmt.Errorf("unknown mode %q", cfg.Mode)
 	}
@@ -331,9 +331,11 @@ func (r *workerRunner) stop() error {
 // baselineRunner is the least any JetStream worker must do per job, at the
 // same concurrency and on the same stream and consumer: take the job, publish
 // one small event and wait for the server's ack, ack the job. In mode
-// "baseline-http" it also makes the job's create-meeting call to the fake
-// Zoom (one POST with a token fetched once) and publishes Zoom's answer as
-// the event: the least a worker that calls Zoom must do, without Redis.
+// "pipeline" it does the same I/O as the worker with no framework: one Redis
+// round trip (SET NX of the job's key), the job's create-meeting call to the
+// fake Zoom (one POST with a token fetched once), one Redis round trip (SET
+// of Zoom's answer), then publishes Zoom's answer as the event: the least a
+// worker that calls Zoom and keeps a record must do.
 type baselineRunner struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -346,9 +348,10 @@ type baselineRunner struct {
 	zoomURL string // "" = no HTTP call
 	token   string
 	httpc   *http.Client
+	rdb     redis.UniversalClient // nil = no Redis
 }
 
-func startBaseline(ctx context.Context, cfg childConfig) (runner, error) {
+func startBaseline(ctx context.Context, cfg childConfig, trips *tripCounter) (runner, error) {
 	nc, err := nats.Connect(cfg.NATSURL, nats.Name(workerConnName))
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS: %w", err)
@@ -368,7 +371,11 @@ func startBaseline(ctx context.Context, cfg childConfig) (runner, error) {
 		c = worker.DefaultConcurrency
 	}
 	b := &baselineRunner{nc: nc, js: js, cons: cons, c: c}
-	if cfg.Mode == "baseline-http" {
+	if cfg.Mode == "pipeline" {
+		if b.rdb, err = redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{}); err != nil {
+			return nil, err
+		}
+		b.rdb.AddHook(trips)
 		b.zoomURL, b.httpc = cfg.ZoomURL, zoom.NewHTTPClient(30*time.Second)
 		tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret,
 			TokenURL: cfg.ZoomURL + "/oauth/token", HTTPClient: b.httpc})
@@ -409,6 +416,21 @@ func (b *baselineRunner) callZoom(job []byte) ([]byte, error) {
 	return body, err
 }
 
+// pipeline is the pipeline mode's work on one job: Redis, Zoom, Redis.
+func (b *baselineRunner) pipeline(msg jetstream.Msg) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	key := "pipeline:" + msg.Headers().Get(messages.HeaderMsgID)
+	if err := b.rdb.SetNX(ctx, key, "running", time.Hour).Err(); err != nil {
+		return nil, err
+	}
+	answer, err := b.callZoom(msg.Data())
+	if err != nil {
+		return nil, err
+	}
+	return answer, b.rdb.Set(ctx, key, answer, time.Hour).Err()
+}
+
 func (b *baselineRunner) inFlight() int { return int(b.flight.Load()) }
 
 func (b *baselineRunner) mark() error {
@@ -434,7 +456,7 @@ func (b *baselineRunner) mark() error {
 				ev.Header.Set(messages.HeaderMsgID, messages.EventMsgID(msg.Headers().Get(messages.HeaderMsgID), messages.SubjectMeetingCreated))
 				ev.Data = body
 				if b.zoomURL != "" {
-					ev.Data, err = b.callZoom(msg.Data())
+					ev.Data, err = b.pipeline(msg)
 				}
 				if err == nil {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -460,6 +482,9 @@ func (b *baselineRunner) stop() error {
 	b.wg.Wait()
 	err := b.nc.FlushTimeout(5 * time.Second)
 	b.nc.Close()
+	if b.rdb != nil {
+		_ = b.rdb.Close()
+	}
 	return err
 }
 

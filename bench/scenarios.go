@@ -14,6 +14,7 @@ import (
 // Scenario names, for -only and the table.
 const (
 	scBaseline   = "baseline"
+	scPipeline   = "pipeline" // run with baseline
 	scLatency0   = "latency0"
 	scLatency200 = "latency200"
 	scRateLimit  = "ratelimit"
@@ -236,13 +237,14 @@ func (b *bench) drive(ctx context.Context, st *stage, from, to int, perSecond fl
 }
 
 // 1. Baseline: the bare JetStream loop over n pre-published jobs; then the
-// same loop with one HTTP call to the fake Zoom per job.
+// minimal pipeline: the same loop with the worker's I/O (Redis, one POST to
+// the fake Zoom, Redis) and no framework.
 func (b *bench) runBaseline(ctx context.Context) error {
 	var err error
 	if b.res.baseline, err = b.runLoop(ctx, "baseline", scBaseline); err != nil {
 		return err
 	}
-	b.res.baselineHTTP, err = b.runLoop(ctx, "baseline-http", scBaseline+"-http")
+	b.res.pipeline, err = b.runLoop(ctx, "pipeline", scPipeline)
 	return err
 }
 
