@@ -68,10 +68,13 @@ type childConfig struct {
 	RateLimit   float64 `json:"rate_limit"`
 	// Plan, if set, is the account's Zoom plan (ZOOMW_ZOOM_PLAN): the
 	// limiter keeps its per-category rates and learns from Zoom's headers.
-	Plan       string `json:"plan,omitempty"`
-	CPUProfile string `json:"cpu_profile,omitempty"`
-	MemProfile string `json:"mem_profile,omitempty"`
-	Verbose    bool   `json:"verbose,omitempty"`
+	Plan string `json:"plan,omitempty"`
+	// BacklogRate, above 0, adds the account "backlog" (the fake's app
+	// too) with that rate limit: the fairness scenario.
+	BacklogRate float64 `json:"backlog_rate,omitempty"`
+	CPUProfile  string  `json:"cpu_profile,omitempty"`
+	MemProfile  string  `json:"mem_profile,omitempty"`
+	Verbose     bool    `json:"verbose,omitempty"`
 	// RedisBuffer, when above 0, sizes the Redis connections' buffers
 	// (an experiment: cmd/zoom-worker keeps go-redis's defaults).
 	RedisBuffer int `json:"redis_buffer,omitempty"`
@@ -301,8 +304,16 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	if err != nil {
 		return nil, err
 	}
+	accounts := map[string]worker.Account{worker.DefaultAccount: acct}
+	if cfg.BacklogRate > 0 {
+		if accounts[backlogAccount], err = account.New(account.Spec{Name: backlogAccount, AccountID: testenv.AccountID,
+			ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret, APIURL: cfg.ZoomURL + "/v2", TokenURL: cfg.ZoomURL + "/oauth/token",
+			Limits: redisstore.Limits{PerSecond: cfg.BacklogRate, Burst: 1}, Metrics: m}, store); err != nil {
+			return nil, err
+		}
+	}
 	w, err := worker.New(worker.Config{Concurrency: cfg.Concurrency, InstanceID: cfg.Name, Logger: log, Metrics: m},
-		worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{worker.DefaultAccount: acct}})
+		worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: accounts})
 	if err != nil {
 		return nil, err
 	}

@@ -98,6 +98,8 @@ type stage struct {
 	js      jetstream.JetStream // publishes asynchronously
 	events  *collector
 	pubErrs atomic.Int64
+	// accountOf, if set, names the account of job i ("" = the default).
+	accountOf func(i int) string
 }
 
 func newStage(ctx context.Context, dir, name string, rs *redisServer, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
@@ -180,12 +182,17 @@ func jobIndex(id string) (int, bool) {
 	return n, err == nil
 }
 
-// jobBody is the contract's create-meeting example, for one of the hosts.
-func jobBody(id string, i int) []byte {
-	return fmt.Appendf(nil, `{"job_id":%q,"user_id":%q,"meeting":{"topic":"Bench meeting %d","type":2,`+
+// jobBody is the contract's create-meeting example, for one of the hosts,
+// of account ("" = the default account).
+func jobBody(id string, i int, account string) []byte {
+	acct := ""
+	if account != "" {
+		acct = `"account":"` + account + `",`
+	}
+	return fmt.Appendf(nil, `{"job_id":%q,%s"user_id":%q,"meeting":{"topic":"Bench meeting %d","type":2,`+
 		`"start_time":"2026-12-05T12:00:00Z","duration":45,"timezone":"America/Los_Angeles","password":"Hey123",`+
 		`"agenda":"This is the meeting description","settings":{"host_video":false,"participant_video":false,`+
-		`"join_before_host":false,"mute_upon_entry":true,"use_pmi":false,"approval_type":0}}}`, id, hosts[i%len(hosts)], i)
+		`"join_before_host":false,"mute_upon_entry":true,"use_pmi":false,"approval_type":0}}}`, id, acct, hosts[i%len(hosts)], i)
 }
 
 // publish publishes jobs [from, to) of the scenario with JetStream
@@ -208,7 +215,11 @@ func (st *stage) publish(ctx context.Context, from, to int, perSecond float64) e
 		id := jobID(st.name, i)
 		msg := nats.NewMsg(messages.SubjectMeetingCreate)
 		msg.Header.Set(messages.HeaderMsgID, id)
-		msg.Data = jobBody(id, i)
+		acct := ""
+		if st.accountOf != nil {
+			acct = st.accountOf(i)
+		}
+		msg.Data = jobBody(id, i, acct)
 		st.events.published(i)
 		for {
 			_, err := st.js.PublishMsgAsync(msg)
@@ -325,6 +336,17 @@ func (c *collector) bounds(from, to int) (first, last int64) {
 		}
 	}
 	return first, last
+}
+
+// doneIn is how many of jobs [from, to) have their event.
+func (c *collector) doneIn(from, to int) int {
+	n := 0
+	for i := from; i < to; i++ {
+		if c.doneAt[i].Load() != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // span is the time from the first publish of jobs [from, to) to their last event.

@@ -60,6 +60,7 @@ func main() {
 // options are the bench's flags.
 type options struct {
 	n           int
+	latencyN    int
 	concurrency int
 	rate        float64
 	rateJobs    int
@@ -84,7 +85,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			"Runs the scenarios %s and prints a markdown table.\n\n", strings.Join(allScenarios, ", "))
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&o.n, "n", 20000, "jobs per scenario (baseline, latency0, latency200; half as many more at half load)")
+	fs.IntVar(&o.n, "n", 10000, "jobs of the baseline, pipeline and latency0 scenarios")
+	fs.IntVar(&o.latencyN, "n-latency", 4000, "latency200 scenario: jobs published at once (half as many more at half load); scaleout runs as many waves")
 	fs.IntVar(&o.concurrency, "c", worker.DefaultConcurrency, "concurrency of each worker (and of the baseline loop)")
 	fs.Float64Var(&o.rate, "rate", 50, "ratelimit scenario: the shared rate limit R, requests/s (ZOOMW_RATE_LIMIT), which the fake Zoom enforces too")
 	fs.IntVar(&o.rateJobs, "rate-jobs", 0, "ratelimit scenario: jobs (0 = 15 seconds' worth at R)")
@@ -104,8 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	switch {
-	case o.n < 1:
-		return o, errors.New("-n must be at least 1")
+	case o.n < 1 || o.latencyN < 1:
+		return o, errors.New("-n and -n-latency must be at least 1")
 	case o.concurrency < 1:
 		return o, errors.New("-c must be at least 1")
 	case o.rate <= 0:
@@ -187,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	steps := map[string]func(context.Context) error{
 		scBaseline: b.runBaseline, scLatency0: b.runLatency0, scLatency200: b.runLatency200,
 		scRateLimit: b.runRateLimit, scQuota: b.runQuota, scMemory: b.runMemory, scReadSide: b.runReadSide,
+		scScaleOut: b.runScaleOut, scFairness: b.runFairness,
 	}
 	code := 0
 	for _, sc := range allScenarios {
@@ -227,8 +230,8 @@ func (b *bench) writeReport(ctx context.Context, w io.Writer, took time.Duration
 	}
 	fmt.Fprintf(w, "- nats-server %s (embedded, JetStream file store), redis-server %s, fake Zoom zoom/zoomtest; all on 127.0.0.1\n",
 		server.VERSION, redisVersion)
-	fmt.Fprintf(w, "- settings: -n %d -c %d -latency %s -rate %g -rate-jobs %d -mem-jobs %d -mem-latency %s -only %s%s\n",
-		o.n, o.concurrency, o.latency, o.rate, o.rateJobs, o.memJobs, o.memLatency, strings.Join(o.onlyList, ","), experiments(o))
+	fmt.Fprintf(w, "- settings: -n %d -n-latency %d -c %d -latency %s -rate %g -rate-jobs %d -mem-jobs %d -mem-latency %s -only %s%s\n",
+		o.n, o.latencyN, o.concurrency, o.latency, o.rate, o.rateJobs, o.memJobs, o.memLatency, strings.Join(o.onlyList, ","), experiments(o))
 	fmt.Fprintf(w, "- workers and the baseline loop run in their own processes, wired as cmd/zoom-worker wires them (JSON logs at info, formatted but discarded); "+
 		"the bench process holds the NATS server, the fake Zoom and the load generator; took %s\n\n", took.Round(100*time.Millisecond))
 	writeTable(w, b.res.rows(o))

@@ -22,6 +22,8 @@ type results struct {
 	quota      *quotaResult
 	memory     *memoryResult
 	readSide   *readSideResult // bench/readside.go
+	scaleOut   *scaleOutResult // bench/scaling.go
+	fairness   *fairnessResult
 	errs       map[string]error
 	notes      []string // what went wrong besides the measurements
 }
@@ -220,6 +222,7 @@ func (r *results) rows(o options) []row {
 		failedRow(scMemory, m.failed, m.jobs)
 	}
 	rows = append(rows, r.readSideRows(o)...)
+	rows = append(rows, r.scalingRows(o)...)
 	return rows
 }
 

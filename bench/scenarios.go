@@ -21,7 +21,7 @@ const (
 	scMemory     = "memory"
 )
 
-var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scQuota, scMemory, scReadSide}
+var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, scQuota, scMemory, scReadSide, scScaleOut, scFairness}
 
 // bench runs the scenarios on one redis-server and collects the results.
 type bench struct {
@@ -323,7 +323,7 @@ func (b *bench) runLatency0(ctx context.Context) error {
 
 // 3. The worker with a Zoom that takes L per call: all at once, then at half that rate.
 func (b *bench) runLatency200(ctx context.Context) error {
-	n, conc, lat := b.opts.n, b.opts.concurrency, b.opts.latency
+	n, conc, lat := b.opts.latencyN, b.opts.concurrency, b.opts.latency
 	half := max(n/2, 1)
 	st, err := newStage(ctx, b.dir, scLatency200, b.redis, zoomtest.Options{Latency: lat}, n+half)
 	if err != nil {

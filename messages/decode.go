@@ -119,6 +119,18 @@ func topLevelObject(body []byte) (map[string]json.RawMessage, error) {
 		}
 		return nil
 	}
+	// The common case in one parse: a valid JSON object.
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil && fields != nil {
+		if !utf8.Valid(body) {
+			return nil, &ValidationError{Reason: fmt.Sprintf(
+				"body is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(body))}
+		}
+		if err := tooDeep(); err != nil {
+			return nil, err
+		}
+		return fields, nil
+	}
 	if !json.Valid(body) {
 		if err := tooDeep(); err != nil {
 			return nil, err // encoding/json gives up at 10000 levels
@@ -138,7 +150,6 @@ func topLevelObject(body []byte) (map[string]json.RawMessage, error) {
 	if c := bytes.TrimLeft(body, " \t\r\n"); c[0] != '{' {
 		return nil, &ValidationError{Reason: "body must be a JSON object, got " + jsonKindOf(c[0])}
 	}
-	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, decodeError(err)
 	}

@@ -241,7 +241,7 @@ func (p policy) decide(res *result, err error, f facts) outcome {
 
 // succeeded records the result and publishes its event.
 func (p policy) succeeded(f facts, res *result) outcome {
-	body, err := json.Marshal(res.event)
+	body, err := encodeEvent(res.event)
 	if err != nil {
 		return p.retrying(f, OutcomeRetried, time.Second, fmt.Errorf("encode event: %w", err), false)
 	}

@@ -337,14 +337,15 @@ func (w *Worker) meetingJSON(m *zoom.Meeting) (json.RawMessage, error) {
 			return nil, err
 		}
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
+	drop := "start_url"
+	if w.cfg.IncludeStartURL {
+		drop = ""
+	}
+	out, err := withoutMember(raw, drop)
+	if err != nil {
 		return nil, fmt.Errorf("zoom answered a meeting that is not a JSON object: %w", err)
 	}
-	if !w.cfg.IncludeStartURL {
-		delete(fields, "start_url")
-	}
-	return json.Marshal(fields)
+	return out, nil
 }
 
 // meetingCreated and meetingUpdated are messages.MeetingCreated and
