@@ -185,10 +185,14 @@ end
 local uncertain = '0'
 if f[5] == '1' or state == RUNNING then uncertain = '1' end
 attempts = attempts + 1
-redis.call('HSET', KEYS[1], 'state', RUNNING, 'attempts', attempts, 'owner', ARGV[1],
+local fields = {'state', RUNNING, 'attempts', attempts, 'owner', ARGV[1],
   'lease', now + tonumber(ARGV[2]), 'uncertain', uncertain, 'first', first,
-  'subject', ARGV[4], 'job_id', ARGV[5], 'account', ARGV[6], 'updated', now)
-if (not f[9] or f[9] == '') and ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'hash', ARGV[9]) end
+  'subject', ARGV[4], 'job_id', ARGV[5], 'account', ARGV[6], 'updated', now}
+if (not f[9] or f[9] == '') and ARGV[9] ~= '' then
+  fields[#fields + 1] = 'hash'
+  fields[#fields + 1] = ARGV[9]
+end
+redis.call('HSET', KEYS[1], unpack(fields)) -- one HSET, the body hash included
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return answer(C_STARTED, uncertain, '0', '', '')
 `)
@@ -317,18 +321,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == SUCCEEDED then return 0 end
 if ARGV[9] == '1' and state then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now)
+-- One HSET with all the attempt's end writes, and at most one HDEL.
+local fields = {'state', ARGV[2], 'owner', '', 'lease', 0, 'updated', now}
+local function add(k, v)
+  fields[#fields + 1] = k
+  fields[#fields + 1] = v
+end
 if not state then
-  redis.call('HSET', KEYS[1], 'first', now, 'attempts', 0)
-  if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'subject', ARGV[10], 'job_id', ARGV[11], 'account', ARGV[12]) end
+  add('first', now)
+  add('attempts', 0)
+  if ARGV[10] ~= '' then add('subject', ARGV[10]); add('job_id', ARGV[11]); add('account', ARGV[12]) end
 end
 if ARGV[2] == SUCCEEDED then
-  redis.call('HSET', KEYS[1], 'uncertain', '0', 'esub', ARGV[4], 'event', ARGV[5])
-  redis.call('HDEL', KEYS[1], 'error')
+  add('uncertain', '0'); add('esub', ARGV[4]); add('event', ARGV[5])
 elseif ARGV[3] == '1' then
-  redis.call('HSET', KEYS[1], 'uncertain', '1')
+  add('uncertain', '1')
 end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) else redis.call('HDEL', KEYS[1], 'error') end
+if ARGV[6] ~= '' then add('error', ARGV[6]) end
+redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[6] == '' then redis.call('HDEL', KEYS[1], 'error') end
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return 1
