@@ -273,28 +273,41 @@ func jsonKindOf(c byte) string {
 // jsonDepth returns how deeply the valid JSON text b nests objects and arrays.
 func jsonDepth(b []byte) int {
 	depth, deepest := 0, 0
+	outsideStrings(b, func(c byte) bool {
+		switch c {
+		case '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case '}', ']':
+			depth--
+		}
+		return true
+	})
+	return deepest
+}
+
+// outsideStrings calls f with each byte of the JSON text b that is not part
+// of a string, until f returns false.
+func outsideStrings(b []byte, f func(c byte) bool) {
 	inString, escaped := false, false
 	for _, c := range b {
 		switch {
 		case escaped:
 			escaped = false
 		case inString:
-			switch c {
-			case '\\':
+			if c == '\\' {
 				escaped = true
-			case '"':
+			} else if c == '"' {
 				inString = false
 			}
 		case c == '"':
 			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
+		default:
+			if !f(c) {
+				return
+			}
 		}
 	}
-	return deepest
 }
 
 // firstInvalidUTF8 returns the offset of the first byte of b that does not

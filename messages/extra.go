@@ -215,24 +215,12 @@ func foldsToKnown(rest map[string]json.RawMessage, names map[string]struct{}) bo
 
 // isCompact reports whether b has no whitespace outside its strings.
 func isCompact(b []byte) bool {
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			if c == '\\' {
-				escaped = true
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			return false
-		}
-	}
-	return true
+	compact := true
+	outsideStrings(b, func(c byte) bool {
+		compact = c != ' ' && c != '\t' && c != '\n' && c != '\r'
+		return compact
+	})
+	return compact
 }
 
 // jsonNameCache maps a struct type to the set of its fields' JSON names.

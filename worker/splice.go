@@ -132,38 +132,30 @@ func appendValue(out, raw []byte, i int) ([]byte, int, error) {
 
 // encodeEvent encodes an event body. Events whose meeting is Zoom's JSON,
 // already compact, put it in as it is: json.Marshal would scan and compact
-// a json.RawMessage again (the next item of the profile after the map).
+// a json.RawMessage again (the next item of the profile after the map). The
+// event is encoded with a one-byte stand-in for the meeting, its last field,
+// which is then replaced.
 func encodeEvent(ev any) ([]byte, error) {
+	var meeting json.RawMessage
+	standIn := json.RawMessage("0")
 	switch e := ev.(type) {
 	case meetingCreated:
-		return withMeeting(json.Marshal(struct {
-			JobID   string `json:"job_id"`
-			Account string `json:"account,omitempty"`
-			UserID  string `json:"user_id"`
-		}{e.JobID, e.Account, e.UserID}))(e.Meeting)
+		if len(e.Meeting) > 0 {
+			meeting, e.Meeting = e.Meeting, standIn
+			ev = e
+		}
 	case meetingUpdated:
-		return withMeeting(json.Marshal(struct {
-			JobID     string `json:"job_id"`
-			Account   string `json:"account,omitempty"`
-			MeetingID int64  `json:"meeting_id"`
-		}{e.JobID, e.Account, e.MeetingID}))(e.Meeting)
-	}
-	return json.Marshal(ev)
-}
-
-// withMeeting appends "meeting": meeting to the encoded object head.
-func withMeeting(head []byte, err error) func(meeting json.RawMessage) ([]byte, error) {
-	return func(meeting json.RawMessage) ([]byte, error) {
-		if err != nil {
-			return nil, err
+		if len(e.Meeting) > 0 {
+			meeting, e.Meeting = e.Meeting, standIn
+			ev = e
 		}
-		if len(meeting) == 0 {
-			meeting = json.RawMessage("null")
-		}
-		out := make([]byte, 0, len(head)+len(meeting)+12)
-		out = append(out, head[:len(head)-1]...)
-		out = append(out, `,"meeting":`...)
-		out = append(out, meeting...)
-		return append(out, '}'), nil
 	}
+	b, err := json.Marshal(ev)
+	if err != nil || meeting == nil {
+		return b, err
+	}
+	out := make([]byte, 0, len(b)+len(meeting))
+	out = append(out, b[:len(b)-2]...) // less the stand-in and the closing brace
+	out = append(out, meeting...)
+	return append(out, '}'), nil
 }
