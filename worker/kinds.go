@@ -379,7 +379,7 @@ func (w *Worker) addRegistrant(ctx context.Context, a *attempt, t try, j *messag
 		}
 		if found != nil {
 			a.log.Info("adopted the registration of an earlier attempt", "registrant_id", found.RegistrantID)
-			return registrantAdded(a, j, found, !registeredSince(found, a.claim.FirstStarted)), nil
+			return registrantAdded(a, j, found, !registeredSince(found, a.since())), nil
 		}
 	}
 	r, err := z.AddRegistrant(ctx, j.MeetingID, j.OccurrenceIDs, j.Registrant)
@@ -397,7 +397,7 @@ func (w *Worker) addRegistrant(ctx context.Context, a *attempt, t try, j *messag
 		if found == nil {
 			return nil, err
 		}
-		return registrantAdded(a, j, found, !(t.uncertain && registeredSince(found, a.claim.FirstStarted))), nil
+		return registrantAdded(a, j, found, !(t.uncertain && registeredSince(found, a.since()))), nil
 	}
 	return registrantAdded(a, j, r, false), nil
 }
