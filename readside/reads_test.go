@@ -142,3 +142,28 @@ func TestReadsHaveTheirOwnRateShare(t *testing.T) {
 		t.Errorf("second miss with the reads' share used up: %q %s, want 503 naming the rate limit", a.Code, a.Description)
 	}
 }
+
+// A job's copy written after a webhook was applied (its Zoom answer may
+// predate the change the webhook reported) is fetched again, not trusted.
+func TestJobCopyAfterWebhookFetchedAgain(t *testing.T) {
+	e := newSvcEnv(t, zoomtest.Options{})
+	f := e.fixtures()
+	if _, _, err := e.store.Apply(ctx(t), worker.DefaultAccount, readside.MeetingKey(f.zoomMeeting),
+		time.Now().UnixMilli(), false, true, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting)); !strings.Contains(string(a.Body), `"Gadgets"`) {
+		t.Fatalf("after the webhook: %s", a.Body)
+	}
+	// A job finishes late with what Zoom answered it before the change.
+	e.begin("m-late", "zoom.jobs.meeting.update")
+	e.finish(worker.Finish{JobID: "m-late", State: worker.StateSucceeded,
+		Meetings: []worker.MeetingJSON{{ID: f.zoomMeeting, JSON: []byte(`{"id":` + strconv.FormatInt(f.zoomMeeting, 10) + `,"topic":"Before the change"}`)}}})
+	a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting))
+	if a.Code != "" || !strings.Contains(string(a.Body), `"Gadgets"`) || !strings.Contains(string(a.Body), `"source":"zoom"`) {
+		t.Errorf("after a job's late copy: %s %s; want Zoom's meeting, fetched again", a.Code, a.Body)
+	}
+	if a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting)); !strings.Contains(string(a.Body), `"source":"cache"`) {
+		t.Errorf("the fetched copy was not written back: %s", a.Body)
+	}
+}

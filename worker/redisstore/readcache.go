@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -17,10 +18,11 @@ import (
 // The read side's cache (readside.ReadCache) keeps, beside each cached
 // user and meeting (the keys the worker's jobs write), two small keys:
 //
-//	{object key}:rs   "version|fetched ms|stale": the event_ts of the newest webhook
+//	{object key}:rs   "version|fetched ms|stale|sum": the event_ts of the newest webhook
 //	                  applied, when the read side fetched the copy, whether a webhook
-//	                  said it changed since (cache TTL; it outlives a deletion, so an
-//	                  older webhook arriving later changes nothing)
+//	                  said it changed since, and a hash of the copy it wrote (a copy
+//	                  a job wrote since is fetched again); cache TTL, so it outlives
+//	                  a deletion and an older webhook arriving later changes nothing
 //	{object key}:404  Zoom answered 404 (or a webhook said deleted): the negative cache
 //
 // Every change is a Lua compare-and-set on the version, so a copy fetched
@@ -40,14 +42,25 @@ func (s *Store) objectKey(account string, k readside.Key) string {
 	return s.userKey(account, k.ID)
 }
 
-func readState(v any) (ver int64, fetched time.Time, stale bool) {
+func readState(v any) (ver int64, fetched time.Time, stale bool, sum string) {
 	str, _ := v.(string)
 	parts := strings.Split(str, "|")
-	if len(parts) != 3 {
-		return 0, time.Time{}, false
+	if len(parts) < 3 {
+		return 0, time.Time{}, false, ""
 	}
 	ver, _ = strconv.ParseInt(parts[0], 10, 64)
-	return ver, msTime(parts[1]), parts[2] == "1"
+	if len(parts) > 3 {
+		sum = parts[3]
+	}
+	return ver, msTime(parts[1]), parts[2] == "1", sum
+}
+
+// copySum identifies the copy the read side wrote back, so that Read can
+// tell when someone else (a job's Finish) wrote the object since.
+func copySum(data []byte) string {
+	h := fnv.New64a()
+	h.Write(data)
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // Read implements readside.ReadCache: one MGET (two for a user by email:
@@ -59,9 +72,17 @@ func (s *Store) Read(ctx context.Context, account string, k readside.Key) (reads
 		return readside.Entry{}, fmt.Errorf("redis: read %s %s: %w", k.Kind, k.ID, err)
 	}
 	var e readside.Entry
-	e.Version, e.Fetched, e.Stale = readState(vals[1])
+	var sum string
+	e.Version, e.Fetched, e.Stale, sum = readState(vals[1])
 	e.Gone = vals[2] != nil
 	data, _ := vals[0].(string)
+	if sum != "" && data != "" && copySum([]byte(data)) != sum {
+		// A job wrote this copy after the read side last fetched one. Its
+		// age is unknown, and after a webhook it may predate that change:
+		// fetch it again before trusting it.
+		e.Fetched = time.Time{}
+		e.Stale = e.Stale || e.Version > 0
+	}
 	if k.Kind == readside.KindUser && strings.Contains(k.ID, "@") && data != "" {
 		// The index holds the user id: read the user itself.
 		id := readside.UserKey(data)
@@ -79,14 +100,14 @@ func (s *Store) Read(ctx context.Context, account string, k readside.Key) (reads
 }
 
 // writeBackScript stores a fetched copy unless the version moved.
-// KEYS: object, rs, 404. ARGV: version, JSON, fetched ms, ttl ms.
+// KEYS: object, rs, 404. ARGV: version, JSON, fetched ms, ttl ms, copy sum.
 var writeBackScript = redis.NewScript(`
 local rs = redis.call('GET', KEYS[2])
 local cur = 0
 if rs then cur = tonumber(string.match(rs, '^(%d+)')) or 0 end
 if cur ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[1] .. '|' .. ARGV[3] .. '|0', 'PX', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. ARGV[3] .. '|0|' .. ARGV[5], 'PX', ARGV[4])
 redis.call('DEL', KEYS[3])
 return 1
 `)
@@ -105,7 +126,7 @@ func (s *Store) WriteBack(ctx context.Context, account string, k readside.Key, v
 	key := s.objectKey(account, target)
 	ttl := s.opts.CacheTTL.Milliseconds()
 	n, err := runScript(ctx, s.rdb, writeBackScript, []string{key, key + ":rs", key + ":404"},
-		ver, string(data), fetched.UnixMilli(), ttl)
+		ver, string(data), fetched.UnixMilli(), ttl, copySum(data))
 	if err != nil {
 		return false, fmt.Errorf("redis: write back %s %s: %w", k.Kind, k.ID, err)
 	}
@@ -153,10 +174,10 @@ func (s *Store) Forget(ctx context.Context, account string, k readside.Key, ver 
 // fetching again costs one call and cannot be wrong); a deletion is not.
 var applyScript = redis.NewScript(`
 local rs = redis.call('GET', KEYS[2])
-local cur, fetched, stale = 0, '0', '0'
+local cur, fetched, stale, sum = 0, '0', '0', ''
 if rs then
-  local a, b, c = string.match(rs, '^(%d+)|(%d+)|(%d)')
-  cur, fetched, stale = tonumber(a) or 0, b or '0', c or '0'
+  local a, b, c, d = string.match(rs, '^(%d+)|(%d+)|(%d)|?(.*)$')
+  cur, fetched, stale, sum = tonumber(a) or 0, b or '0', c or '0', d or ''
 end
 local ts = tonumber(ARGV[1])
 if ts < cur then return {0, 0} end
@@ -170,7 +191,7 @@ if ARGV[2] == '1' then
 end
 local mark = 0
 if cached == 1 or ARGV[4] == '1' then mark = 1 end
-redis.call('SET', KEYS[2], ARGV[1] .. '|' .. fetched .. '|' .. mark, 'PX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. fetched .. '|' .. mark .. '|' .. sum, 'PX', ARGV[3])
 redis.call('DEL', KEYS[3])
 return {1, mark}
 `)
