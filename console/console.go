@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -102,9 +103,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Window <= 0 {
-		cfg.Window = time.Hour
-	}
+	defaults.Set(&cfg.Window, time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
@@ -111,15 +112,9 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 	if cfg.JetStream == nil || cfg.Cache == nil {
 		return errors.New("readside: FollowConfig.JetStream and Cache are required")
 	}
-	if cfg.NotFoundTTL <= 0 {
-		cfg.NotFoundTTL = DefaultNotFoundTTL
-	}
-	if cfg.MaxDeliver <= 0 {
-		cfg.MaxDeliver = DefaultFollowMaxDeliver
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
-	}
+	defaults.Set(&cfg.NotFoundTTL, DefaultNotFoundTTL)
+	defaults.Set(&cfg.MaxDeliver, DefaultFollowMaxDeliver)
+	defaults.Set(&cfg.Concurrency, 16)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

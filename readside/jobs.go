@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 )
@@ -38,9 +39,7 @@ func NoteJobs(ctx context.Context, js jetstream.JetStream, notes JobNotes, deadL
 	if js == nil || notes == nil {
 		return errors.New("readside: NoteJobs needs JetStream and JobNotes")
 	}
-	if deadLetterTTL <= 0 {
-		deadLetterTTL = worker.DefaultDeadLetterMaxAge
-	}
+	defaults.Set(&deadLetterTTL, worker.DefaultDeadLetterMaxAge)
 	if log == nil {
 		log = slog.Default()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
@@ -130,21 +131,13 @@ func Start(nc *nats.Conn, cfg Config) (*Service, error) {
 	if cfg.Cache == nil || cfg.Jobs == nil {
 		return nil, errors.New("readside: Config.Jobs and Config.Cache are required")
 	}
-	if cfg.MaxConcurrent <= 0 {
-		cfg.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if cfg.NotFoundTTL <= 0 {
-		cfg.NotFoundTTL = DefaultNotFoundTTL
-	}
-	if cfg.StaleWait <= 0 {
-		cfg.StaleWait = DefaultStaleWait
-	}
+	defaults.Set(&cfg.MaxConcurrent, DefaultMaxConcurrent)
+	defaults.Set(&cfg.NotFoundTTL, DefaultNotFoundTTL)
+	defaults.Set(&cfg.StaleWait, DefaultStaleWait)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	defaults.Set(&cfg.Timeout, DefaultTimeout)
 	version, build := semver(cfg.Version)
 	meta := map[string]string{"subject_prefix": SubjectPrefix}
 	if build != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
@@ -114,15 +115,9 @@ func NewReceiver(cfg Config) (*Receiver, error) {
 	if cfg.JetStream == nil {
 		return nil, errors.New("webhook: Config.JetStream is required")
 	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
-	if cfg.MaxSkew <= 0 {
-		cfg.MaxSkew = DefaultMaxSkew
-	}
-	if cfg.PublishTimeout <= 0 {
-		cfg.PublishTimeout = DefaultPublishTimeout
-	}
+	defaults.Set(&cfg.MaxBody, DefaultMaxBody)
+	defaults.Set(&cfg.MaxSkew, DefaultMaxSkew)
+	defaults.Set(&cfg.PublishTimeout, DefaultPublishTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -151,9 +146,7 @@ func NewReceiver(cfg Config) (*Receiver, error) {
 // SetupStream creates or updates ZOOM_WEBHOOKS, idempotently: limits
 // retention, replicas copies, a duplicate window covering Zoom's retries.
 func SetupStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
-	if replicas <= 0 {
-		replicas = 1
-	}
+	defaults.Set(&replicas, 1)
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "Zoom webhooks as Zoom sent them, verified",

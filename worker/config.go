@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 )
 
 // Defaults for Config. They are exported so docs and the command line can show them.
@@ -89,37 +91,24 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.MaxAckPending <= 0 {
-		c.MaxAckPending = DefaultMaxAckPending
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
-	def(&c.AckWait, DefaultAckWait)
-	def(&c.AttemptTimeout, DefaultAttemptTimeout)
-	def(&c.RetryBudget, DefaultRetryBudget)
-	def(&c.RetryInitial, DefaultRetryInitial)
-	def(&c.RetryMax, DefaultRetryMax)
-	def(&c.RedeliveryDelay, DefaultRedeliveryDelay)
-	def(&c.RedeliveryMaxDelay, DefaultRedeliveryMaxDelay)
-	def(&c.DuplicateWindow, DefaultDuplicateWindow)
-	def(&c.EventsMaxAge, DefaultEventsMaxAge)
-	def(&c.DeadLetterMaxAge, DefaultDeadLetterMaxAge)
-	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defaults.Set(&c.Concurrency, DefaultConcurrency)
+	defaults.Set(&c.MaxAckPending, DefaultMaxAckPending)
+	defaults.Set(&c.MaxAttempts, DefaultMaxAttempts)
+	defaults.Set(&c.AckWait, DefaultAckWait)
+	defaults.Set(&c.AttemptTimeout, DefaultAttemptTimeout)
+	defaults.Set(&c.RetryBudget, DefaultRetryBudget)
+	defaults.Set(&c.RetryInitial, DefaultRetryInitial)
+	defaults.Set(&c.RetryMax, DefaultRetryMax)
+	defaults.Set(&c.RedeliveryDelay, DefaultRedeliveryDelay)
+	defaults.Set(&c.RedeliveryMaxDelay, DefaultRedeliveryMaxDelay)
+	defaults.Set(&c.DuplicateWindow, DefaultDuplicateWindow)
+	defaults.Set(&c.EventsMaxAge, DefaultEventsMaxAge)
+	defaults.Set(&c.DeadLetterMaxAge, DefaultDeadLetterMaxAge)
+	defaults.Set(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	if c.DailyLimit == "" {
 		c.DailyLimit = DailyLimitDefer
 	}
-	if c.StreamReplicas <= 0 {
-		c.StreamReplicas = 1
-	}
+	defaults.Set(&c.StreamReplicas, 1)
 	if c.EventSource == "" {
 		c.EventSource = DefaultEventSource
 	}

@@ -26,13 +26,8 @@ func TestRejectedCredentialsWaitForTheAccount(t *testing.T) {
 	run := e.start()
 
 	const n = 20
-	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("cred-%d", i)), "")
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for run.w.Ready() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.publishMeetings("cred-", n)
+	run.waitNotReady(20 * time.Second)
 	err := run.w.Ready()
 	if err == nil || !strings.Contains(err.Error(), `"default"`) || strings.Contains(err.Error(), "secret\"") {
 		t.Fatalf("Ready() = %v with the credentials rejected; want not ready naming account \"default\"", err)

@@ -29,6 +29,22 @@ func meetingJob(id string) string {
 	return strings.Replace(j, "Demo Meeting 1", "Demo Meeting "+id, 1)
 }
 
+// publishMeetings publishes n create-meeting jobs, job ids prefix0 to
+// prefix(n-1).
+func (e *testEnv) publishMeetings(prefix string, n int) {
+	for i := range n {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("%s%d", prefix, i)), "")
+	}
+}
+
+// waitNotReady waits up to d for the worker to stop being ready.
+func (r *workerRun) waitNotReady(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for r.w.Ready() == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitAll waits for one meeting.created per job and checks Zoom made
 // exactly one meeting per job.
 func (e *testEnv) waitAll(prefix string, n int) {
@@ -50,13 +66,8 @@ func TestRedisDownTakesNoNewJobs(t *testing.T) {
 	e.redis.Stop()
 
 	const n = 10
-	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("r-%d", i)), "")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for run.w.Ready() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.publishMeetings("r-", n)
+	run.waitNotReady(10 * time.Second)
 	if err := run.w.Ready(); err == nil || !strings.Contains(err.Error(), "redis") {
 		t.Fatalf("Ready() = %v with Redis down; want a redis error", err)
 	}
@@ -81,9 +92,7 @@ func TestNATSRestartMidRun(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{Latency: 20 * time.Millisecond})
 	e.start()
 	const n = 60
-	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("n-%d", i)), "")
-	}
+	e.publishMeetings("n-", n)
 	time.Sleep(100 * time.Millisecond)
 	e.nats.Restart(t)
 	e.waitAll("n-", n)
@@ -223,9 +232,7 @@ func TestSharedRateLimitAvoids429s(t *testing.T) {
 	}
 	const n = 80
 	start := time.Now()
-	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("rl-%d", i)), "")
-	}
+	e.publishMeetings("rl-", n)
 	e.waitAll("rl-", n)
 	took := time.Since(start)
 	st := e.fake.Stats()
@@ -314,9 +321,7 @@ func TestRateLimitWaitsDoNotUseAttempts(t *testing.T) {
 	// stream to wait for their slot, again and again.
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(&redisstore.Limits{PerSecond: 4, MaxWait: 50 * time.Millisecond})})
 	const n = 10
-	for i := range n {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("w-%d", i)), "")
-	}
+	e.publishMeetings("w-", n)
 	e.waitAll("w-", n)
 	for i := range n {
 		for _, m := range e.eventsFor(fmt.Sprintf("w-%d", i)) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 )
 
 // DefaultStartTimeout is how long a worker keeps trying to reach NATS and set
@@ -46,9 +48,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 // it) is retried: the next CreateOrUpdate finds the stream and updates it.
 func setupRetrying(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, cfg Config, log *slog.Logger) (jetstream.Consumer, error) {
 	timeout := cfg.StartTimeout
-	if timeout <= 0 {
-		timeout = DefaultStartTimeout
-	}
+	defaults.Set(&timeout, DefaultStartTimeout)
 	if log == nil {
 		log = slog.Default()
 	}

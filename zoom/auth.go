@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 )
 
 // TokenError is a failure to get an access token from the OAuth token
@@ -124,9 +126,7 @@ func NewOAuth(cfg OAuthConfig) TokenSource {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = NewHTTPClient(0)
 	}
-	if cfg.RefreshBefore <= 0 {
-		cfg.RefreshBefore = defaultRefreshBefore
-	}
+	defaults.Set(&cfg.RefreshBefore, defaultRefreshBefore)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -156,9 +156,7 @@ type tokenFlight struct {
 
 // margin is how long before its expiry a token that lives life is replaced.
 func (s *oauthSource) margin(life time.Duration) time.Duration {
-	if life <= 0 {
-		life = defaultTokenLifetime
-	}
+	defaults.Set(&life, defaultTokenLifetime)
 	return min(s.cfg.RefreshBefore, life/12)
 }
 
@@ -378,9 +376,7 @@ func (s *oauthSource) fetch(ctx context.Context) (issued, error) {
 		return issued{}, newErr(resp.StatusCode, errors.New("answer has no access_token"))
 	}
 	life := time.Duration(ans.ExpiresIn) * time.Second
-	if life <= 0 {
-		life = defaultTokenLifetime
-	}
+	defaults.Set(&life, defaultTokenLifetime)
 	// Count the lifetime from when the request went, not when it came back.
 	return issued{tok: ans.AccessToken, exp: sent.Add(life), life: life, apiURL: checkAPIURL(ans.APIURL)}, nil
 }
@@ -422,9 +418,7 @@ func isContextError(err error) bool {
 // token is reused until shortly before it expires (a twelfth of the TTL, at
 // most 5 minutes). Missing credentials are reported by Token.
 func NewJWT(cfg JWTConfig) TokenSource {
-	if cfg.TTL <= 0 {
-		cfg.TTL = time.Hour
-	}
+	defaults.Set(&cfg.TTL, time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 )
 
 // Rate-limit categories of the operations this client makes, from Zoom's API
@@ -78,9 +80,7 @@ const (
 // concurrent calls to one host (at most MaxConnsPerHost connections, all kept idle) and the
 // given overall timeout per exchange; 0 means DefaultTimeout.
 func NewHTTPClient(timeout time.Duration) *http.Client {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	defaults.Set(&timeout, DefaultTimeout)
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = MaxConnsPerHost

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 )
 
 // Connection defaults of NewClient.
@@ -240,9 +242,7 @@ func NewClient(rawURL string, o ClientOptions) (redis.UniversalClient, error) {
 func (c *ClientURL) universal(o ClientOptions) (redis.UniversalClient, error) {
 	_, poolSet := c.Query["pool_size"]
 	buf := o.BufferSize
-	if buf <= 0 {
-		buf = DefaultBufferSize
-	}
+	defaults.Set(&buf, DefaultBufferSize)
 	if c.Topology == Single {
 		opts, err := redis.ParseURL(c.raw)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
@@ -111,9 +112,7 @@ var (
 
 // NewLimiter returns the limiter of one account.
 func (s *Store) NewLimiter(account string, l Limits) *Limiter {
-	if l.Burst <= 0 {
-		l.Burst = 1
-	}
+	defaults.Set(&l.Burst, 1)
 	if l.MaxWait <= 0 {
 		l.MaxWait = 5 * time.Second
 	}

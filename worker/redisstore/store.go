@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 )
@@ -64,15 +65,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if opts.ResultTTL <= 0 {
-		opts.ResultTTL = DefaultResultTTL
-	}
-	if opts.CacheTTL <= 0 {
-		opts.CacheTTL = DefaultCacheTTL
-	}
-	if opts.WaitTimeout <= 0 {
-		opts.WaitTimeout = DefaultWaitTimeout
-	}
+	defaults.Set(&opts.ResultTTL, DefaultResultTTL)
+	defaults.Set(&opts.CacheTTL, DefaultCacheTTL)
+	defaults.Set(&opts.WaitTimeout, DefaultWaitTimeout)
 	_, cluster := rdb.(*redis.ClusterClient)
 	if cluster {
 		opts.WaitReplicas = 0
