@@ -113,6 +113,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Skip("browser test: not in -short")
 	}
 	const token = "console-e2e-token-0123456789"
+	findChromium(t) // before any server starts: a missing browser is said first
 	// Each host may create 3 meetings a day here, so one host's jobs wait.
 	e := newE2E(t, zoomtest.Options{DailyMeetingLimit: 3})
 	e.fake.AddUser("grace@example.com", "Grace", "Hopper", 1)
