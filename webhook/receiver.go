@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zoomworker/zoom-worker/internal/defaults"
+	"github.com/zoomworker/zoom-worker/internal/streams"
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
@@ -143,11 +144,11 @@ func NewReceiver(cfg Config) (*Receiver, error) {
 	return r, nil
 }
 
-// SetupStream creates or updates ZOOM_WEBHOOKS, idempotently: limits
+// SetupStream creates ZOOM_WEBHOOKS, or updates it where it differs: limits
 // retention, replicas copies, a duplicate window covering Zoom's retries.
 func SetupStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
 	defaults.Set(&replicas, 1)
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	return streams.Ensure(ctx, js, jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "Zoom webhooks as Zoom sent them, verified",
 		Subjects:    []string{SubjectAll},
@@ -158,10 +159,6 @@ func SetupStream(ctx context.Context, js jetstream.JetStream, replicas int) (jet
 		MaxAge:      DefaultMaxAge,
 		MaxMsgSize:  1 << 20, // a DefaultMaxBody body and its headers
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create or update stream %s: %w", Stream, err)
-	}
-	return s, nil
 }
 
 // eventName is a safe sequence of subject tokens: no wildcard, space or

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/streams"
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
@@ -97,7 +98,7 @@ func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
 // durable consumer zoom-worker, idempotently.
 func SetupStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Consumer, error) {
 	cfg = cfg.withDefaults()
-	streams := []jetstream.StreamConfig{{
+	want := []jetstream.StreamConfig{{
 		Name:        messages.StreamJobs,
 		Description: "zoom-worker jobs (work queue)",
 		Subjects:    []string{messages.SubjectJobsAll},
@@ -125,9 +126,9 @@ func SetupStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 		Duplicates:  cfg.DuplicateWindow,
 		MaxAge:      cfg.DeadLetterMaxAge,
 	}}
-	for _, sc := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return nil, fmt.Errorf("create or update stream %s: %w", sc.Name, err)
+	for _, sc := range want {
+		if _, err := streams.Ensure(ctx, js, sc); err != nil {
+			return nil, err
 		}
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, messages.StreamJobs, ConsumerConfig(cfg))
