@@ -19,7 +19,7 @@ const (
 
 	backlogAccount = "backlog" // the fairness scenario's rate-limited account
 	backlogRate    = 20        // its limit, requests/s
-	backlogJobs    = 800       // 40 s of work at its limit
+	backlogJobs    = 400       // 20 s of work at its limit
 	fairJobs       = 200       // the other account's jobs, published after the backlog
 )
 

@@ -288,29 +288,43 @@ func (b *bench) runLoop(ctx context.Context, mode, tag string) (*baselineResult,
 	return r, nil
 }
 
+// runWorker starts a stage for capacity jobs and one worker process, and
+// measures the window in which jobs [0, n) are published at once and done.
+// The caller closes the stage and stops the kids.
+func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options, n, capacity int) (st *stage, kids []*child, w *window, err error) {
+	if st, err = newStage(ctx, b.dir, tag, b.redis, fake, capacity); err != nil {
+		return nil, nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			b.stopKids(kids)
+			st.close()
+		}
+	}()
+	if kids, err = b.startKids(ctx, st, "worker", tag, 1, b.opts.concurrency, 0); err != nil {
+		return nil, nil, nil, err
+	}
+	if w, err = b.begin(ctx, st, kids); err != nil {
+		return nil, nil, nil, err
+	}
+	if err = b.drive(ctx, st, 0, n, 0); err != nil {
+		return nil, nil, nil, err
+	}
+	if err = b.end(ctx, w); err != nil {
+		return nil, nil, nil, err
+	}
+	return st, kids, w, nil
+}
+
 // 2. The worker with a Zoom that answers at once.
 func (b *bench) runLatency0(ctx context.Context) error {
-	n, conc := b.opts.n, b.opts.concurrency
-	st, err := newStage(ctx, b.dir, scLatency0, b.redis, zoomtest.Options{}, n)
+	n := b.opts.n
+	st, kids, w, err := b.runWorker(ctx, scLatency0, zoomtest.Options{}, n, n)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	kids, err := b.startKids(ctx, st, "worker", scLatency0, 1, conc, 0)
-	if err != nil {
-		return err
-	}
 	defer func() { b.stopKids(kids) }()
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	if err := b.drive(ctx, st, 0, n, 0); err != nil {
-		return err
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
 	span := st.events.span(0, n)
 	_, failed, _, _ := st.events.counts()
 	r := &latency0Result{n: n, elapsed: span, rate: float64(n) / span.Seconds(), failed: failed, costs: w.costs(n)}
@@ -325,26 +339,12 @@ func (b *bench) runLatency0(ctx context.Context) error {
 func (b *bench) runLatency200(ctx context.Context) error {
 	n, conc, lat := b.opts.latencyN, b.opts.concurrency, b.opts.latency
 	half := max(n/2, 1)
-	st, err := newStage(ctx, b.dir, scLatency200, b.redis, zoomtest.Options{Latency: lat}, n+half)
+	st, kids, w, err := b.runWorker(ctx, scLatency200, zoomtest.Options{Latency: lat}, n, n+half)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	kids, err := b.startKids(ctx, st, "worker", scLatency200, 1, conc, 0)
-	if err != nil {
-		return err
-	}
 	defer func() { b.stopKids(kids) }()
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	if err := b.drive(ctx, st, 0, n, 0); err != nil {
-		return err
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
 	span := st.events.span(0, n)
 	r := &latency200Result{n: n, latency: lat, conc: conc, elapsed: span, rate: float64(n) / span.Seconds(),
 		bound: float64(conc) / lat.Seconds(), full: percentiles(st.events.latencies(0, n, lat)), costs: w.costs(n)}
