@@ -12,6 +12,13 @@
 // and connections to them; FastConfig (and FastEnv, the same as settings)
 // are the short retries and redeliveries every test uses.
 //
+// For Redis high availability there are a real Redis Cluster (NewRedisCluster,
+// StartRedisCluster: masters with one replica each, slots spread evenly,
+// Failover(i) runs CLUSTER FAILOVER on a replica) and a real Sentinel set-up
+// (NewRedisSentinel, StartRedisSentinel: a master, replicas and Sentinels,
+// Failover runs SENTINEL FAILOVER); each waits until every node agrees
+// before it returns, and their URL fields are REDIS_URLs for them.
+//
 // testenv imports worker, so only external test packages (worker_test, not
 // package worker) can use it.
 package testenv
