@@ -94,15 +94,25 @@ func ScanDeadLetters(ctx context.Context, js jetstream.JetStream, f DeadLetterFi
 
 // DeadLetterAt reads the one dead letter at stream sequence seq.
 func DeadLetterAt(ctx context.Context, js jetstream.JetStream, seq uint64) (DeadLetter, error) {
-	s, err := js.Stream(ctx, messages.StreamDeadLetters)
-	if err != nil {
-		return DeadLetter{}, fmt.Errorf("dead letter %d: %w", seq, err)
-	}
-	raw, err := s.GetMsg(ctx, seq)
+	_, raw, err := deadLetterMsg(ctx, js, seq)
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("dead letter %d: %w", seq, err)
 	}
 	return deadLetterOf(seq, raw.Time, raw.Header, raw.Data), nil
+}
+
+// deadLetterMsg reads the message at stream sequence seq of ZOOM_DLQ, and
+// the stream, which a replay deletes it from.
+func deadLetterMsg(ctx context.Context, js jetstream.JetStream, seq uint64) (jetstream.Stream, *jetstream.RawStreamMsg, error) {
+	s, err := js.Stream(ctx, messages.StreamDeadLetters)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := s.GetMsg(ctx, seq)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, raw, nil
 }
 
 // DeleteDeadLetter removes dead letter seq from ZOOM_DLQ for good (its

@@ -57,11 +57,7 @@ func deadLetterOf(seq uint64, t time.Time, h nats.Header, body []byte) DeadLette
 // window sends it once. The worker runs a replayed job afresh: a failed
 // job's record does not stop it (a succeeded one does: that job is done).
 func ReplayDeadLetter(ctx context.Context, js jetstream.JetStream, seq uint64, keep bool) (DeadLetter, error) {
-	s, err := js.Stream(ctx, messages.StreamDeadLetters)
-	if err != nil {
-		return DeadLetter{}, fmt.Errorf("replay %d: %w", seq, err)
-	}
-	raw, err := s.GetMsg(ctx, seq)
+	s, raw, err := deadLetterMsg(ctx, js, seq)
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("replay %d: %w", seq, err)
 	}
