@@ -460,34 +460,29 @@ func (s *Store) CachedUser(ctx context.Context, account, idOrEmail string) (*mes
 		}
 		id = v
 	}
-	b, err := s.rdb.Get(ctx, s.userKey(account, id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("redis: get user %s: %w", id, err)
-	}
-	var u messages.User
-	if err := json.Unmarshal(b, &u); err != nil {
-		return nil, nil // a cache entry we cannot read is a miss
-	}
-	return &u, nil
+	return cached[messages.User](ctx, s, s.userKey(account, id), "user "+id)
 }
 
 // CachedMeeting returns a cached meeting (nil on a miss), for the service.
 func (s *Store) CachedMeeting(ctx context.Context, account string, id int64) (*messages.Meeting, error) {
-	b, err := s.rdb.Get(ctx, s.meetingKey(account, id)).Bytes()
+	return cached[messages.Meeting](ctx, s, s.meetingKey(account, id), "meeting "+strconv.FormatInt(id, 10))
+}
+
+// cached reads the cache entry at key (what names it in errors): nil on a
+// miss, and on an entry it cannot read, which is a miss too.
+func cached[T any](ctx context.Context, s *Store, key, what string) (*T, error) {
+	b, err := s.rdb.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redis: get meeting %d: %w", id, err)
+		return nil, fmt.Errorf("redis: get %s: %w", what, err)
 	}
-	var m messages.Meeting
-	if err := json.Unmarshal(b, &m); err != nil {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, nil
 	}
-	return &m, nil
+	return &v, nil
 }
 
 // ClaimedMeetings implements worker.Cache.
