@@ -181,6 +181,8 @@ func TestBadSettingsExit2NamingTheSetting(t *testing.T) {
 		{"no Zoom credentials", map[string]string{}, nil, "ZOOM_ACCOUNT_ID"},
 		{"half the OAuth settings", map[string]string{"ZOOM_ACCOUNT_ID": "a"}, nil, "ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET"},
 		{"daily limit action", map[string]string{"ZOOMW_DAILY_LIMIT": "ignore"}, nil, "ZOOMW_DAILY_LIMIT"},
+		{"NATS URL password with a bad scheme", map[string]string{"NATS_URL": "http://u:hunter2@x:4222"}, nil, "NATS_URL"},
+		{"NATS URL password that does not parse", map[string]string{"NATS_URL": "nats://u:hunter2%zz@x,nats://v:hunter2@y"}, nil, "NATS_URL"},
 		{"secret is not echoed", map[string]string{"REDIS_URL": "redis://:hunter2@[::1"}, nil, "REDIS_URL"},
 		{"Sentinel URL without master", map[string]string{"REDIS_URL": "redis+sentinel://:hunter2@h1:26379,h2:26379"}, nil, "REDIS_URL"},
 		{"Cluster URL with a database", map[string]string{"REDIS_URL": "redis+cluster://:hunter2@h1:7000/2"}, nil, "REDIS_URL"},

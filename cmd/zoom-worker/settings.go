@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -312,6 +313,11 @@ var Settings = []setting{
 		set: str(func(c *Config) *string { return &c.DevDataDir })},
 }
 
+// urlPassword finds the password of a URL's user information, even in a
+// value url.Parse rejects: a bad NATS_URL is echoed in its error, and the
+// password in it must not be.
+var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:/@,]*):[^,]*@`)
+
 // badSetting is a setting that cannot work: the process exits 2 with it.
 type badSetting struct {
 	name, value, why string
@@ -346,7 +352,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*C
 			continue
 		}
 		if err := s.set(c, v); err != nil {
-			shown := v
+			shown := urlPassword.ReplaceAllString(v, "${1}:xxxxx@")
 			if s.secret {
 				shown = ""
 			}
