@@ -43,8 +43,10 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	}
 	e.publish(messages.SubjectMeetingCreate, meetingJob("metrics-1"), "")
 	e.waitEvent("metrics-1", messages.SubjectMeetingCreated, 20*time.Second)
-	_, metrics := httpGet(t, base+"/metrics")
-	for _, want := range []string{
+	// The event can reach the test before the worker, still settling the
+	// job, counts it (it acks and counts after the publish's ack): scrape
+	// until every series is there.
+	wants := []string{
 		`zoomworker_jobs_total{outcome="succeeded",subject="zoom.jobs.meeting.create"} 1`,
 		`zoomworker_zoom_requests_total{account="default",operation="create_meeting",status="2xx"} 1`,
 		`zoomworker_job_duration_seconds_bucket`,
@@ -52,10 +54,22 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		`zoomworker_jobs_in_flight 0`,
 		`zoomworker_events_published_total{subject="zoom.events.meeting.created"} 1`,
 		`zoomworker_store_up 1`,
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	var missing []string
+	for scrape := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, metrics := httpGet(t, base+"/metrics")
+		missing = missing[:0]
+		for _, want := range wants {
+			if !strings.Contains(metrics, want) {
+				missing = append(missing, want)
+			}
 		}
+		if len(missing) == 0 || time.Now().After(scrape) {
+			break
+		}
+	}
+	for _, want := range missing {
+		t.Errorf("/metrics lacks %s", want)
 	}
 
 	e.redis.Stop()
