@@ -195,20 +195,30 @@ func (w *Worker) updateMeeting(ctx context.Context, a *attempt, t try, j *messag
 	}, nil
 }
 
+// alreadyGone reads Zoom's answer to a DELETE (err nil: deleted now). A 404
+// that confirm confirms means the thing was gone before this job, unless a
+// lost answer of ours (t.uncertain) deleted it; any other error may have
+// changed Zoom.
+func alreadyGone(err error, t try, confirm func(notFound error) error) (bool, error) {
+	if err == nil {
+		return false, nil
+	}
+	if !zoom.IsNotFound(err) {
+		return false, mayHaveChanged(err)
+	}
+	if err := confirm(err); err != nil {
+		return false, err
+	}
+	return !t.uncertain, nil
+}
+
 // deleteMeeting deletes a meeting (or one occurrence); one already gone succeeds.
 func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, t try, j *messages.DeleteMeetingJob) (*result, error) {
 	err := a.account.Zoom.DeleteMeeting(ctx, j.MeetingID, zoom.DeleteMeetingOptions{
 		OccurrenceID: j.OccurrenceID, ScheduleForReminder: j.ScheduleForReminder, CancelMeetingReminder: j.CancelMeetingReminder})
-	gone := false
+	gone, err := alreadyGone(err, t, func(err error) error { return w.confirmMeetingGone(ctx, a, j.MeetingID, err) })
 	if err != nil {
-		if !zoom.IsNotFound(err) {
-			return nil, mayHaveChanged(err)
-		}
-		if err := w.confirmMeetingGone(ctx, a, j.MeetingID, err); err != nil {
-			return nil, err
-		}
-		// Gone before this job, unless a lost answer of ours deleted it.
-		gone = !t.uncertain
+		return nil, err
 	}
 	return &result{
 		eventSubject: messages.SubjectMeetingDeleted,
@@ -222,15 +232,9 @@ func (w *Worker) deleteUser(ctx context.Context, a *attempt, t try, j *messages.
 	err := a.account.Zoom.DeleteUser(ctx, j.UserID, zoom.DeleteUserOptions{
 		Action: j.EffectiveAction(), TransferEmail: j.TransferEmail, TransferMeeting: j.TransferMeeting,
 		TransferWebinar: j.TransferWebinar, TransferRecording: j.TransferRecording})
-	gone := false
+	gone, err := alreadyGone(err, t, func(err error) error { return w.confirmUserGone(ctx, a, j.UserID, err) })
 	if err != nil {
-		if !zoom.IsNotFound(err) {
-			return nil, mayHaveChanged(err)
-		}
-		if err := w.confirmUserGone(ctx, a, j.UserID, err); err != nil {
-			return nil, err
-		}
-		gone = !t.uncertain
+		return nil, err
 	}
 	drop := []string{j.UserID}
 	if u, _ := w.cache.CachedUser(ctx, a.account.Name, j.UserID); u != nil {
