@@ -163,6 +163,24 @@ func TestDevSaysWhenItsPortIsTaken(t *testing.T) {
 	}
 }
 
+// TestDevRefusesABadConsoleSettingFirst: dev serves the console, so a
+// console setting that cannot work stops it before it starts anything, with
+// the one plain line every bad setting gets.
+func TestDevRefusesABadConsoleSettingFirst(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"ZOOMW_CONSOLE_ADDR":  {"ZOOMW_CONSOLE_ADDR": "0.0.0.0:0"},
+		"ZOOMW_CONSOLE_TOKEN": {"ZOOMW_CONSOLE_TOKEN": "short"},
+	} {
+		env["ZOOMW_DEV_NATS_ADDR"], env["ZOOMW_HTTP_ADDR"] = "127.0.0.1:0", "off"
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), []string{"dev"}, func(k string) string { return env[k] }, &stdout, &stderr)
+		want := "zoom-worker: bad setting " + name
+		if code != 2 || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 2, nothing on stdout, one line %q...", name, code, stdout.String(), stderr.String(), want)
+		}
+	}
+}
+
 func TestDevHelpShowsDevFlags(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"dev", "--help"}, func(string) string { return "" }, &stdout, &stderr)

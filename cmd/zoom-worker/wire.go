@@ -42,6 +42,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
+	if dev {
+		// dev serves the console: a bad console setting is refused before
+		// anything starts, on one line, like every other bad setting.
+		if err := checkConsoleAddr(cfg); err != nil {
+			return err
+		}
+	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	// From here on the reason for an exit is a log line too, in the log's
 	// format, and the last one: every line run writes is JSON (or text).
