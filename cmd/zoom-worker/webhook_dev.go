@@ -37,10 +37,10 @@ func devWebhooks(cfg *Config, fake *zoomtest.Server, zoomURL string) (string, er
 	return fmt.Sprintf(`Zoom's webhooks: the simulator signs them and posts them to %s;
 they land on stream ZOOM_WEBHOOKS and the read cache follows them. "Edit a meeting
 in Zoom" (ID from the meeting.created event) and watch the answer change:
+  nats --server %s sub 'zoom.webhooks.>' &
   nats --server %s req zoom.svc.meeting.get '{"meeting_id": ID}'
   curl -X PATCH %s/_sim/meetings/ID -H 'Content-Type: application/json' -d '{"topic":"Edited in Zoom"}'
   nats --server %s req zoom.svc.meeting.get '{"meeting_id": ID}'
-  nats --server %s sub 'zoom.webhooks.>'
 
-`, hookURL, cfg.NATSURL, zoomURL, cfg.NATSURL, cfg.NATSURL), nil
+`, hookURL, cfg.NATSURL, cfg.NATSURL, zoomURL, cfg.NATSURL), nil
 }
