@@ -376,7 +376,7 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 		level = slog.LevelWarn
 	}
 	h.log.Log(ctx, level, "service request failed", "endpoint", endpoint, "code", aerr.code,
-		"error", aerr.desc, "duration", time.Since(start))
+		"err", aerr.desc, "duration", time.Since(start))
 	var body ErrorResponse
 	body.Error.Code, _ = strconv.Atoi(aerr.code)
 	body.Error.Description = aerr.desc

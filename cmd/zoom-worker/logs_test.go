@@ -64,7 +64,8 @@ func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 // TestLogKeyForErrorsIsErr keeps one key for errors in every log line of
 // every package: "err" (a query over logs then finds them all).
 func TestLogKeyForErrorsIsErr(t *testing.T) {
-	call := regexp.MustCompile(`\.(Debug|Info|Warn|Error|Log)(Context)?\([^\n]*"error",`)
+	// [^()]* also spans the lines of a call wrapped before its "error" key.
+	call := regexp.MustCompile(`\.(Debug|Info|Warn|Error|Log)(Context)?\([^()]*?"error",`)
 	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -79,10 +80,9 @@ func TestLogKeyForErrorsIsErr(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for i, line := range strings.Split(string(b), "\n") {
-			if call.MatchString(line) {
-				t.Errorf("%s:%d logs an error under the key \"error\"; use \"err\": %s", path, i+1, strings.TrimSpace(line))
-			}
+		for _, at := range call.FindAllIndex(b, -1) {
+			line := 1 + strings.Count(string(b[:at[0]]), "\n")
+			t.Errorf("%s:%d logs an error under the key \"error\"; use \"err\": %s", path, line, b[at[0]:at[1]])
 		}
 		return nil
 	})
