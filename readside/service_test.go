@@ -220,21 +220,36 @@ func TestDiscovery(t *testing.T) {
 	}
 
 	// Errors show in $SRV.STATS, as `nats micro stats` reads them: requests
-	// counted by micro, errors in the endpoint's data.
+	// counted by micro, errors in the endpoint's data. micro counts a request
+	// only once the handler returns, and the handler hands the request to a
+	// goroutine that may answer first; so the stats are read until micro's
+	// count is there (ours is counted before the answer is sent).
 	e.request(readside.SubjectJobStatus, `{"job_id": "nope"}`)
-	m, err = e.nc.Request("$SRV.STATS."+readside.Name, nil, 5*time.Second)
-	if err != nil {
-		t.Fatalf("$SRV.STATS: %v", err)
+	var (
+		ep    micro.EndpointStats
+		found bool
+	)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		m, err = e.nc.Request("$SRV.STATS."+readside.Name, nil, 5*time.Second)
+		if err != nil {
+			t.Fatalf("$SRV.STATS: %v", err)
+		}
+		stats := decodeAs[micro.Stats](t, m.Data)
+		for _, s := range stats.Endpoints {
+			if s.Subject == readside.SubjectJobStatus {
+				ep, found = *s, true
+			}
+		}
+		if !found {
+			t.Fatalf("$SRV.STATS has no endpoint on %s: %s", readside.SubjectJobStatus, m.Data)
+		}
+		if ep.NumRequests > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
-	stats := decodeAs[micro.Stats](t, m.Data)
-	for _, ep := range stats.Endpoints {
-		if ep.Subject != readside.SubjectJobStatus {
-			continue
-		}
-		d := decodeAs[readside.EndpointData](t, ep.Data)
-		if ep.NumRequests != 1 || d.Errors != 1 || !strings.Contains(d.LastError, "404") {
-			t.Errorf("job.status stats = %d requests, data %s; want 1 request, 1 error, a 404", ep.NumRequests, ep.Data)
-		}
+	d := decodeAs[readside.EndpointData](t, ep.Data)
+	if ep.NumRequests != 1 || d.Errors != 1 || !strings.Contains(d.LastError, "404") {
+		t.Errorf("job.status stats = %d requests, data %s; want 1 request, 1 error, a 404", ep.NumRequests, ep.Data)
 	}
 }
 
