@@ -125,12 +125,31 @@ func TestConsoleInABrowser(t *testing.T) {
 	for i := range 5 {
 		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":"g-%d","user_id":"grace@example.com","meeting":{"topic":"Review %d","type":2,"start_time":"2026-12-05T12:00:00Z","duration":30}}`, i, i), "")
 	}
-	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 15*time.Second)
-	e.events.Wait(t, "g-4", messages.SubjectJobDeferred, 1, 15*time.Second)
+	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 60*time.Second)
+	// Grace's five jobs run side by side, so which three Zoom takes is not
+	// fixed (g-4 need not be among the deferred): wait for any two.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var deferred []string
+		for i := range 5 {
+			id := fmt.Sprintf("g-%d", i)
+			for _, m := range e.events.For(id) {
+				if m.Subject == messages.SubjectJobDeferred {
+					deferred = append(deferred, id)
+					break
+				}
+			}
+		}
+		if len(deferred) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("grace's jobs deferred within 60s: %v, want 2 of g-0..g-4", deferred)
+		}
+	}
 	// Two jobs for a host Zoom does not know yet: they fail for good.
 	for _, id := range []string{"m-late-1", "m-late-2"} {
 		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":%q,"user_id":"ada@example.com","meeting":{"topic":"Standup","type":2,"start_time":"2026-12-05T12:00:00Z","duration":15}}`, id), "")
-		e.waitEvent(id, messages.SubjectJobFailed, 15*time.Second)
+		e.waitEvent(id, messages.SubjectJobFailed, 60*time.Second)
 	}
 
 	port, err := testenv.FreePort()
