@@ -45,6 +45,7 @@ type Worker struct {
 	seq     *sequencer
 	jobs    jetstream.Stream // ZOOM_JOBS
 	slots   *slots
+	fair    *fairness
 	bound   atomic.Bool
 	running atomic.Bool
 	started chan struct{} // closed once Run takes jobs
@@ -81,7 +82,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w := &Worker{
 		cfg: cfg, nc: deps.NATS, js: js, store: deps.Store, cache: deps.Cache,
 		accounts: accts, log: cfg.Logger, m: cfg.Metrics, owner: owner, policy: policyOf(cfg),
-		slots: newSlots(cfg.Concurrency), started: make(chan struct{}), done: make(chan struct{}),
+		slots: newSlots(cfg.Concurrency), fair: newFairness(cfg.Concurrency, len(accts)), started: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.health = newHealth(deps.Store, cfg.Metrics, cfg.Logger)
 	w.creds = newCredentials(deps.Accounts, cfg.Metrics, cfg.Logger)
@@ -267,15 +268,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if !w.slots.take(ctx) {
-			// Fetched but not started (the worker is stopping): hand it back at once.
-			w.nak(&attempt{msg: msg, log: w.log}, 0)
-			continue
-		}
-		go func() {
-			defer w.slots.give()
-			w.handle(jobCtx, msg)
-		}()
+		w.dispatch(ctx, jobCtx, msg) // fair.go
 	}
 
 	if !w.slots.drain(w.cfg.ShutdownTimeout) {

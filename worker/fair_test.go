@@ -1,0 +1,76 @@
+package worker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zoomworker/zoom-worker/internal/account"
+	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
+)
+
+// TestBacklogOfOneAccountDoesNotDelayAnother: account "backlog", limited to
+// 10/s, has 90 jobs queued (9 s of its quota); the default account's 20
+// jobs, published after them, all finish while most of the backlog still
+// waits, and the backlog's jobs handed back come back about when they can
+// run (few deliveries per job). Before the per-account share, the backlog
+// held every slot waiting for its limiter and the other account's jobs ran
+// after it.
+func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	spec := e.stack.AccountSpec("backlog")
+	spec.Limits = redisstore.Limits{PerSecond: 10}
+	backlog, err := account.New(spec, e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(nil), "backlog": backlog})
+
+	const nb, n = 90, 20 // under a host's 100 meetings a day
+	e.fake.AddUser("backlog-host@example.com", "Backlog", "Host", 1)
+	for i := range nb {
+		body := strings.Replace(meetingJob(fmt.Sprintf("bl-%d", i)), "{", `{"account":"backlog",`, 1)
+		body = strings.Replace(body, "james@bond.com", "backlog-host@example.com", 1)
+		e.publish(messages.SubjectMeetingCreate, body, "")
+	}
+	e.waitEvent("bl-0", messages.SubjectMeetingCreated, 1) // the backlog runs first
+	e.publishMeetings("other-", n)
+	for i := range n {
+		e.events.Wait(t, fmt.Sprintf("other-%d", i), messages.SubjectMeetingCreated, 1, 60*time.Second)
+	}
+	backlogDone := 0
+	for i := range nb {
+		if len(e.eventsFor(fmt.Sprintf("bl-%d", i))) > 0 {
+			backlogDone++
+		}
+	}
+	if backlogDone >= nb/2 {
+		t.Errorf("the other account's %d jobs finished after %d of the backlog's %d; want before half of it", n, backlogDone, nb)
+	}
+
+	for i := range nb {
+		e.events.Wait(t, fmt.Sprintf("bl-%d", i), messages.SubjectMeetingCreated, 1, 120*time.Second)
+	}
+	e.waitIdle()
+	cons, err := e.js.Consumer(e.t.Context(), messages.StreamJobs, messages.ConsumerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(e.t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := float64(info.Delivered.Consumer) / (nb + n)
+	t.Logf("backlog done when the other account finished: %d of %d; %d deliveries for %d jobs (%.2f per job)",
+		backlogDone, nb, info.Delivered.Consumer, nb+n, per)
+	if per > 2.5 {
+		t.Errorf("%.2f deliveries per job; want at most 2.5 (handed-back jobs come back spread by the account's pace)", per)
+	}
+	if got := e.fake.Stats().MeetingsCreated; got != nb+n {
+		t.Errorf("meetings created = %d; want %d", got, nb+n)
+	}
+}
