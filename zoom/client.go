@@ -111,7 +111,8 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("zoom: new client: base URL %q is not an absolute http(s) URL", opts.BaseURL)
+			// The URL is not echoed: it may carry a password.
+			return nil, errors.New("zoom: new client: the base URL is not an absolute http(s) URL")
 		}
 		opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	}

@@ -463,6 +463,7 @@ func TestNewClientValidates(t *testing.T) {
 		{name: "no tokens", opts: Options{}, wantErr: true},
 		{name: "relative base URL", opts: Options{Tokens: StaticToken("t"), BaseURL: "/v2"}, wantErr: true},
 		{name: "ftp base URL", opts: Options{Tokens: StaticToken("t"), BaseURL: "ftp://x/v2"}, wantErr: true},
+		{name: "bad base URL with a password", opts: Options{Tokens: StaticToken("t"), BaseURL: "ftp://u:hunter2@x/v2"}, wantErr: true},
 		{name: "trailing slash", opts: Options{Tokens: StaticToken("t"), BaseURL: "http://x/v2/"}},
 	}
 	for _, tt := range tests {
@@ -470,6 +471,9 @@ func TestNewClientValidates(t *testing.T) {
 			c, err := NewClient(tt.opts)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("err = %v shows the URL's password", err)
 			}
 			if err == nil && strings.HasSuffix(c.opts.BaseURL, "/") {
 				t.Errorf("BaseURL = %q keeps its trailing slash", c.opts.BaseURL)

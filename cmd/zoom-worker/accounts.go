@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -94,6 +95,13 @@ func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, erro
 		jwtApp := a.APIKey != "" && a.APISecret != ""
 		if !oauth && !jwtApp {
 			return nil, &badSetting{name: where, why: "needs account_id, client_id and client_secret (or client_secret_env), or api_key and api_secret"}
+		}
+		for field, v := range map[string]string{"api_url": a.APIURL, "token_url": a.TokenURL} {
+			// Checked here, so the error names the entry's field (not
+			// ZOOM_API_URL) and never echoes the URL: it may carry a password.
+			if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+				return nil, &badSetting{name: where + " " + field, why: "want an absolute http(s) URL"}
+			}
 		}
 		if a.RateLimit == 0 {
 			a.RateLimit = cfg.RateLimit

@@ -29,6 +29,8 @@ func TestAccountsFile(t *testing.T) {
 		{name: "reserved name", file: `{"accounts": {"default": {"api_key": "k", "api_secret": "s"}}}`, wantErr: `account "default"`},
 		{name: "unknown field", file: `{"accounts": {"b": {"api_key": "k", "api_secret": "s", "rate": 1}}}`, wantErr: "not valid"},
 		{name: "not JSON", file: `accounts: b`, wantErr: "not valid"},
+		{name: "api_url not http", file: `{"accounts": {"b": {"api_key": "k", "api_secret": "s", "api_url": "ftp://u:hunter2@x/v2"}}}`, wantErr: `account "b" api_url`},
+		{name: "token_url does not parse", file: `{"accounts": {"b": {"api_key": "k", "api_secret": "s", "token_url": "https://u:hunter2@x y"}}}`, wantErr: `account "b" token_url`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +45,7 @@ func TestAccountsFile(t *testing.T) {
 				if !errors.As(err, &bad) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "ZOOMW_ACCOUNTS_FILE") {
 					t.Fatalf("err = %v; want a bad ZOOMW_ACCOUNTS_FILE naming %s", err, tt.wantErr)
 				}
-				if strings.Contains(err.Error(), `"s"`) {
+				if strings.Contains(err.Error(), `"s"`) || strings.Contains(err.Error(), "hunter2") {
 					t.Errorf("the error shows a secret: %v", err)
 				}
 				return
