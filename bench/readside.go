@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -58,6 +60,20 @@ type readPhaseResult struct {
 }
 
 func (b *bench) runReadSide(ctx context.Context) error {
+	// The read service runs in the bench's own process, beside the
+	// requesters, NATS and the fake Zoom: -cpuprofile profiles all of them
+	// here, as cpu.readside.out.
+	if p := profilePath(b.opts.cpuProfile, scReadSide); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	st, err := newStage(ctx, b.dir, scReadSide, b.redis, zoomtest.Options{}, readBacklog)
 	if err != nil {
 		return err
