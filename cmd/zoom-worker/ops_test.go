@@ -183,3 +183,46 @@ func TestSubmitAndDLQCommands(t *testing.T) {
 		t.Errorf("dlq list after replay = %q; want it empty", out.String())
 	}
 }
+
+// A job id used again: within the duplicate window the server drops the
+// second body and submit says so; after it, the worker answers job.conflict
+// and submit --wait must show that (not the first job's event) and exit 1.
+func TestSubmitTheSameJobIDAgain(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	e.startProc()
+	getenv := func(k string) string {
+		if k == "NATS_URL" {
+			return e.nats.URL
+		}
+		return ""
+	}
+	submit := func(topic string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(t.Context(), []string{"submit", "meeting", "--job-id", "again-1", "--user", "james@bond.com",
+			"--topic", topic, "--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := submit("A"); code != 0 || !strings.Contains(out, `"join_url"`) {
+		t.Fatalf("submit A: exit %d, out %q, err %q; want 0 and meeting.created", code, out, errOut)
+	}
+	if code, _, errOut := submit("B"); code != 0 || !strings.Contains(errOut, "duplicate of an earlier publish") {
+		t.Fatalf("submit B within the duplicate window: exit %d, err %q; want it called a duplicate of an earlier publish", code, errOut)
+	}
+	// Let the duplicate window pass quickly: the server purges its ids
+	// when the window changes.
+	ctx := t.Context()
+	s, err := e.js.Stream(ctx, messages.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.Duplicates = time.Second
+	if _, err := e.js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	code, out, errOut := submit("B")
+	if code != 1 || strings.Contains(out, `"join_url"`) || !strings.Contains(errOut, "job.conflict") {
+		t.Fatalf("submit B after the duplicate window: exit %d, out %q, err %q; want 1, job.conflict and not A's event", code, out, errOut)
+	}
+}

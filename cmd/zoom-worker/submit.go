@@ -22,7 +22,10 @@ const submitUsage = `Usage:
   zoom-worker submit KIND --file job.json [--wait]     (KIND: user, meeting, meeting-update, meeting-delete, user-delete, registrant)
 
 Publishes one job to ZOOM_JOBS (validated first; Nats-Msg-Id = job id). With --wait it
-prints the event the job causes and exits 1 if that is job.failed. A scheduled meeting
+prints the event the job causes and exits 1 if that is job.failed or job.conflict (the job id
+was used before by a different job). A job id published again within the server's duplicate
+window (2 minutes) is dropped: submit says "duplicate of an earlier publish" and shows the
+earlier job's outcome. A scheduled meeting
 (type 2, Zoom's default, or 8) needs --start and --duration: there is no default for either.
 `
 
@@ -147,16 +150,24 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if err := pub.PublishRaw(ctx, subject, job.ID(), body, nil); err != nil {
+	receipt, err := pub.PublishRawReceipt(ctx, subject, job.ID(), body, nil)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "published job %s on %s\n", job.ID(), subject)
+	if receipt.Duplicate {
+		// The server dropped this body unread: whatever it says, it was not
+		// run; only the earlier job's outcome can be shown.
+		fmt.Fprintf(stderr, "job %s: duplicate of an earlier publish (the job id was published within the last 2 minutes); this job was not run, the earlier job's outcome is shown\n",
+			job.ID())
+	} else {
+		fmt.Fprintf(stderr, "published job %s on %s\n", job.ID(), subject)
+	}
 	if !*wait {
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	ev, err := pub.Wait(wctx, job.ID())
+	ev, err := pub.WaitFor(wctx, job.ID(), receipt)
 	if err != nil {
 		return err
 	}
@@ -164,6 +175,9 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprintln(stdout, string(ev.Body))
 	if ev.Failed() {
 		return fmt.Errorf("job %s failed", job.ID())
+	}
+	if ev.Conflict() {
+		return fmt.Errorf("job %s was not run: its job id was used before by a different job (job.conflict)", job.ID())
 	}
 	return nil
 }
