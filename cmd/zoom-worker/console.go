@@ -39,7 +39,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err := checkConsoleAddr(cfg); err != nil {
 		return err
 	}
-	nc, err := connectNATS(cfg, log)
+	nc, err := connectNATS(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

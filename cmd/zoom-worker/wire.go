@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 )
@@ -83,7 +84,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := worker.NewMetrics(reg)
 
-	nc, err := connectNATS(cfg, log)
+	nc, err := connectNATS(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -146,6 +147,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		})
 	}
 	err = w.Run(ctx)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// SIGINT or SIGTERM before the start was done: a stop asked for,
+		// not a failure (exit 0, as after a start).
+		return nil
+	}
 	var se *worker.StartError
 	if errors.As(err, &se) {
 		return fmt.Errorf("%w (NATS_URL is %s; ZOOMW_START_TIMEOUT=%s is how long a start waits)",
@@ -189,7 +195,7 @@ func waitClosed(nc *nats.Conn, limit time.Duration) {
 	nc.Close()
 }
 
-func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
+func connectNATS(ctx context.Context, cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name("zoom-worker"),
 		nats.MaxReconnects(-1),
@@ -213,12 +219,22 @@ func connectNATS(cfg *Config, log *slog.Logger) (*nats.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(cfg.NATSURL), err)
 	}
-	// Wait briefly for the first connection so a wrong URL is said at once.
-	deadline := time.Now().Add(5 * time.Second)
-	for !nc.IsConnected() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// Wait briefly for the first connection so a wrong URL is said at once:
+	// at most 5 s, and never longer than the start timeout itself (a 1 s
+	// ZOOMW_START_TIMEOUT must not take 6 s to give up). A signal ends the
+	// wait; the start that follows sees ctx ended and stops.
+	wait := cfg.Worker.StartTimeout
+	defaults.Set(&wait, worker.DefaultStartTimeout)
+	deadline := time.Now().Add(min(5*time.Second, wait))
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !nc.IsConnected() && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
 	}
-	if !nc.IsConnected() {
+	if !nc.IsConnected() && ctx.Err() == nil {
 		log.Warn("NATS not reachable yet at NATS_URL; retrying until ZOOMW_START_TIMEOUT", "url", redactURLs(cfg.NATSURL),
 			"start_timeout", cfg.Worker.StartTimeout.String())
 	}
