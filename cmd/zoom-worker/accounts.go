@@ -85,11 +85,19 @@ func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, erro
 			return nil, &badSetting{name: where, why: "a name is 1-64 characters of A-Z a-z 0-9 . _ : - and not \"default\""}
 		}
 		a.Name = n
-		if a.ClientSecretEnv != "" {
-			a.ClientSecret = getenv(a.ClientSecretEnv)
-		}
-		if a.APISecretEnv != "" {
-			a.APISecret = getenv(a.APISecretEnv)
+		// A reference to an unset variable is named as such (the variable,
+		// never a value): "needs client_secret" would send the operator to
+		// the file when the environment is what is missing.
+		for _, ref := range []struct {
+			field, env string
+			to         *string
+		}{{"client_secret_env", a.ClientSecretEnv, &a.ClientSecret}, {"api_secret_env", a.APISecretEnv, &a.APISecret}} {
+			if ref.env == "" {
+				continue
+			}
+			if *ref.to = getenv(ref.env); *ref.to == "" {
+				return nil, &badSetting{name: where + " " + ref.field, why: fmt.Sprintf("names the environment variable %s, which is not set (or empty)", ref.env)}
+			}
 		}
 		oauth := a.AccountID != "" && a.ClientID != "" && a.ClientSecret != ""
 		jwtApp := a.APIKey != "" && a.APISecret != ""
