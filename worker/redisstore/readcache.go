@@ -64,10 +64,10 @@ func copySum(data []byte) string {
 }
 
 // Read implements readside.ReadCache: one MGET (two for a user by email:
-// the index, then the user).
+// the index, then the user), sent in a pipeline with the concurrent reads.
 func (s *Store) Read(ctx context.Context, account string, k readside.Key) (readside.Entry, error) {
 	key := s.objectKey(account, k)
-	vals, err := s.rdb.MGet(ctx, key, key+":rs", key+":404").Result()
+	vals, err := s.mget(ctx, key, key+":rs", key+":404")
 	if err != nil {
 		return readside.Entry{}, fmt.Errorf("redis: read %s %s: %w", k.Kind, k.ID, err)
 	}

@@ -53,6 +53,9 @@ type Store struct {
 	// touches together carry a hash tag, and a script never reads a key
 	// of another slot (see doc.go, "Redis Cluster").
 	cluster bool
+	// reads gathers the read side's concurrent cache reads (Read) into
+	// pipelines.
+	reads readBatch
 }
 
 var (
