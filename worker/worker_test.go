@@ -273,8 +273,12 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 
 func TestLongZoomCallIsNotRedelivered(t *testing.T) {
 	m := worker.NewMetrics(nil)
-	e := newTestEnv(t, zoomtest.Options{Latency: 3500 * time.Millisecond}, func(c *worker.Config) {
-		c.AckWait = time.Second // the call takes more than three ack waits
+	// The call takes more than three ack waits. The ack wait is 2 s, not
+	// less: a keep-alive every AckWait/3 then survives a stall of over a
+	// second on a loaded machine under -race.
+	e := newTestEnv(t, zoomtest.Options{Latency: 7 * time.Second}, func(c *worker.Config) {
+		c.AckWait = 2 * time.Second
+		c.AttemptTimeout = 12 * time.Second
 		c.Metrics = m
 	})
 	e.start()
