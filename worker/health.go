@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,12 +19,18 @@ type health struct {
 
 	mu     sync.Mutex
 	up     bool
+	auth   bool          // down because the store refused the credentials
 	change chan struct{} // closed and replaced on every change
 	kick   chan struct{}
 	cancel context.CancelFunc
 }
 
 const probeEvery = 250 * time.Millisecond
+
+// ErrStoreAuth marks a store error that is the store refusing the worker's
+// credentials (Redis's WRONGPASS or NOAUTH): not an outage, a setting to
+// fix, so readiness and the log say so.
+var ErrStoreAuth = errors.New("authentication failed")
 
 func newHealth(s Store, m *Metrics, log *slog.Logger) *health {
 	h := &health{store: s, m: m, log: log, up: true, change: make(chan struct{}), kick: make(chan struct{}, 1)}
@@ -40,8 +47,8 @@ func (h *health) start(ctx context.Context) {
 	go h.probe(ctx)
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if h.store.Ping(pctx) != nil {
-		h.set(false)
+	if err := h.store.Ping(pctx); err != nil {
+		h.set(err)
 		h.failed()
 	}
 }
@@ -58,13 +65,34 @@ func (h *health) ok() bool {
 	return h.up
 }
 
-func (h *health) set(up bool) {
+// notReady is why the store makes the worker not ready, or "".
+func (h *health) notReady() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.up == up {
+	switch {
+	case h.up:
+		return ""
+	case h.auth:
+		return "redis: authentication failed (check the user and password in REDIS_URL)"
+	}
+	return "redis: unreachable"
+}
+
+// set records the result of a store call: nil is up.
+func (h *health) set(err error) {
+	up, auth := err == nil, errors.Is(err, ErrStoreAuth)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.up == up && h.auth == auth {
 		return
 	}
-	h.up = up
+	wasUp := h.up
+	h.up, h.auth = up, auth
+	if wasUp == up {
+		// Still down, for another reason: say the new one.
+		h.logDown()
+		return
+	}
 	close(h.change)
 	h.change = make(chan struct{})
 	if h.m != nil {
@@ -77,8 +105,16 @@ func (h *health) set(up bool) {
 	if up {
 		h.log.Info("redis reachable again: taking jobs")
 	} else {
-		h.log.Error("redis unreachable: taking no new jobs until it answers")
+		h.logDown()
 	}
+}
+
+func (h *health) logDown() {
+	if h.auth {
+		h.log.Error("redis authentication failed (check the user and password in REDIS_URL): taking no new jobs until it answers")
+		return
+	}
+	h.log.Error("redis unreachable: taking no new jobs until it answers")
 }
 
 // failed tells the prober a store call failed.
@@ -128,7 +164,7 @@ func (h *health) probe(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			h.set(err == nil)
+			h.set(err)
 			if err == nil {
 				break
 			}

@@ -166,7 +166,7 @@ func (w *Worker) Ready() error {
 	case !w.bound.Load():
 		return errors.New("consumer not bound")
 	case !w.health.ok():
-		return errors.New("redis: unreachable")
+		return errors.New(w.health.notReady())
 	}
 	if why := w.creds.notReady(); why != "" {
 		return errors.New(why)

@@ -120,7 +120,23 @@ func (s *Store) dailyKey(account, host string) string {
 }
 
 // Ping implements worker.Store.
-func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+func (s *Store) Ping(ctx context.Context) error { return authError(s.rdb.Ping(ctx).Err()) }
+
+// authError marks Redis refusing the client's credentials as
+// worker.ErrStoreAuth, so readiness says that rather than "unreachable".
+// Redis's answer names no password.
+func authError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "ERR AUTH", "ERR invalid password", "ERR Client sent AUTH"} {
+		if strings.HasPrefix(msg, p) {
+			return fmt.Errorf("%w: %v", worker.ErrStoreAuth, err)
+		}
+	}
+	return err
+}
 
 // The store's scripts get the words of worker.State and worker.ClaimState
 // as their last arguments (stateArgs, after each script's own), so the
