@@ -17,7 +17,7 @@ import (
 const submitUsage = `Usage:
   zoom-worker submit user    --email E [--first F] [--last L] [--type 1] [--action custCreate] [--job-id ID] [--wait]
   zoom-worker submit meeting --user HOST --topic T --start 2026-12-05T12:00:00Z --duration 45 [--timezone TZ]
-                             [--password P] [--agenda A] [--type 2] [--job-id ID] [--wait]
+                             [--password P] [--agenda A] [--type 2] [--registration] [--job-id ID] [--wait]
   zoom-worker submit registrant --meeting ID --email E --first F [--last L] [--occurrences ID,ID] [--job-id ID] [--wait]
   zoom-worker submit KIND --file job.json [--wait]     (KIND: user, meeting, meeting-update, meeting-delete, user-delete, registrant)
 
@@ -27,13 +27,16 @@ was used before by a different job). A job id published again within the server'
 window (2 minutes) is dropped: submit says "duplicate of an earlier publish" and shows the
 earlier job's outcome. A scheduled meeting
 (type 2, Zoom's default, or 8) needs --start and --duration: there is no default for either.
+A registrant can be added only to a meeting with registration on: make it with
+submit meeting --registration (Zoom's approval_type 0, approved at once; without it Zoom
+takes 2, no registration), or with "settings": {"approval_type": 0} in a --file job.
 `
 
 // submitOptions are the flags of `zoom-worker submit`.
 type submitOptions struct {
 	nats                                     natsFlags
 	file, jobID, account                     *string
-	wait                                     *bool
+	wait, registration                       *bool
 	timeout                                  *time.Duration
 	email, first, last, action               *string
 	utype, duration                          *int
@@ -64,6 +67,7 @@ func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *su
 	o.tz = fs.String("timezone", "", "meeting: IANA time zone")
 	o.password = fs.String("password", "", "meeting: passcode")
 	o.agenda = fs.String("agenda", "", "meeting: agenda")
+	o.registration = fs.Bool("registration", false, "meeting: registration on, registrants approved at once (approval_type 0), so submit registrant can add to it")
 	return fs, o
 }
 
@@ -123,8 +127,12 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 			job = &messages.CreateUserJob{JobID: id, Account: *account, Action: *action,
 				UserInfo: messages.UserInfo{Email: *email, Type: max(*utype, 1), FirstName: *first, LastName: *last}}
 		case "meeting":
-			job = &messages.CreateMeetingJob{JobID: id, Account: *account, UserID: *host, Meeting: messages.MeetingSpec{
-				Topic: *topic, Type: *utype, StartTime: *start, Duration: *duration, Timezone: *tz, Password: *password, Agenda: *agenda}}
+			spec := messages.MeetingSpec{
+				Topic: *topic, Type: *utype, StartTime: *start, Duration: *duration, Timezone: *tz, Password: *password, Agenda: *agenda}
+			if *o.registration {
+				spec.Settings = json.RawMessage(`{"approval_type":0}`)
+			}
+			job = &messages.CreateMeetingJob{JobID: id, Account: *account, UserID: *host, Meeting: spec}
 		case "registrant":
 			job = &messages.AddRegistrantJob{JobID: id, Account: *account, MeetingID: *o.meetingID, OccurrenceIDs: *o.occurrences,
 				Registrant: messages.RegistrantSpec{Email: *email, FirstName: *first, LastName: *last}}

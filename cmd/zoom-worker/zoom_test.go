@@ -38,19 +38,23 @@ func TestAPIHostFromTheTokenAnswer(t *testing.T) {
 func TestSubmitRegistrant(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
 	p := e.startProc()
-	e.publish(messages.SubjectMeetingCreate, `{"job_id":"reg-host","user_id":"james@bond.com","meeting":{"topic":"Open day",`+
-		`"start_time":"2026-12-05T12:00:00Z","duration":30,"settings":{"approval_type":0}}}`, "")
-	var created messages.MeetingCreated
-	if err := json.Unmarshal(e.waitEvent("reg-host", messages.SubjectMeetingCreated, 20*time.Second).Data, &created); err != nil {
-		t.Fatal(err)
-	}
 	getenv := func(k string) string {
 		if k == "NATS_URL" {
 			return e.nats.URL
 		}
 		return ""
 	}
+	// The meeting from submit meeting --registration takes registrants.
 	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"submit", "meeting", "--job-id", "reg-host", "--user", "james@bond.com", "--topic", "Open day",
+		"--start", "2026-12-05T12:00:00Z", "--duration", "30", "--registration", "--wait"}, getenv, &out, &errOut); code != 0 {
+		t.Fatalf("submit meeting --registration: exit %d, err %q", code, errOut.String())
+	}
+	var created messages.MeetingCreated
+	if err := json.Unmarshal(out.Bytes(), &created); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
 	code := run(t.Context(), []string{"submit", "registrant", "--job-id", "cli-reg", "--meeting", fmt.Sprint(created.Meeting.ID),
 		"--email", "jill@example.com", "--first", "Jill", "--wait"}, getenv, &out, &errOut)
 	if code != 0 || !strings.Contains(out.String(), `"join_url"`) || !strings.Contains(out.String(), `"registrant_id"`) {
