@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,30 +24,39 @@ func startWaitEnv(t *testing.T, startTimeout string) []string {
 		"ZOOMW_HTTP_ADDR=off", "ZOOMW_START_TIMEOUT=" + startTimeout}
 }
 
-// A short ZOOMW_START_TIMEOUT with NATS unreachable: exit 1 on one line
-// saying so (the first-connection wait no longer adds 5 s of its own; the
-// bound is only a hang detector).
-func TestShortStartTimeoutWithNATSDown(t *testing.T) {
+// runUntil runs `zoom-worker run` with env, calls during (if any) while it
+// runs, and waits for it to end; limit only detects a hang.
+func runUntil(t *testing.T, env []string, during func(*os.Process), limit time.Duration) (int, string) {
 	cmd := exec.Command(binary, "run")
-	cmd.Env = startWaitEnv(t, "1s")
-	var out bytes.Buffer
+	cmd.Env = env
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if during != nil {
+		during(cmd.Process)
+	}
 	select {
 	case <-done:
-	case <-time.After(21 * time.Second):
+	case <-time.After(limit):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("run with ZOOMW_START_TIMEOUT=1s and NATS down did not stop:\n%s", out.String())
+		t.Fatalf("zoom-worker run did not stop within %s:\n%s", limit, out.String())
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+// A short ZOOMW_START_TIMEOUT with NATS unreachable: exit 1 on one line
+// saying so (the first-connection wait no longer adds 5 s of its own; the
+// bound is only a hang detector).
+func TestShortStartTimeoutWithNATSDown(t *testing.T) {
+	code, out := runUntil(t, startWaitEnv(t, "1s"), nil, 21*time.Second)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
-	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(last, "NATS not reachable within 1s") ||
-		!strings.Contains(last, "NATS_URL") {
+	if code != 1 || !strings.Contains(last, "NATS not reachable within 1s") || !strings.Contains(last, "NATS_URL") {
 		t.Errorf("exit %d, last line %q; want 1 and NATS not reachable within 1s naming NATS_URL", code, last)
 	}
 }
@@ -57,29 +65,15 @@ func TestShortStartTimeoutWithNATSDown(t *testing.T) {
 // cleanly (exit 0), as it would after the start; it was not watched during
 // that wait and ended in "context canceled", exit 1.
 func TestSignalWhileWaitingForNATS(t *testing.T) {
-	cmd := exec.Command(binary, "run")
-	cmd.Env = startWaitEnv(t, "2m")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	// Give it time to reach main and its signal handler; the 5 s wait for
-	// the first connection starts right after.
-	time.Sleep(time.Second)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("SIGINT during the start did not stop the worker:\n%s", out.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("exit %d after SIGINT during the start; want 0. Output:\n%s", code, out.String())
+	code, out := runUntil(t, startWaitEnv(t, "2m"), func(p *os.Process) {
+		// Give it time to reach main and its signal handler; the 5 s wait
+		// for the first connection starts right after.
+		time.Sleep(time.Second)
+		if err := p.Signal(syscall.SIGINT); err != nil {
+			t.Error(err)
+		}
+	}, 30*time.Second)
+	if code != 0 {
+		t.Errorf("exit %d after SIGINT during the start; want 0. Output:\n%s", code, out)
 	}
 }
