@@ -371,7 +371,11 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 		}
 	}
 
-	level := slog.LevelInfo
+	// A caller's 4xx (an unknown meeting, a bad request) is the caller's
+	// answer, counted in the endpoint's stats: at debug, so a storm of
+	// misses does not flood the log and spend the CPU reads need. What the
+	// service could not do (5xx) is the operator's: a warning.
+	level := slog.LevelDebug
 	if aerr.code >= "500" {
 		level = slog.LevelWarn
 	}
