@@ -74,3 +74,42 @@ func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 		t.Errorf("meetings created = %d; want %d", got, nb+n)
 	}
 }
+
+// TestBacklogOfOneHostDoesNotDelayAnother: in one account limited to 10/s,
+// host A has 90 create-meeting jobs queued (9 s of the account's quota);
+// host B's 10 jobs, published after them, all finish while most of A's
+// backlog still waits. Before the per-host share, A's jobs held every slot
+// and the fetch loop waited behind them, so B's jobs ran after A's.
+func TestBacklogOfOneHostDoesNotDelayAnother(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.Concurrency = 8 })
+	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(&redisstore.Limits{PerSecond: 10})})
+
+	const na, nb = 90, 10 // under a host's 100 meetings a day
+	e.fake.AddUser("host-a@example.com", "Host", "A", 1)
+	for i := range na {
+		body := strings.Replace(meetingJob(fmt.Sprintf("a-%d", i)), "james@bond.com", "host-a@example.com", 1)
+		e.publish(messages.SubjectMeetingCreate, body, "")
+	}
+	e.waitEvent("a-0", messages.SubjectMeetingCreated, 1) // A's backlog runs first
+	e.publishMeetings("b-", nb)
+	for i := range nb {
+		e.events.Wait(t, fmt.Sprintf("b-%d", i), messages.SubjectMeetingCreated, 1, 60*time.Second)
+	}
+	aDone := 0
+	for i := range na {
+		if len(e.eventsFor(fmt.Sprintf("a-%d", i))) > 0 {
+			aDone++
+		}
+	}
+	t.Logf("host A done when host B finished: %d of %d", aDone, na)
+	if aDone >= na/2 {
+		t.Errorf("host B's %d jobs finished after %d of host A's %d; want before half of them", nb, aDone, na)
+	}
+	for i := range na {
+		e.events.Wait(t, fmt.Sprintf("a-%d", i), messages.SubjectMeetingCreated, 1, 120*time.Second)
+	}
+	e.waitIdle()
+	if got := e.fake.Stats().MeetingsCreated; got != na+nb {
+		t.Errorf("meetings created = %d; want %d", got, na+nb)
+	}
+}

@@ -82,7 +82,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w := &Worker{
 		cfg: cfg, nc: deps.NATS, js: js, store: deps.Store, cache: deps.Cache,
 		accounts: accts, log: cfg.Logger, m: cfg.Metrics, owner: owner, policy: policyOf(cfg),
-		slots: newSlots(cfg.Concurrency), fair: newFairness(cfg.Concurrency, len(accts)), started: make(chan struct{}), done: make(chan struct{}),
+		slots: newSlots(cfg.Concurrency), fair: newFairness(cfg.Concurrency, accts), started: make(chan struct{}), done: make(chan struct{}),
 	}
 	w.health = newHealth(deps.Store, cfg.Metrics, cfg.Logger)
 	w.creds = newCredentials(deps.Accounts, cfg.Metrics, cfg.Logger)
