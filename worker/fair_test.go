@@ -39,15 +39,7 @@ func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 	}
 	e.waitEvent("bl-0", messages.SubjectMeetingCreated, 1) // the backlog runs first
 	e.publishMeetings("other-", n)
-	for i := range n {
-		e.events.Wait(t, fmt.Sprintf("other-%d", i), messages.SubjectMeetingCreated, 1, 60*time.Second)
-	}
-	backlogDone := 0
-	for i := range nb {
-		if len(e.eventsFor(fmt.Sprintf("bl-%d", i))) > 0 {
-			backlogDone++
-		}
-	}
+	backlogDone := e.doneWhenAll("other-", n, "bl-", nb)
 	if backlogDone >= nb/2 {
 		t.Errorf("the other account's %d jobs finished after %d of the backlog's %d; want before half of it", n, backlogDone, nb)
 	}
@@ -92,15 +84,7 @@ func TestBacklogOfOneHostDoesNotDelayAnother(t *testing.T) {
 	}
 	e.waitEvent("a-0", messages.SubjectMeetingCreated, 1) // A's backlog runs first
 	e.publishMeetings("b-", nb)
-	for i := range nb {
-		e.events.Wait(t, fmt.Sprintf("b-%d", i), messages.SubjectMeetingCreated, 1, 60*time.Second)
-	}
-	aDone := 0
-	for i := range na {
-		if len(e.eventsFor(fmt.Sprintf("a-%d", i))) > 0 {
-			aDone++
-		}
-	}
+	aDone := e.doneWhenAll("b-", nb, "a-", na)
 	t.Logf("host A done when host B finished: %d of %d", aDone, na)
 	if aDone >= na/2 {
 		t.Errorf("host B's %d jobs finished after %d of host A's %d; want before half of them", nb, aDone, na)
@@ -112,4 +96,19 @@ func TestBacklogOfOneHostDoesNotDelayAnother(t *testing.T) {
 	if got := e.fake.Stats().MeetingsCreated; got != na+nb {
 		t.Errorf("meetings created = %d; want %d", got, na+nb)
 	}
+}
+
+// doneWhenAll waits for the meetings of jobs prefix0 to prefix(n-1), then
+// says how many of the backlog's jobs (backlog0 to backlog(nb-1)) are done.
+func (e *testEnv) doneWhenAll(prefix string, n int, backlog string, nb int) int {
+	for i := range n {
+		e.events.Wait(e.t, fmt.Sprintf("%s%d", prefix, i), messages.SubjectMeetingCreated, 1, 60*time.Second)
+	}
+	done := 0
+	for i := range nb {
+		if len(e.eventsFor(fmt.Sprintf("%s%d", backlog, i))) > 0 {
+			done++
+		}
+	}
+	return done
 }
