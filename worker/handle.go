@@ -77,7 +77,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	a.jobID = jobIDOf(job, a.body, msg.Headers().Get(messages.HeaderMsgID), a.seq)
 	a.log = w.log.With("job_id", a.jobID, "subject", a.subject, "delivery", a.delivered)
 
-	res, err, f := w.work(ctx, a, derr)
+	res, f, err := w.work(ctx, a, derr)
 	if f.panicked != nil {
 		a.log.Error("job handler panicked", "panic", fmt.Sprint(f.panicked))
 	}
@@ -86,7 +86,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 
 // work prepares the attempt and runs the job's kind, and says what decide
 // needs to know of it. A panic anywhere in it becomes a fact, not a crash.
-func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result, err error, f facts) {
+func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result, f facts, err error) {
 	f = facts{jobID: a.jobID, subject: a.subject, seq: a.seq, body: a.body, host: hostLimitKey(a.job)}
 	defer func() {
 		f.claim, f.account, f.now = a.claim, accountLabel(a), w.cfg.Now()
@@ -96,10 +96,10 @@ func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result,
 		f.cancelled = ctx.Err() != nil
 	}()
 	if err := w.prepare(ctx, a, derr); err != nil {
-		return nil, err, f
+		return nil, f, err
 	}
 	if a.claim.State != Started || a.claim.Attempts > w.cfg.MaxAttempts {
-		return nil, nil, f // decide reads the claim
+		return nil, f, nil // decide reads the claim
 	}
 	actx, cancel := context.WithTimeout(ctx, w.cfg.AttemptTimeout)
 	defer cancel()
@@ -116,7 +116,7 @@ func (w *Worker) work(ctx context.Context, a *attempt, derr error) (res *result,
 	if err == nil {
 		w.cfg.failpoint("after_zoom", a.jobID)
 	}
-	return res, err, f
+	return res, f, err
 }
 
 // prepare checks the job and claims it in the store. Its errors are

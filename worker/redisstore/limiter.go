@@ -44,9 +44,6 @@ var planRates = map[Plan]map[zoom.Category]float64{
 	PlanBusiness: {zoom.Light: 80, zoom.Medium: 60, zoom.Heavy: 40, zoom.ResourceIntensive: 20.0 / 60},
 }
 
-// categories are the lines a Limiter keeps, in key order.
-var categories = []zoom.Category{zoom.Light, zoom.Medium, zoom.Heavy, zoom.ResourceIntensive}
-
 // Limits are the request rates one Zoom account allows, in requests per
 // second; 0 means no limit for that line.
 type Limits struct {
