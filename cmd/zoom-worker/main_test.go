@@ -79,6 +79,15 @@ type proc struct {
 	done chan error
 }
 
+// natsOnly is the settings of a client subcommand (submit, dlq) run
+// in-process against the stack: NATS_URL and nothing else.
+func (e *e2e) natsOnly(k string) string {
+	if k == "NATS_URL" {
+		return e.nats.URL
+	}
+	return ""
+}
+
 func (e *e2e) startProc(extra ...string) *proc {
 	e.t.Helper()
 	return e.startCommand("run", "worker started", extra...)

@@ -135,12 +135,7 @@ func TestServiceDiscoverable(t *testing.T) {
 func TestSubmitAndDLQCommands(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
 	e.startProc()
-	getenv := func(k string) string {
-		if k == "NATS_URL" {
-			return e.nats.URL
-		}
-		return ""
-	}
+	getenv := e.natsOnly
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), []string{"submit", "meeting", "--job-id", "cli-1", "--user", "james@bond.com",
 		"--topic", "From the CLI", "--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
@@ -190,12 +185,7 @@ func TestSubmitAndDLQCommands(t *testing.T) {
 func TestSubmitTheSameJobIDAgain(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
 	e.startProc()
-	getenv := func(k string) string {
-		if k == "NATS_URL" {
-			return e.nats.URL
-		}
-		return ""
-	}
+	getenv := e.natsOnly
 	submit := func(topic string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		code := run(t.Context(), []string{"submit", "meeting", "--job-id", "again-1", "--user", "james@bond.com",

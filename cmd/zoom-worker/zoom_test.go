@@ -38,12 +38,7 @@ func TestAPIHostFromTheTokenAnswer(t *testing.T) {
 func TestSubmitRegistrant(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
 	p := e.startProc()
-	getenv := func(k string) string {
-		if k == "NATS_URL" {
-			return e.nats.URL
-		}
-		return ""
-	}
+	getenv := e.natsOnly
 	// The meeting from submit meeting --registration takes registrants.
 	var out, errOut bytes.Buffer
 	if code := run(t.Context(), []string{"submit", "meeting", "--job-id", "reg-host", "--user", "james@bond.com", "--topic", "Open day",
