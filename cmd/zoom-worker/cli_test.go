@@ -28,7 +28,11 @@ func TestCommandLineContract(t *testing.T) {
 				"--events-include-start-url bool", "--nats-url url", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_API_KEY"},
 			not: []string{"dev-nats-addr", "ZOOMW_DEV_", "console-addr"}},
 		{name: "console --help", args: []string{"console", "--help"}, code: 0,
-			stdout: []string{"--console-addr string", "ZOOMW_CONSOLE_TOKEN", "--nats-url url"}, not: []string{"dev-nats-addr"}},
+			stdout: []string{"--console-addr string", "ZOOMW_CONSOLE_TOKEN", "--nats-url url", "--redis-url url",
+				"--accounts-file file", "--rate-limit number", "ZOOM_CLIENT_SECRET"},
+			not: []string{"dev-nats-addr", "--concurrency", "--retry-budget", "--webhook-addr", "ZOOMW_MAX_ATTEMPTS"}},
+		{name: "console takes no worker flag", args: []string{"console", "--concurrency", "5"}, code: 2,
+			lastLine: "console: flag provided but not defined: -concurrency"},
 		{name: "console bad flag", args: []string{"console", "--bogus"}, code: 2,
 			lastLine: "console: flag provided but not defined: -bogus"},
 		{name: "submit --help", args: []string{"submit", "--help"}, code: 0,
@@ -85,3 +89,4 @@ func TestCommandLineContract(t *testing.T) {
 		})
 	}
 }
+

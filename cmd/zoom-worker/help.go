@@ -21,7 +21,8 @@ func (f *settingFlag) IsBoolFlag() bool   { return f.isBool }
 
 // visible says whether a setting belongs to the command fs parses for:
 // dev's and the console's own settings are neither flags nor help lines of
-// `run` (their variables are still read).
+// `run` (their variables are still read), and the console offers only the
+// settings it reads (consoleSettings), not the worker's.
 func (s setting) visible(fs *flag.FlagSet) bool {
 	cmd := cmdName(fs)
 	switch {
@@ -29,8 +30,28 @@ func (s setting) visible(fs *flag.FlagSet) bool {
 		return cmd == "dev"
 	case strings.HasPrefix(s.env, "ZOOMW_CONSOLE_"):
 		return cmd == "console" || cmd == "dev" // dev serves the console too
+	case cmd == "console":
+		return consoleSettings[s.env]
 	}
 	return true
+}
+
+// consoleSettings are the settings `zoom-worker console` reads besides its
+// own ZOOMW_CONSOLE_*: where NATS and Redis are and how the workers key
+// Redis, the accounts (names, limits and the secrets that name them), and
+// its log. A worker's other settings (concurrency, retries, listeners) mean
+// nothing to it, so its --help does not list them and it takes no flag
+// for them.
+var consoleSettings = map[string]bool{
+	"NATS_URL": true, "NATS_CREDS": true,
+	"REDIS_URL": true, "REDIS_SENTINEL_PASSWORD": true, "ZOOMW_REDIS_PREFIX": true,
+	"ZOOMW_REDIS_WAIT_REPLICAS": true, "ZOOMW_CACHE_TTL": true, "ZOOMW_RESULT_TTL": true,
+	"ZOOMW_START_TIMEOUT": true,
+	"ZOOM_ACCOUNT_ID": true, "ZOOM_CLIENT_ID": true, "ZOOM_CLIENT_SECRET": true,
+	"ZOOM_API_KEY": true, "ZOOM_API_SECRET": true, "ZOOMW_ACCOUNTS_FILE": true,
+	"ZOOMW_RATE_LIMIT": true, "ZOOMW_RATE_LIMIT_LIGHT": true, "ZOOMW_RATE_LIMIT_MEDIUM": true,
+	"ZOOMW_ZOOM_PLAN": true,
+	"ZOOMW_LOG_FORMAT": true, "ZOOMW_LOG_LEVEL": true,
 }
 
 // commandIntro is the first line of a settings command's --help.
