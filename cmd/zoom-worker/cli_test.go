@@ -90,3 +90,16 @@ func TestCommandLineContract(t *testing.T) {
 	}
 }
 
+// TestConsoleSettingsExist: every name the console offers is a setting, so
+// a renamed setting cannot silently drop out of the console's --help.
+func TestConsoleSettingsExist(t *testing.T) {
+	known := map[string]bool{}
+	for _, s := range Settings {
+		known[s.env] = true
+	}
+	for env := range consoleSettings {
+		if !known[env] {
+			t.Errorf("consoleSettings names %s, which is no setting", env)
+		}
+	}
+}

@@ -42,16 +42,21 @@ func (s setting) visible(fs *flag.FlagSet) bool {
 // its log. A worker's other settings (concurrency, retries, listeners) mean
 // nothing to it, so its --help does not list them and it takes no flag
 // for them.
-var consoleSettings = map[string]bool{
-	"NATS_URL": true, "NATS_CREDS": true,
-	"REDIS_URL": true, "REDIS_SENTINEL_PASSWORD": true, "ZOOMW_REDIS_PREFIX": true,
-	"ZOOMW_REDIS_WAIT_REPLICAS": true, "ZOOMW_CACHE_TTL": true, "ZOOMW_RESULT_TTL": true,
-	"ZOOMW_START_TIMEOUT": true,
-	"ZOOM_ACCOUNT_ID": true, "ZOOM_CLIENT_ID": true, "ZOOM_CLIENT_SECRET": true,
-	"ZOOM_API_KEY": true, "ZOOM_API_SECRET": true, "ZOOMW_ACCOUNTS_FILE": true,
-	"ZOOMW_RATE_LIMIT": true, "ZOOMW_RATE_LIMIT_LIGHT": true, "ZOOMW_RATE_LIMIT_MEDIUM": true,
-	"ZOOMW_ZOOM_PLAN": true,
-	"ZOOMW_LOG_FORMAT": true, "ZOOMW_LOG_LEVEL": true,
+var consoleSettings = setOf(
+	"NATS_URL", "NATS_CREDS",
+	"REDIS_URL", "REDIS_SENTINEL_PASSWORD", "ZOOMW_REDIS_PREFIX", "ZOOMW_REDIS_WAIT_REPLICAS",
+	"ZOOMW_CACHE_TTL", "ZOOMW_RESULT_TTL", "ZOOMW_START_TIMEOUT",
+	"ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_API_KEY", "ZOOM_API_SECRET",
+	"ZOOMW_ACCOUNTS_FILE", "ZOOMW_RATE_LIMIT", "ZOOMW_RATE_LIMIT_LIGHT", "ZOOMW_RATE_LIMIT_MEDIUM",
+	"ZOOMW_ZOOM_PLAN", "ZOOMW_LOG_FORMAT", "ZOOMW_LOG_LEVEL",
+)
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // commandIntro is the first line of a settings command's --help.
