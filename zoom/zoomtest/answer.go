@@ -68,6 +68,26 @@ func validationFailed(errs ...fieldError) answer {
 	return answer{status: http.StatusBadRequest, body: errorBody{Code: codeInvalidParam, Message: msgValidation, Errors: errs}}
 }
 
+// invalidField is the validation answer naming one field (a query
+// parameter, say): "Invalid field.".
+func invalidField(field string) answer {
+	return validationFailed(fieldError{Field: field, Message: "Invalid field."})
+}
+
+// boolParams answers the first of the query parameters keys that is there
+// but no boolean with invalidField; nil when all are good.
+func boolParams(q url.Values, keys ...string) *answer {
+	for _, k := range keys {
+		if v := q.Get(k); v != "" {
+			if _, ok := asBool(v); !ok {
+				a := invalidField(k)
+				return &a
+			}
+		}
+	}
+	return nil
+}
+
 func invalidParameter(name string) answer {
 	return zoomError(http.StatusBadRequest, codeInvalidParam, "Invalid parameter: "+name+".")
 }

@@ -132,11 +132,7 @@ func (m *meeting) body(occ *occurrence) map[string]any {
 		b["recurrence"] = m.recurrence.body()
 	}
 	if len(m.occurrences) > 0 {
-		occs := make([]map[string]any, len(m.occurrences))
-		for i, o := range m.occurrences {
-			occs[i] = o.body()
-		}
-		b["occurrences"] = occs
+		b["occurrences"] = mapSlice(m.occurrences, occurrence.body)
 	}
 	if m.trackingFields != nil {
 		b["tracking_fields"] = m.trackingFields
@@ -144,27 +140,21 @@ func (m *meeting) body(occ *occurrence) map[string]any {
 	return b
 }
 
-// listItem is the meeting as an element of GET /users/{userId}/meetings:
-// no password, no start_url.
+// listFields are the fields of body that an element of GET
+// /users/{userId}/meetings has: no password, no start_url, no settings.
+var listFields = []string{"uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone",
+	"created_at", "join_url", "agenda"}
+
+// listItem is the meeting as an element of GET /users/{userId}/meetings.
 func (m *meeting) listItem() map[string]any {
-	b := map[string]any{
-		"uuid":       m.uuid,
-		"id":         m.id,
-		"host_id":    m.hostID,
-		"topic":      m.topic,
-		"type":       m.typ,
-		"duration":   m.duration,
-		"timezone":   m.timezone,
-		"created_at": formatTime(m.createdAt),
-		"join_url":   m.joinURL(),
+	b := m.body(nil)
+	item := make(map[string]any, len(listFields))
+	for _, k := range listFields {
+		if v, ok := b[k]; ok {
+			item[k] = v
+		}
 	}
-	if !m.start.IsZero() {
-		b["start_time"] = formatTime(m.start)
-	}
-	if m.agenda != "" {
-		b["agenda"] = m.agenda
-	}
-	return b
+	return item
 }
 
 // export is m as the exported Meeting.
@@ -222,11 +212,7 @@ func (s *Server) meetingsWhere(keep func(*meeting) bool) []Meeting {
 		}
 	}
 	slices.SortFunc(ms, func(a, b *meeting) int { return a.seq - b.seq })
-	out := make([]Meeting, len(ms))
-	for i, m := range ms {
-		out[i] = m.export()
-	}
-	return out
+	return mapSlice(ms, (*meeting).export)
 }
 
 // meetingInput is what a create or update body sets; nil pointers are
@@ -464,71 +450,60 @@ func (s *Server) setPasswordLocked(m *meeting, pw string) {
 	m.encryptedPassword = base64.RawURLEncoding.EncodeToString(s.randBytes(24))
 }
 
-// readMeetingInput reads the body of a create or update. bad answers a body
-// that is no JSON object, at once; inErr answers one that breaks Zoom's
-// schema, which Zoom reports only after the host's daily limit
-// (admitMeetingWriteLocked).
-func readMeetingInput(c *call) (in meetingInput, inErr, bad *answer) {
+// meetingWrite is the recipe of a create or update: the body is read (one
+// that is no JSON object is answered at once), then, under s.mu, the path's
+// user or meeting is found (find), the host's daily limit is taken (portal
+// calls are not counted), and only then is a body that breaks Zoom's schema
+// answered, as Zoom does; op carries out the rest. hostID names v's host;
+// now is the time of the request.
+func meetingWrite[T any](s *Server, c *call, find func(*call) (T, *answer), hostID func(T) string,
+	op func(v T, in meetingInput, now time.Time) answer) answer {
 	obj, bad := readObject(c.r)
 	if bad != nil {
-		return in, nil, bad
+		return *bad
 	}
-	in, inErr = parseMeetingInput(obj)
-	return in, inErr, nil
-}
-
-// admitMeetingWriteLocked answers a create or update that cannot go ahead:
-// the host's daily limit is used up (portal calls are not counted), or the
-// body broke Zoom's schema (inErr). It returns nil for one that can.
-func (s *Server) admitMeetingWriteLocked(c *call, hostID string, now time.Time, inErr *answer) *answer {
-	if a, over := s.dailyLimitLocked(hostID, now); over && !c.portal {
-		return &a
-	}
-	return inErr
+	in, inErr := parseMeetingInput(obj)
+	return onPath(s, c, find, func(v T) answer {
+		now := s.now()
+		if a, over := s.dailyLimitLocked(hostID(v), now); over && !c.portal {
+			return a
+		}
+		if inErr != nil {
+			return *inErr
+		}
+		return op(v, in, now)
+	})
 }
 
 // createMeeting is POST /users/{userId}/meetings: 201 with the meeting.
 func (s *Server) createMeeting(c *call) answer {
-	hostRef := c.params[0]
-	in, inErr, bad := readMeetingInput(c)
-	if bad != nil {
-		return *bad
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	host := s.findUserLocked(hostRef)
-	if host == nil {
-		return userNotFound(hostRef)
-	}
-	now := s.now()
-	if a := s.admitMeetingWriteLocked(c, host.ID, now, inErr); a != nil {
-		return *a
-	}
-	m := &meeting{
-		hostID:    host.ID,
-		hostEmail: host.Email,
-		topic:     "Zoom Meeting",
-		typ:       2,
-		timezone:  defaultTimezone,
-		createdAt: now.UTC().Truncate(time.Second),
-		settings:  defaultSettings(),
-	}
-	if a := s.apply(m, in, now, true); a != nil {
-		return *a
-	}
-	m.id = s.newMeetingIDLocked()
-	m.uuid = base64.StdEncoding.EncodeToString(s.randBytes(16))
-	m.zak = "eyJ" + s.randString(120, alnum)
-	s.meetingSeq++
-	m.seq = s.meetingSeq
-	s.meetings[m.id] = m
-	if !c.portal {
-		s.countDailyLocked(host.ID, now)
-		s.stats.MeetingsCreated++
-	}
-	s.emitLocked("meeting.created", s.eventPayloadLocked(s.operatorLocked(c, host), meetingEventObject(m)))
-	return answer{status: http.StatusCreated, body: m.body(nil)}
+	hostID := func(u *user) string { return u.ID }
+	return meetingWrite(s, c, s.userFromPathLocked, hostID, func(host *user, in meetingInput, now time.Time) answer {
+		m := &meeting{
+			hostID:    host.ID,
+			hostEmail: host.Email,
+			topic:     "Zoom Meeting",
+			typ:       2,
+			timezone:  defaultTimezone,
+			createdAt: now.UTC().Truncate(time.Second),
+			settings:  defaultSettings(),
+		}
+		if a := s.apply(m, in, now, true); a != nil {
+			return *a
+		}
+		m.id = s.newMeetingIDLocked()
+		m.uuid = base64.StdEncoding.EncodeToString(s.randBytes(16))
+		m.zak = "eyJ" + s.randString(120, alnum)
+		s.meetingSeq++
+		m.seq = s.meetingSeq
+		s.meetings[m.id] = m
+		if !c.portal {
+			s.countDailyLocked(host.ID, now)
+			s.stats.MeetingsCreated++
+		}
+		s.emitLocked("meeting.created", s.eventPayloadLocked(s.operatorLocked(c, host), meetingEventObject(m)))
+		return answer{status: http.StatusCreated, body: m.body(nil)}
+	})
 }
 
 // newMeetingIDLocked picks an unused 11-digit meeting id.
@@ -560,21 +535,17 @@ func findOccurrence(m *meeting, id string) int {
 // getMeeting is GET /meetings/{meetingId}[?occurrence_id=]: 200 with the
 // meeting, start_url included.
 func (s *Server) getMeeting(c *call) answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, bad := s.meetingFromPathLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	var occ *occurrence
-	if oid := c.r.URL.Query().Get("occurrence_id"); oid != "" {
-		i := findOccurrence(m, oid)
-		if i < 0 {
-			return invalidParameter("occurrence_id")
+	return onPath(s, c, s.meetingFromPathLocked, func(m *meeting) answer {
+		var occ *occurrence
+		if oid := c.r.URL.Query().Get("occurrence_id"); oid != "" {
+			i := findOccurrence(m, oid)
+			if i < 0 {
+				return invalidParameter("occurrence_id")
+			}
+			occ = &m.occurrences[i]
 		}
-		occ = &m.occurrences[i]
-	}
-	return answer{status: http.StatusOK, body: m.body(occ)}
+		return answer{status: http.StatusOK, body: m.body(occ)}
+	})
 }
 
 // updateMeeting is PATCH /meetings/{meetingId}[?occurrence_id=]: 204. The
@@ -583,175 +554,110 @@ func (s *Server) getMeeting(c *call) answer {
 // start_time and duration of that occurrence change (agenda and settings
 // change for the whole meeting).
 func (s *Server) updateMeeting(c *call) answer {
-	in, inErr, bad := readMeetingInput(c)
-	if bad != nil {
-		return *bad
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, bad := s.meetingFromPathLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	now := s.now()
-	if a := s.admitMeetingWriteLocked(c, m.hostID, now, inErr); a != nil {
-		return *a
-	}
-	upd := m.clone()
-	oid := c.r.URL.Query().Get("occurrence_id")
-	if oid != "" {
-		i := findOccurrence(upd, oid)
-		if i < 0 {
-			return invalidParameter("occurrence_id")
-		}
-		o := &upd.occurrences[i]
-		if in.startTime != nil && *in.startTime != "" {
-			loc, _ := time.LoadLocation(upd.timezone)
-			if loc == nil {
-				loc = time.UTC
+	hostID := func(m *meeting) string { return m.hostID }
+	return meetingWrite(s, c, s.meetingFromPathLocked, hostID, func(m *meeting, in meetingInput, now time.Time) answer {
+		upd := m.clone()
+		oid := c.r.URL.Query().Get("occurrence_id")
+		if oid != "" {
+			i := findOccurrence(upd, oid)
+			if i < 0 {
+				return invalidParameter("occurrence_id")
 			}
-			t, ok := parseStart(*in.startTime, loc)
-			if !ok {
-				return validationFailed(fieldError{Field: "start_time", Message: "Invalid field."})
+			o := &upd.occurrences[i]
+			if in.startTime != nil && *in.startTime != "" {
+				loc, _ := time.LoadLocation(upd.timezone)
+				if loc == nil {
+					loc = time.UTC
+				}
+				t, ok := parseStart(*in.startTime, loc)
+				if !ok {
+					return validationFailed(fieldError{Field: "start_time", Message: "Invalid field."})
+				}
+				o.start = t
 			}
-			o.start = t
+			if in.duration != nil {
+				o.duration = *in.duration
+			}
+			if in.agenda != nil {
+				upd.agenda = *in.agenda
+			}
+			if in.settings != nil {
+				maps.Copy(upd.settings, in.settings)
+			}
+		} else {
+			if a := s.apply(upd, in, now, false); a != nil {
+				return *a
+			}
 		}
-		if in.duration != nil {
-			o.duration = *in.duration
+		s.meetings[m.id] = upd
+		if !c.portal {
+			s.countDailyLocked(m.hostID, now)
+			s.stats.MeetingsUpdated++
 		}
-		if in.agenda != nil {
-			upd.agenda = *in.agenda
-		}
-		if in.settings != nil {
-			maps.Copy(upd.settings, in.settings)
-		}
-	} else {
-		if a := s.apply(upd, in, now, false); a != nil {
-			return *a
-		}
-	}
-	s.meetings[m.id] = upd
-	if !c.portal {
-		s.countDailyLocked(m.hostID, now)
-		s.stats.MeetingsUpdated++
-	}
-	s.emitMeetingUpdatedLocked(c, m, upd, oid)
-	return answer{status: http.StatusNoContent}
+		s.emitMeetingUpdatedLocked(c, m, upd, oid)
+		return answer{status: http.StatusNoContent}
+	})
 }
 
 // deleteMeeting is DELETE /meetings/{meetingId}[?occurrence_id=
 // &schedule_for_reminder=&cancel_meeting_reminder=]: 204.
 func (s *Server) deleteMeeting(c *call) answer {
 	q := c.r.URL.Query()
-	for _, k := range []string{"schedule_for_reminder", "cancel_meeting_reminder"} {
-		if v := q.Get(k); v != "" {
-			if _, ok := asBool(v); !ok {
-				return validationFailed(fieldError{Field: k, Message: "Invalid field."})
-			}
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, bad := s.meetingFromPathLocked(c)
-	if bad != nil {
+	if bad := boolParams(q, "schedule_for_reminder", "cancel_meeting_reminder"); bad != nil {
 		return *bad
 	}
-	if oid := q.Get("occurrence_id"); oid != "" {
-		i := findOccurrence(m, oid)
-		if i < 0 {
-			return invalidParameter("occurrence_id")
+	return onPath(s, c, s.meetingFromPathLocked, func(m *meeting) answer {
+		if oid := q.Get("occurrence_id"); oid != "" {
+			i := findOccurrence(m, oid)
+			if i < 0 {
+				return invalidParameter("occurrence_id")
+			}
+			upd := m.clone()
+			occ := upd.occurrences[i]
+			upd.occurrences = slices.Delete(upd.occurrences, i, i+1)
+			s.meetings[m.id] = upd
+			s.emitMeetingDeletedLocked(c, m, &occ)
+		} else {
+			delete(s.meetings, m.id)
+			delete(s.registrants, m.id)
+			s.emitMeetingDeletedLocked(c, m, nil)
 		}
-		upd := m.clone()
-		occ := upd.occurrences[i]
-		upd.occurrences = slices.Delete(upd.occurrences, i, i+1)
-		s.meetings[m.id] = upd
-		s.emitMeetingDeletedLocked(c, m, &occ)
-	} else {
-		delete(s.meetings, m.id)
-		delete(s.registrants, m.id)
-		s.emitMeetingDeletedLocked(c, m, nil)
-	}
-	if !c.portal {
-		s.stats.MeetingsDeleted++
-	}
-	return answer{status: http.StatusNoContent}
+		if !c.portal {
+			s.stats.MeetingsDeleted++
+		}
+		return answer{status: http.StatusNoContent}
+	})
 }
-
-// listPage is the rest of a listing that a next_page_token stands for.
-type listPage struct {
-	hostID, typ string
-	ids         []int64 // meetings still to list, in order
-	total       int
-	number      int // page number of the next page
-	expires     time.Time
-}
-
-// pageTokenTTL is how long a next_page_token stays good (Zoom: 15 minutes).
-const pageTokenTTL = 15 * time.Minute
 
 var listTypes = []string{"scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings"}
 
 // listMeetings is GET /users/{userId}/meetings?type=&page_size=
-// &next_page_token=: one page of the host's meetings in creation order.
-// The first page fixes the listing: later pages walk it (leaving out
-// meetings deleted since), whatever is created meanwhile. A next_page_token
-// is good for 15 minutes and may be used more than once; an unknown or
-// expired one is 400, code 300.
+// &next_page_token=: one page of the host's meetings in creation order
+// (see list.go for how pages work).
 func (s *Server) listMeetings(c *call) answer {
-	q := c.r.URL.Query()
-	typ, bad := enumParam(q, "type", "scheduled", listTypes)
-	if bad != nil {
-		return *bad
-	}
-	size, bad := pageSize(q.Get("page_size"))
+	lq, bad := readListQuery(c.r.URL.Query(), "type", "scheduled", listTypes)
 	if bad != nil {
 		return *bad
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	hostRef := c.params[0]
-	host := s.findUserLocked(hostRef)
-	if host == nil {
-		return userNotFound(hostRef)
-	}
-	now := s.now()
-	maps.DeleteFunc(s.pages, func(_ string, p *listPage) bool { return now.After(p.expires) })
-	var p *listPage
-	if tok := q.Get("next_page_token"); tok != "" {
-		p = s.pages[tok]
-		if p == nil || p.hostID != host.ID || p.typ != typ {
-			return invalidParameter("next_page_token")
+	return onPath(s, c, s.userFromPathLocked, func(host *user) answer {
+		now := s.now()
+		p, bad := nextPageLocked(s, s.pages, now, lq, host.ID+"\x00"+lq.filter,
+			func() []int64 { return s.selectMeetingsLocked(host.ID, lq.filter, now) },
+			func(id int64) (map[string]any, bool) {
+				m := s.meetings[id]
+				if m == nil || m.hostID != host.ID {
+					return nil, false
+				}
+				return m.listItem(), true
+			})
+		if bad != nil {
+			return *bad
 		}
-		// A token stays good until it expires, so a page can be asked again.
-	} else {
-		p = &listPage{hostID: host.ID, typ: typ, ids: s.selectMeetingsLocked(host.ID, typ, now), number: 1}
-		p.total = len(p.ids)
-	}
-
-	items := []map[string]any{}
-	rest := p.ids
-	for len(items) < size && len(rest) > 0 {
-		if m := s.meetings[rest[0]]; m != nil && m.hostID == host.ID {
-			items = append(items, m.listItem())
-		}
-		rest = rest[1:]
-	}
-	next := ""
-	if len(rest) > 0 {
-		next = s.randString(32, alnum)
-		s.pages[next] = &listPage{hostID: p.hostID, typ: p.typ, ids: rest, total: p.total,
-			number: p.number + 1, expires: now.Add(pageTokenTTL)}
-	}
-	return answer{status: http.StatusOK, body: map[string]any{
-		"page_size":       size,
-		"page_number":     p.number,
-		"page_count":      (p.total + size - 1) / size,
-		"total_records":   p.total,
-		"next_page_token": next,
-		"meetings":        items,
-	}}
+		b := p.body("meetings")
+		b["page_number"] = p.number
+		return answer{status: http.StatusOK, body: b}
+	})
 }
 
 // selectMeetingsLocked lists the ids of a host's meetings of a list type,
@@ -779,11 +685,7 @@ func (s *Server) selectMeetingsLocked(hostID, typ string, now time.Time) []int64
 		ms = append(ms, m)
 	}
 	slices.SortFunc(ms, func(a, b *meeting) int { return a.seq - b.seq })
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		ids[i] = m.id
-	}
-	return ids
+	return mapSlice(ms, func(m *meeting) int64 { return m.id })
 }
 
 // Settings: what a new meeting has unless the request says otherwise, and

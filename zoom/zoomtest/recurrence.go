@@ -129,11 +129,7 @@ func (r *recurrence) body() map[string]any {
 	switch r.typ {
 	case 2:
 		if len(r.weeklyDays) > 0 {
-			days := make([]string, len(r.weeklyDays))
-			for i, d := range r.weeklyDays {
-				days[i] = strconv.Itoa(d)
-			}
-			b["weekly_days"] = strings.Join(days, ",")
+			b["weekly_days"] = strings.Join(mapSlice(r.weeklyDays, strconv.Itoa), ",")
 		}
 	case 3:
 		if r.monthlyWeek != 0 {

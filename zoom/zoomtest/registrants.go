@@ -1,13 +1,10 @@
 package zoomtest
 
 import (
-	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Registrants: POST and GET /meetings/{meetingId}/registrants, as Zoom
@@ -173,91 +170,87 @@ func (s *Server) addRegistrant(c *call) answer {
 	}
 	in, inErr := parseRegistrant(obj)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, bad := s.registrationMeetingLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	if inErr != nil {
-		return *inErr
-	}
-	if strings.EqualFold(in.email, m.hostEmail) {
-		return zoomError(http.StatusBadRequest, 3027, "Host can not register")
-	}
-	var occIDs []string
-	if v := c.r.URL.Query().Get("occurrence_ids"); v != "" && len(m.occurrences) > 0 {
-		for id := range strings.SplitSeq(v, ",") {
-			id = strings.TrimSpace(id)
-			if findOccurrence(m, id) < 0 {
-				return invalidParameter("occurrence_ids")
-			}
-			occIDs = append(occIDs, id)
+	return onPath(s, c, s.registrationMeetingLocked, func(m *meeting) answer {
+		if inErr != nil {
+			return *inErr
 		}
-	}
-
-	now := s.now()
-	key := registrantKey{m.id, strings.ToLower(in.email), utcDay(now)}
-	if !c.portal {
-		if s.registrantAdds[key] >= registrantDailyLimit {
-			h := http.Header{}
-			h.Set("X-RateLimit-Type", "Daily-limit")
-			h.Set("X-RateLimit-Limit", strconv.Itoa(registrantDailyLimit))
-			h.Set("X-RateLimit-Remaining", "0")
-			return answer{status: http.StatusTooManyRequests, header: h, body: errorBody{Code: http.StatusTooManyRequests,
-				Message: "You have exceeded the daily rate limit of (" + strconv.Itoa(registrantDailyLimit) +
-					") for Add meeting registrant API requests for the registrant (" + in.email +
-					"). You can resume these API requests at GMT 00:00:00."}}
+		if strings.EqualFold(in.email, m.hostEmail) {
+			return zoomError(http.StatusBadRequest, 3027, "Host can not register")
 		}
-		for k := range s.registrantAdds {
-			if k.day != key.day {
-				delete(s.registrantAdds, k)
+		var occIDs []string
+		if v := c.r.URL.Query().Get("occurrence_ids"); v != "" && len(m.occurrences) > 0 {
+			for id := range strings.SplitSeq(v, ",") {
+				id = strings.TrimSpace(id)
+				if findOccurrence(m, id) < 0 {
+					return invalidParameter("occurrence_ids")
+				}
+				occIDs = append(occIDs, id)
 			}
 		}
-		s.registrantAdds[key]++
-	}
 
-	regs := s.registrants[m.id]
-	i := slices.IndexFunc(regs, func(r *registrant) bool { return strings.EqualFold(r.Email, in.email) })
-	var r *registrant
-	if i >= 0 {
-		r = regs[i] // Zoom answers with the registrant the email already is
-	} else {
-		if len(regs) >= maxRegistrants {
-			return zoomError(http.StatusBadRequest, 3043, "Meeting has reached maximum attendee capacity.")
-		}
-		r = &registrant{Registrant: Registrant{
-			ID: s.randID(), MeetingID: m.id, Email: in.email, FirstName: in.first, LastName: in.last,
-			Status: "approved", OccurrenceIDs: occIDs, CreateTime: formatTime(now),
-		}, pin: 100_000 + s.rng.Int64N(900_000), fields: in.fields}
-		if m.approvalType() == 1 && !in.autoApprove {
-			r.Status = "pending"
-		}
-		r.JoinURL = "https://zoom.us/w/" + strconv.FormatInt(m.id, 10) + "?tk=" + s.randString(43, alnum+"-_")
-		if m.password != "" {
-			r.JoinURL += "&pwd=" + m.encryptedPassword
-		}
-		s.registrants[m.id] = append(regs, r)
+		now := s.now()
+		key := registrantKey{m.id, strings.ToLower(in.email), utcDay(now)}
 		if !c.portal {
-			s.stats.RegistrantsAdded++
+			if s.registrantAdds[key] >= registrantDailyLimit {
+				h := http.Header{}
+				h.Set("X-RateLimit-Type", "Daily-limit")
+				h.Set("X-RateLimit-Limit", strconv.Itoa(registrantDailyLimit))
+				h.Set("X-RateLimit-Remaining", "0")
+				return answer{status: http.StatusTooManyRequests, header: h, body: errorBody{Code: http.StatusTooManyRequests,
+					Message: "You have exceeded the daily rate limit of (" + strconv.Itoa(registrantDailyLimit) +
+						") for Add meeting registrant API requests for the registrant (" + in.email +
+						"). You can resume these API requests at GMT 00:00:00."}}
+			}
+			for k := range s.registrantAdds {
+				if k.day != key.day {
+					delete(s.registrantAdds, k)
+				}
+			}
+			s.registrantAdds[key]++
 		}
-	}
-	b := map[string]any{
-		"id":                   m.id,
-		"registrant_id":        r.ID,
-		"topic":                m.topic,
-		"participant_pin_code": r.pin,
-	}
-	if !m.start.IsZero() {
-		b["start_time"] = formatTime(m.start)
-	}
-	if r.Status == "approved" {
-		b["join_url"] = r.JoinURL
-	}
-	if occs := r.occurrencesOf(m); occs != nil {
-		b["occurrences"] = occs
-	}
-	return answer{status: http.StatusCreated, body: b}
+
+		regs := s.registrants[m.id]
+		i := slices.IndexFunc(regs, func(r *registrant) bool { return strings.EqualFold(r.Email, in.email) })
+		var r *registrant
+		if i >= 0 {
+			r = regs[i] // Zoom answers with the registrant the email already is
+		} else {
+			if len(regs) >= maxRegistrants {
+				return zoomError(http.StatusBadRequest, 3043, "Meeting has reached maximum attendee capacity.")
+			}
+			r = &registrant{Registrant: Registrant{
+				ID: s.randID(), MeetingID: m.id, Email: in.email, FirstName: in.first, LastName: in.last,
+				Status: "approved", OccurrenceIDs: occIDs, CreateTime: formatTime(now),
+			}, pin: 100_000 + s.rng.Int64N(900_000), fields: in.fields}
+			if m.approvalType() == 1 && !in.autoApprove {
+				r.Status = "pending"
+			}
+			r.JoinURL = "https://zoom.us/w/" + strconv.FormatInt(m.id, 10) + "?tk=" + s.randString(43, alnum+"-_")
+			if m.password != "" {
+				r.JoinURL += "&pwd=" + m.encryptedPassword
+			}
+			s.registrants[m.id] = append(regs, r)
+			if !c.portal {
+				s.stats.RegistrantsAdded++
+			}
+		}
+		b := map[string]any{
+			"id":                   m.id,
+			"registrant_id":        r.ID,
+			"topic":                m.topic,
+			"participant_pin_code": r.pin,
+		}
+		if !m.start.IsZero() {
+			b["start_time"] = formatTime(m.start)
+		}
+		if r.Status == "approved" {
+			b["join_url"] = r.JoinURL
+		}
+		if occs := r.occurrencesOf(m); occs != nil {
+			b["occurrences"] = occs
+		}
+		return answer{status: http.StatusCreated, body: b}
+	})
 }
 
 // occurrencesOf lists the occurrences r is registered for, as the add
@@ -294,16 +287,6 @@ func (r *registrant) listItem() map[string]any {
 	return b
 }
 
-// regPage is the rest of a registrant listing that a next_page_token
-// stands for.
-type regPage struct {
-	meetingID int64
-	key       string // status and occurrence_id of the listing
-	ids       []string
-	total     int
-	expires   time.Time
-}
-
 var registrantStatuses = []string{"pending", "approved", "denied"}
 
 // listRegistrants is GET /meetings/{meetingId}/registrants?status=
@@ -313,91 +296,36 @@ var registrantStatuses = []string{"pending", "approved", "denied"}
 // minutes.
 func (s *Server) listRegistrants(c *call) answer {
 	q := c.r.URL.Query()
-	status, bad := enumParam(q, "status", "approved", registrantStatuses)
+	lq, bad := readListQuery(q, "status", "approved", registrantStatuses)
 	if bad != nil {
 		return *bad
 	}
-	size, bad := pageSize(q.Get("page_size"))
-	if bad != nil {
-		return *bad
-	}
-	occ := q.Get("occurrence_id")
+	status, occ := lq.filter, q.Get("occurrence_id")
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, bad := s.registrationMeetingLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	now := s.now()
-	maps.DeleteFunc(s.regPages, func(_ string, p *regPage) bool { return now.After(p.expires) })
-	key := status + "\x00" + occ
-	var p *regPage
-	if tok := q.Get("next_page_token"); tok != "" {
-		if p = s.regPages[tok]; p == nil || p.meetingID != m.id || p.key != key {
-			return invalidParameter("next_page_token")
+	return onPath(s, c, s.registrationMeetingLocked, func(m *meeting) answer {
+		regs := s.registrants[m.id]
+		p, bad := nextPageLocked(s, s.regPages, s.now(), lq, strconv.FormatInt(m.id, 10)+"\x00"+status+"\x00"+occ,
+			func() []string {
+				var ids []string
+				for _, r := range regs {
+					if r.Status == status && (occ == "" || r.OccurrenceIDs == nil || slices.Contains(r.OccurrenceIDs, occ)) {
+						ids = append(ids, r.ID)
+					}
+				}
+				return ids
+			},
+			func(id string) (map[string]any, bool) {
+				i := slices.IndexFunc(regs, func(r *registrant) bool { return r.ID == id })
+				if i < 0 {
+					return nil, false
+				}
+				return regs[i].listItem(), true
+			})
+		if bad != nil {
+			return *bad
 		}
-	} else {
-		p = &regPage{meetingID: m.id, key: key}
-		for _, r := range s.registrants[m.id] {
-			if r.Status == status && (occ == "" || r.OccurrenceIDs == nil || slices.Contains(r.OccurrenceIDs, occ)) {
-				p.ids = append(p.ids, r.ID)
-			}
-		}
-		p.total = len(p.ids)
-	}
-	items := []map[string]any{}
-	rest := p.ids
-	for len(items) < size && len(rest) > 0 {
-		i := slices.IndexFunc(s.registrants[m.id], func(r *registrant) bool { return r.ID == rest[0] })
-		if i >= 0 {
-			items = append(items, s.registrants[m.id][i].listItem())
-		}
-		rest = rest[1:]
-	}
-	next := ""
-	if len(rest) > 0 {
-		next = s.randString(32, alnum)
-		s.regPages[next] = &regPage{meetingID: m.id, key: key, ids: rest, total: p.total, expires: now.Add(pageTokenTTL)}
-	}
-	return answer{status: http.StatusOK, body: map[string]any{
-		"page_size":       size,
-		"page_count":      (p.total + size - 1) / size,
-		"total_records":   p.total,
-		"next_page_token": next,
-		"registrants":     items,
-	}}
-}
-
-// enumParam reads the query parameter key: def where it is empty, else one
-// of allowed; anything else is answered with 400, code 300, naming key.
-func enumParam(q url.Values, key, def string, allowed []string) (string, *answer) {
-	v := q.Get(key)
-	if v == "" {
-		return def, nil
-	}
-	if !slices.Contains(allowed, v) {
-		a := validationFailed(fieldError{Field: key, Message: "Invalid field."})
-		return "", &a
-	}
-	return v, nil
-}
-
-// pageSize reads a page_size: 1..300, default 30 (0 means 30, beyond 300 is 300).
-func pageSize(v string) (int, *answer) {
-	if v == "" {
-		return 30, nil
-	}
-	n, ok := asInt(v)
-	if !ok {
-		a := validationFailed(fieldError{Field: "page_size", Message: "Invalid field."})
-		return 0, &a
-	}
-	size := int(min(max(n, 0), 300))
-	if size == 0 {
-		size = 30
-	}
-	return size, nil
+		return answer{status: http.StatusOK, body: p.body("registrants")}
+	})
 }
 
 // Registrants returns a meeting's registrants in the order they

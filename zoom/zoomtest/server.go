@@ -147,12 +147,12 @@ type Server struct {
 	// meetings.go
 	meetings   map[int64]*meeting
 	meetingSeq int
-	pages      map[string]*listPage // next_page_token → the rest of a listing
+	pages      map[string]*listing[int64] // next_page_token → the rest of a listing
 
 	// registrants.go
 	registrants    map[int64][]*registrant // by meeting, in the order they registered
 	registrantAdds map[registrantKey]int   // add requests per registrant, meeting and UTC day
-	regPages       map[string]*regPage
+	regPages       map[string]*listing[string]
 
 	// ratelimit.go
 	tat       time.Time                // GCRA theoretical arrival time
@@ -186,10 +186,10 @@ func New(opts Options) *Server {
 		userByID:       map[string]*user{},
 		userByEmail:    map[string]*user{},
 		meetings:       map[int64]*meeting{},
-		pages:          map[string]*listPage{},
+		pages:          map[string]*listing[int64]{},
 		registrants:    map[int64][]*registrant{},
 		registrantAdds: map[registrantKey]int{},
-		regPages:       map[string]*regPage{},
+		regPages:       map[string]*listing[string]{},
 		daily:          map[dayKey]int{},
 		quota:          quotaState{plan: opts.Plan, buckets: map[string]*bucket{}, other: map[string]float64{}},
 		busy:           map[string]string{},
@@ -224,6 +224,28 @@ func setLocked[T any](s *Server, p *T, v T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	*p = v
+}
+
+// onPath takes s.mu, finds what the request's path names with find
+// (userFromPathLocked, say, which answers Zoom's 404 when there is none)
+// and answers op of it, still under the lock.
+func onPath[T any](s *Server, c *call, find func(*call) (T, *answer), op func(T) answer) answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, bad := find(c)
+	if bad != nil {
+		return *bad
+	}
+	return op(v)
+}
+
+// mapSlice is f of each of xs, in order.
+func mapSlice[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }
 
 // Stats returns a snapshot of the counters.

@@ -107,11 +107,7 @@ func (s *Server) addUserLocked(email, first, last string, typ int, status string
 func (s *Server) Users() []User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]User, len(s.users))
-	for i, u := range s.users {
-		out[i] = u.User
-	}
-	return out
+	return mapSlice(s.users, func(u *user) User { return u.User })
 }
 
 // findUserLocked resolves Zoom's userId path parameter: a user id, an email
@@ -210,13 +206,9 @@ func (s *Server) createUser(c *call) answer {
 
 // getUser is GET /users/{userId}.
 func (s *Server) getUser(c *call) answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, bad := s.userFromPathLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	return answer{status: http.StatusOK, body: u.body(s.accountID())}
+	return onPath(s, c, s.userFromPathLocked, func(u *user) answer {
+		return answer{status: http.StatusOK, body: u.body(s.accountID())}
+	})
 }
 
 // deleteUser is DELETE /users/{userId}?action=disassociate|delete
@@ -228,53 +220,45 @@ func (s *Server) deleteUser(c *call) answer {
 	switch q.Get("action") {
 	case "", "disassociate", "delete":
 	default:
-		return validationFailed(fieldError{Field: "action", Message: "Invalid field."})
+		return invalidField("action")
 	}
-	for _, k := range []string{"transfer_meeting", "transfer_webinar", "transfer_recording", "transfer_whiteboard", "encrypted_email"} {
-		if v := q.Get(k); v != "" {
-			if _, ok := asBool(v); !ok {
-				return validationFailed(fieldError{Field: k, Message: "Invalid field."})
-			}
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, bad := s.userFromPathLocked(c)
-	if bad != nil {
+	if bad := boolParams(q, "transfer_meeting", "transfer_webinar", "transfer_recording", "transfer_whiteboard", "encrypted_email"); bad != nil {
 		return *bad
 	}
-	var to *user
-	if te := q.Get("transfer_email"); te != "" {
-		if strings.EqualFold(te, u.Email) {
-			return zoomError(http.StatusBadRequest, codeInvalidParam,
-				"The transfer-to email address cannot be the same as the unlinked or deleted user's email address.")
+	return onPath(s, c, s.userFromPathLocked, func(u *user) answer {
+		var to *user
+		if te := q.Get("transfer_email"); te != "" {
+			if strings.EqualFold(te, u.Email) {
+				return zoomError(http.StatusBadRequest, codeInvalidParam,
+					"The transfer-to email address cannot be the same as the unlinked or deleted user's email address.")
+			}
+			if to = s.userByEmail[strings.ToLower(te)]; to == nil {
+				return userNotFound(te)
+			}
 		}
-		if to = s.userByEmail[strings.ToLower(te)]; to == nil {
-			return userNotFound(te)
+		moveMeetings, _ := asBool(q.Get("transfer_meeting"))
+		for mid, m := range s.meetings {
+			if m.hostID != u.ID {
+				continue
+			}
+			if to != nil && moveMeetings {
+				m.hostID, m.hostEmail = to.ID, to.Email
+				continue
+			}
+			delete(s.meetings, mid)
+			delete(s.registrants, mid)
 		}
-	}
-	moveMeetings, _ := asBool(q.Get("transfer_meeting"))
-	for mid, m := range s.meetings {
-		if m.hostID != u.ID {
-			continue
+		s.removeUserLocked(u)
+		if !c.portal {
+			s.stats.UsersDeleted++
 		}
-		if to != nil && moveMeetings {
-			m.hostID, m.hostEmail = to.ID, to.Email
-			continue
+		event := "user.disassociated"
+		if q.Get("action") == "delete" {
+			event = "user.deleted"
 		}
-		delete(s.meetings, mid)
-		delete(s.registrants, mid)
-	}
-	s.removeUserLocked(u)
-	if !c.portal {
-		s.stats.UsersDeleted++
-	}
-	event := "user.disassociated"
-	if q.Get("action") == "delete" {
-		event = "user.deleted"
-	}
-	s.emitLocked(event, s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
-	return answer{status: http.StatusNoContent}
+		s.emitLocked(event, s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
+		return answer{status: http.StatusNoContent}
+	})
 }
 
 // updateUser is PATCH /users/{userId}: 204. It changes first_name,
@@ -301,32 +285,28 @@ func (s *Server) updateUser(c *call) answer {
 	if len(errs) > 0 {
 		return validationFailed(errs...)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, bad := s.userFromPathLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	before := userEventObject(u)
-	if firstSet {
-		u.FirstName = first
-	}
-	if lastSet {
-		u.LastName = last
-	}
-	if typSet {
-		u.Type = int(typ)
-	}
-	if !c.portal {
-		s.stats.UsersUpdated++
-	}
-	if obj, old := diffObjects(before, userEventObject(u), "id"); obj != nil {
-		p := s.eventPayloadLocked(s.operatorLocked(c, nil), obj)
-		p["old_object"] = old
-		p["time_stamp"] = s.now().UnixMilli()
-		s.emitLocked("user.updated", p)
-	}
-	return answer{status: http.StatusNoContent}
+	return onPath(s, c, s.userFromPathLocked, func(u *user) answer {
+		before := userEventObject(u)
+		if firstSet {
+			u.FirstName = first
+		}
+		if lastSet {
+			u.LastName = last
+		}
+		if typSet {
+			u.Type = int(typ)
+		}
+		if !c.portal {
+			s.stats.UsersUpdated++
+		}
+		if obj, old := diffObjects(before, userEventObject(u), "id"); obj != nil {
+			p := s.eventPayloadLocked(s.operatorLocked(c, nil), obj)
+			p["old_object"] = old
+			p["time_stamp"] = s.now().UnixMilli()
+			s.emitLocked("user.updated", p)
+		}
+		return answer{status: http.StatusNoContent}
+	})
 }
 
 // setUserStatus is PUT /users/{userId}/status {"action": "activate" |
@@ -340,23 +320,19 @@ func (s *Server) setUserStatus(c *call) answer {
 	action, _, _ := strField(obj, "action")
 	status := map[string]string{"activate": "active", "deactivate": "inactive"}[action]
 	if status == "" {
-		return validationFailed(fieldError{Field: "action", Message: "Invalid field."})
+		return invalidField("action")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, bad := s.userFromPathLocked(c)
-	if bad != nil {
-		return *bad
-	}
-	if u.status == status {
+	return onPath(s, c, s.userFromPathLocked, func(u *user) answer {
+		if u.status == status {
+			return answer{status: http.StatusNoContent}
+		}
+		u.status = status
+		if !c.portal {
+			s.stats.UsersUpdated++
+		}
+		s.emitLocked("user."+action+"d", s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
 		return answer{status: http.StatusNoContent}
-	}
-	u.status = status
-	if !c.portal {
-		s.stats.UsersUpdated++
-	}
-	s.emitLocked("user."+action+"d", s.eventPayloadLocked(s.operatorLocked(c, nil), userEventObject(u)))
-	return answer{status: http.StatusNoContent}
+	})
 }
 
 // nameField reads a first_name or last_name (at most 64 characters) of

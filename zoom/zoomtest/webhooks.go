@@ -126,11 +126,7 @@ func (s *Server) WebhookDeliveries() []WebhookDelivery {
 	w := s.hooks
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := make([]WebhookDelivery, len(w.all))
-	for i, d := range w.all {
-		out[i] = d.WebhookDelivery
-	}
-	return out
+	return mapSlice(w.all, func(d *delivery) WebhookDelivery { return d.WebhookDelivery })
 }
 
 // WaitWebhooks waits until every event queued so far was delivered or
@@ -215,9 +211,7 @@ func (s *Server) ValidateWebhookURL(ctx context.Context) error {
 	if err := json.Unmarshal(answer, &got); err != nil {
 		return fmt.Errorf("zoomtest: url validation: answer is not JSON: %w", err)
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(plain))
-	if got.PlainToken != plain || !hmac.Equal([]byte(got.EncryptedToken), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+	if got.PlainToken != plain || !hmac.Equal([]byte(got.EncryptedToken), []byte(hexHMAC(secret, plain))) {
 		return errors.New("zoomtest: url validation: wrong plainToken or encryptedToken")
 	}
 	return nil
@@ -227,10 +221,17 @@ func (s *Server) ValidateWebhookURL(ctx context.Context) error {
 // ts (Unix seconds): "v0=" + hex HMAC-SHA256 of "v0:{ts}:{body}" keyed by
 // secret. Receiver tests use it to forge good and bad requests.
 func SignWebhook(secret string, ts int64, body []byte) string {
+	return "v0=" + hexHMAC(secret, "v0:"+strconv.FormatInt(ts, 10)+":", string(body))
+}
+
+// hexHMAC is the hex HMAC-SHA256 of the parts, keyed by secret: how Zoom
+// signs an event and answers a URL validation's plainToken.
+func hexHMAC(secret string, parts ...string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "v0:%d:", ts)
-	mac.Write(body)
-	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+	for _, p := range parts {
+		mac.Write([]byte(p))
+	}
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // post makes one signed POST of body to url and reads the answer.

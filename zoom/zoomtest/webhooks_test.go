@@ -2,9 +2,6 @@ package zoomtest
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -112,10 +109,8 @@ func checkSigned(t *testing.T, req hookRequest) event {
 	if d := time.Since(time.Unix(n, 0)); d < -time.Minute || d > 5*time.Minute {
 		t.Errorf("x-zm-request-timestamp %d is %v from now", n, d)
 	}
-	mac := hmac.New(sha256.New, []byte(testWebhookSecret))
-	mac.Write([]byte("v0:" + ts + ":"))
-	mac.Write(req.body)
-	if got, want := req.header.Get("x-zm-signature"), "v0="+hex.EncodeToString(mac.Sum(nil)); got != want {
+	// TestSignWebhook holds SignWebhook to Zoom's scheme.
+	if got, want := req.header.Get("x-zm-signature"), SignWebhook(testWebhookSecret, n, req.body); got != want {
 		t.Errorf("x-zm-signature: got %q, want %q", got, want)
 	}
 	if req.header.Get("x-zm-request-id") == "" || req.header.Get("Content-Type") == "" {
@@ -375,9 +370,8 @@ func TestValidateWebhookURL(t *testing.T) {
 			Payload struct{ PlainToken string } `json:"payload"`
 		}
 		_ = json.Unmarshal(body, &ev)
-		mac := hmac.New(sha256.New, []byte(testWebhookSecret))
-		mac.Write([]byte(ev.Payload.PlainToken))
-		b, _ := json.Marshal(map[string]string{"plainToken": ev.Payload.PlainToken, "encryptedToken": hex.EncodeToString(mac.Sum(nil))})
+		b, _ := json.Marshal(map[string]string{"plainToken": ev.Payload.PlainToken,
+			"encryptedToken": hexHMAC(testWebhookSecret, ev.Payload.PlainToken)})
 		return b
 	}
 	h := newHookEndpoint(t)
@@ -418,10 +412,14 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 }
 
 func TestSignWebhook(t *testing.T) {
-	// Zoom signs "v0:{timestamp}:{body}", keyed by the secret token.
-	mac := hmac.New(sha256.New, []byte(testWebhookSecret))
-	mac.Write([]byte(`v0:1700000000:{"event":"x"}`))
-	if got, want := SignWebhook(testWebhookSecret, 1700000000, []byte(`{"event":"x"}`)), "v0="+hex.EncodeToString(mac.Sum(nil)); got != want {
-		t.Errorf("got %q, want %q", got, want)
+	// Zoom signs "v0:{timestamp}:{body}" with HMAC-SHA256 keyed by the secret
+	// token; the want values are of `openssl dgst -sha256 -hmac whsec-1`.
+	if got, want := SignWebhook(testWebhookSecret, 1700000000, []byte(`{"event":"x"}`)),
+		"v0=c871ea1e5657faeb89de38e752940e8e302f6583fbebcc8f5d7be067dd48c24d"; got != want {
+		t.Errorf("SignWebhook: got %q, want %q", got, want)
+	}
+	// A URL validation's encryptedToken is the same HMAC of the plainToken.
+	if got, want := hexHMAC(testWebhookSecret, "plain"), "70b1aeb9582e34dbbc90c98a98540ec0aa496763b4e346ad360dd6dd951fe0b6"; got != want {
+		t.Errorf("hexHMAC: got %q, want %q", got, want)
 	}
 }
