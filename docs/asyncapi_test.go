@@ -287,15 +287,20 @@ func TestAsyncAPIRefsResolve(t *testing.T) {
 }
 
 // jsonNames lists the JSON field names of struct type t, as encoding/json
-// names them (a field tagged "-" has none).
+// names them (a field tagged "-" has none; the fields of an embedded struct
+// without a name, such as messages.JobHeader, are promoted).
 func jsonNames(t reflect.Type) []string {
 	var names []string
 	for f := range t.Fields() {
 		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			names = append(names, jsonNames(f.Type)...)
+			continue
+		}
 		if !f.IsExported() || tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
 		if name == "" {
 			name = f.Name
 		}
@@ -320,69 +325,69 @@ func goValues() []struct {
 		subject string
 		value   any
 	}{
-		{"create user", messages.SubjectUserCreate, &messages.CreateUserJob{JobID: "u-42", Account: "school-b", Action: messages.UserActionCustCreate,
+		{"create user", messages.SubjectUserCreate, &messages.CreateUserJob{JobHeader: messages.JobHeader{JobID: "u-42", Account: "school-b"}, Action: messages.UserActionCustCreate,
 			UserInfo: messages.UserInfo{Email: "james@bond.com", Type: 1, FirstName: "James", LastName: "Bond", DisplayName: "James Bond",
 				Extra: map[string]json.RawMessage{"feature": json.RawMessage(`{"zoom_phone":false}`)}}}},
-		{"create user with a password", messages.SubjectUserCreate, &messages.CreateUserJob{JobID: "u-43", Action: messages.UserActionAutoCreate,
+		{"create user with a password", messages.SubjectUserCreate, &messages.CreateUserJob{JobHeader: messages.JobHeader{JobID: "u-43"}, Action: messages.UserActionAutoCreate,
 			UserInfo: messages.UserInfo{Email: "moneypenny@mi6.gov.uk", Type: 2, FirstName: "Eve", LastName: "Moneypenny", Password: "Sh4ken-not-stirred"}}},
-		{"create meeting", messages.SubjectMeetingCreate, &messages.CreateMeetingJob{JobID: "m-7", Account: "school-b", UserID: "james@bond.com",
+		{"create meeting", messages.SubjectMeetingCreate, &messages.CreateMeetingJob{JobHeader: messages.JobHeader{JobID: "m-7", Account: "school-b"}, UserID: "james@bond.com",
 			Meeting: messages.MeetingSpec{Topic: "Demo Meeting 1", Type: 2, StartTime: "2026-12-05T12:00:00Z", Duration: 45,
 				Timezone: "America/Los_Angeles", Password: "Hey123", Agenda: "This is the meeting description", Settings: settings}}},
-		{"create recurring meeting", messages.SubjectMeetingCreate, &messages.CreateMeetingJob{JobID: "m-8", UserID: "wAdE5hVfRUy3k305kAjBmA",
+		{"create recurring meeting", messages.SubjectMeetingCreate, &messages.CreateMeetingJob{JobHeader: messages.JobHeader{JobID: "m-8"}, UserID: "wAdE5hVfRUy3k305kAjBmA",
 			Meeting: messages.MeetingSpec{Topic: "Weekly sync", Type: 8, StartTime: "2026-12-07T09:00:00", Duration: 30, Timezone: "Europe/London",
 				Recurrence: json.RawMessage(`{"type":2,"repeat_interval":1,"weekly_days":"2","end_times":10}`),
 				Extra:      map[string]json.RawMessage{"pre_schedule": json.RawMessage(`false`)}}}},
-		{"update meeting", messages.SubjectMeetingUpdate, &messages.UpdateMeetingJob{JobID: "m-7-move", Account: "school-b", MeetingID: 85746065432,
+		{"update meeting", messages.SubjectMeetingUpdate, &messages.UpdateMeetingJob{JobHeader: messages.JobHeader{JobID: "m-7-move", Account: "school-b"}, MeetingID: 85746065432,
 			OccurrenceID: "1765098000000", Meeting: messages.MeetingSpec{StartTime: "2026-12-06T09:30:00", Timezone: "America/Los_Angeles",
 				Duration: 60, Agenda: "Moved to the next morning"}}},
-		{"delete meeting", messages.SubjectMeetingDelete, &messages.DeleteMeetingJob{JobID: "m-7-cancel", Account: "school-b", MeetingID: 85746065432,
+		{"delete meeting", messages.SubjectMeetingDelete, &messages.DeleteMeetingJob{JobHeader: messages.JobHeader{JobID: "m-7-cancel", Account: "school-b"}, MeetingID: 85746065432,
 			OccurrenceID: "1765098000000", ScheduleForReminder: ptr(true), CancelMeetingReminder: ptr(false)}},
-		{"delete user", messages.SubjectUserDelete, &messages.DeleteUserJob{JobID: "u-42-leaves", Account: "sales-eu", UserID: "james@bond.com",
+		{"delete user", messages.SubjectUserDelete, &messages.DeleteUserJob{JobHeader: messages.JobHeader{JobID: "u-42-leaves", Account: "sales-eu"}, UserID: "james@bond.com",
 			Action: messages.UserActionDelete, TransferEmail: "m@mi6.gov.uk", TransferMeeting: ptr(true), TransferWebinar: ptr(false),
 			TransferRecording: ptr(true)}},
-		{"user created", messages.SubjectUserCreated, &messages.UserCreated{JobID: "u-42", Account: "school-b", Existing: true,
+		{"user created", messages.SubjectUserCreated, &messages.UserCreated{JobRef: messages.JobRef{JobID: "u-42", Account: "school-b"}, Existing: true,
 			User: messages.User{ID: "wAdE5hVfRUy3k305kAjBmA", Email: "james@bond.com", FirstName: "James", LastName: "Bond", Type: 1,
 				Extra: map[string]json.RawMessage{"status": json.RawMessage(`"pending"`)}}}},
-		{"meeting created", messages.SubjectMeetingCreated, &messages.MeetingCreated{JobID: "m-7", Account: "school-b", UserID: "james@bond.com",
+		{"meeting created", messages.SubjectMeetingCreated, &messages.MeetingCreated{JobRef: messages.JobRef{JobID: "m-7", Account: "school-b"}, UserID: "james@bond.com",
 			Meeting: messages.Meeting{ID: 85746065432, UUID: "AoHcLp0rRF6i1rjALIK8Pg==", HostID: "wAdE5hVfRUy3k305kAjBmA", Topic: "Demo Meeting 1",
 				Type: 8, StartTime: "2026-12-05T12:00:00Z", Duration: 45, Timezone: "America/Los_Angeles",
 				JoinURL: "https://zoom.us/j/85746065432?pwd=x", StartURL: "https://zoom.us/s/85746065432?zak=x", Password: "Hey123",
 				Agenda: "This is the meeting description", CreatedAt: "2026-11-26T20:23:25Z",
 				Occurrences: json.RawMessage(`[{"occurrence_id":"1764936000000","start_time":"2026-12-05T12:00:00Z","duration":45,"status":"available"}]`),
 				Settings:    settings}}},
-		{"meeting updated", messages.SubjectMeetingUpdated, &messages.MeetingUpdated{JobID: "m-7-move", Account: "school-b", MeetingID: 85746065432,
+		{"meeting updated", messages.SubjectMeetingUpdated, &messages.MeetingUpdated{JobRef: messages.JobRef{JobID: "m-7-move", Account: "school-b"}, MeetingID: 85746065432,
 			Meeting: messages.Meeting{ID: 85746065432, Topic: "Demo Meeting 1", Type: 2, StartTime: "2026-12-06T17:30:00Z", Duration: 60,
 				Timezone: "America/Los_Angeles", Agenda: "Moved to the next morning"}}},
-		{"meeting deleted", messages.SubjectMeetingDeleted, &messages.MeetingDeleted{JobID: "m-7-cancel", Account: "school-b",
+		{"meeting deleted", messages.SubjectMeetingDeleted, &messages.MeetingDeleted{JobRef: messages.JobRef{JobID: "m-7-cancel", Account: "school-b"},
 			MeetingID: 85746065432, AlreadyGone: true}},
-		{"user deleted", messages.SubjectUserDeleted, &messages.UserDeleted{JobID: "u-42-leaves", Account: "sales-eu", UserID: "james@bond.com",
+		{"user deleted", messages.SubjectUserDeleted, &messages.UserDeleted{JobRef: messages.JobRef{JobID: "u-42-leaves", Account: "sales-eu"}, UserID: "james@bond.com",
 			Action: messages.UserActionDelete, AlreadyGone: false}},
-		{"job failed, Zoom rejected it", messages.SubjectJobFailed, &messages.JobFailed{JobID: "m-9", Account: "school-b",
+		{"job failed, Zoom rejected it", messages.SubjectJobFailed, &messages.JobFailed{JobRef: messages.JobRef{JobID: "m-9", Account: "school-b"},
 			Subject: messages.SubjectMeetingCreate, Attempts: 1,
-			Error: messages.FailError{Kind: messages.KindZoomRejected, Message: "User does not exist: nobody@example.com.", HTTPStatus: 404, ZoomCode: 1001},
-			Job:   json.RawMessage(`{"job_id":"m-9","user_id":"nobody@example.com","meeting":{"topic":"x"}}`)}},
-		{"job failed, not a job", messages.SubjectJobFailed, &messages.JobFailed{JobID: "ZOOM_JOBS-118", Subject: messages.SubjectUserCreate,
+			Error:   messages.FailError{Kind: messages.KindZoomRejected, Message: "User does not exist: nobody@example.com.", HTTPStatus: 404, ZoomCode: 1001},
+			JobBody: messages.JobBody{Job: json.RawMessage(`{"job_id":"m-9","user_id":"nobody@example.com","meeting":{"topic":"x"}}`)}}},
+		{"job failed, not a job", messages.SubjectJobFailed, &messages.JobFailed{JobRef: messages.JobRef{JobID: "ZOOM_JOBS-118"}, Subject: messages.SubjectUserCreate,
 			Attempts: 1, Error: messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job: body is not JSON", Field: ""},
-			JobRaw: []byte("not json\x00"), JobTruncated: true}},
-		{"job failed, retries exhausted", messages.SubjectJobFailed, &messages.JobFailed{JobID: "m-10", Subject: messages.SubjectMeetingCreate,
+			JobBody: messages.JobBody{JobRaw: []byte("not json\x00"), JobTruncated: true}}},
+		{"job failed, retries exhausted", messages.SubjectJobFailed, &messages.JobFailed{JobRef: messages.JobRef{JobID: "m-10"}, Subject: messages.SubjectMeetingCreate,
 			Attempts: 10, Error: messages.FailError{Kind: messages.KindRetriesExhausted, Message: "zoom: 503 Service Unavailable", HTTPStatus: 503},
-			Job: json.RawMessage(`{"job_id":"m-10","user_id":"james@bond.com","meeting":{"topic":"x"}}`)}},
-		{"add registrant", messages.SubjectRegistrantAdd, &messages.AddRegistrantJob{JobID: "r-7-jill", Account: "school-b", MeetingID: 85746065432,
+			JobBody: messages.JobBody{Job: json.RawMessage(`{"job_id":"m-10","user_id":"james@bond.com","meeting":{"topic":"x"}}`)}}},
+		{"add registrant", messages.SubjectRegistrantAdd, &messages.AddRegistrantJob{JobHeader: messages.JobHeader{JobID: "r-7-jill", Account: "school-b"}, MeetingID: 85746065432,
 			OccurrenceIDs: "1765098000000", Registrant: messages.RegistrantSpec{Email: "jill@example.com", FirstName: "Jill", LastName: "Valentine",
 				Extra: map[string]json.RawMessage{"org": json.RawMessage(`"S.T.A.R.S."`)}}}},
-		{"registrant added", messages.SubjectRegistrantAdded, &messages.RegistrantAdded{JobID: "r-7-jill", Account: "school-b", MeetingID: 85746065432,
+		{"registrant added", messages.SubjectRegistrantAdded, &messages.RegistrantAdded{JobRef: messages.JobRef{JobID: "r-7-jill", Account: "school-b"}, MeetingID: 85746065432,
 			Registrant: messages.Registrant{ID: 85746065432, RegistrantID: "fdgsfh2ey82fuh", Email: "jill@example.com", FirstName: "Jill",
 				JoinURL: "https://zoom.us/w/85746065432?tk=Ab3dEf", Topic: "Demo Meeting 1", StartTime: "2026-12-05T12:00:00Z", ParticipantPinCode: 380303}}},
-		{"job failed, with Zoom's tracking id", messages.SubjectJobFailed, &messages.JobFailed{JobID: "r-8", Subject: messages.SubjectRegistrantAdd, Attempts: 1,
+		{"job failed, with Zoom's tracking id", messages.SubjectJobFailed, &messages.JobFailed{JobRef: messages.JobRef{JobID: "r-8"}, Subject: messages.SubjectRegistrantAdd, Attempts: 1,
 			Error: messages.FailError{Kind: messages.KindZoomRejected, Message: "Meeting does not exist: 85746065499.", HTTPStatus: 404, ZoomCode: 3001,
 				ZoomTrackingID: "v=2.0;clid=us06;rid=WEB_4f1c0d2e9b"},
-			Job: json.RawMessage(`{"job_id":"r-8","meeting_id":85746065499,"registrant":{"email":"jill@example.com","first_name":"Jill"}}`)}},
-		{"job deferred", messages.SubjectJobDeferred, &messages.JobDeferred{JobID: "m-12", Account: "school-b", Subject: messages.SubjectMeetingCreate,
+			JobBody: messages.JobBody{Job: json.RawMessage(`{"job_id":"r-8","meeting_id":85746065499,"registrant":{"email":"jill@example.com","first_name":"Jill"}}`)}}},
+		{"job deferred", messages.SubjectJobDeferred, &messages.JobDeferred{JobRef: messages.JobRef{JobID: "m-12", Account: "school-b"}, Subject: messages.SubjectMeetingCreate,
 			Until: "2026-11-27T00:00:00Z", Reason: "daily meeting create/update limit reached for host james@bond.com"}},
-		{"job conflict", messages.SubjectJobConflict, &messages.JobConflict{JobID: "m-7", Subject: messages.SubjectMeetingCreate,
+		{"job conflict", messages.SubjectJobConflict, &messages.JobConflict{JobRef: messages.JobRef{JobID: "m-7"}, Subject: messages.SubjectMeetingCreate,
 			Reason:     "job id already used by a job with a different body; the first job is kept, this one was not run",
 			FirstState: "succeeded", FirstEvent: messages.SubjectMeetingCreated,
-			Job: json.RawMessage(`{"job_id":"m-7","user_id":"james@bond.com","meeting":{"topic":"Another meeting"}}`)}},
+			JobBody: messages.JobBody{Job: json.RawMessage(`{"job_id":"m-7","user_id":"james@bond.com","meeting":{"topic":"Another meeting"}}`)}}},
 	}
 }
 

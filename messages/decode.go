@@ -199,7 +199,9 @@ func decodeError(err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return &ValidationError{Field: te.Field, Reason: typeReason(te)}
+		// encoding/json names a promoted field with the embedded struct's
+		// Go name in front ("JobHeader.job_id"); the JSON has no such level.
+		return &ValidationError{Field: strings.TrimPrefix(te.Field, "JobHeader."), Reason: typeReason(te)}
 	}
 	return &ValidationError{Reason: strings.TrimPrefix(err.Error(), "json: ")}
 }

@@ -36,10 +36,18 @@ type Meeting struct {
 	Extra       map[string]json.RawMessage `json:"-"`
 }
 
+// JobRef names the job an event is about: its job id (always set: the worker
+// derives one for a job that has none) and its account. Every event type
+// embeds it, so job_id and account are top-level fields of the event's JSON.
+type JobRef struct {
+	JobID string `json:"job_id"`
+	// Account is the job's account; "" is the default account.
+	Account string `json:"account,omitempty"`
+}
+
 // UserCreated is the body of zoom.events.user.created.
 type UserCreated struct {
-	JobID   string `json:"job_id"`
-	Account string `json:"account,omitempty"`
+	JobRef
 	// Existing is true where the email was already in the account and the
 	// worker looked the user up instead of creating one.
 	Existing bool `json:"existing"`
@@ -48,32 +56,28 @@ type UserCreated struct {
 
 // MeetingCreated is the body of zoom.events.meeting.created.
 type MeetingCreated struct {
-	JobID   string  `json:"job_id"`
-	Account string  `json:"account,omitempty"`
+	JobRef
 	UserID  string  `json:"user_id"`
 	Meeting Meeting `json:"meeting"`
 }
 
 // MeetingUpdated is the body of zoom.events.meeting.updated.
 type MeetingUpdated struct {
-	JobID     string  `json:"job_id"`
-	Account   string  `json:"account,omitempty"`
+	JobRef
 	MeetingID int64   `json:"meeting_id"`
 	Meeting   Meeting `json:"meeting"`
 }
 
 // MeetingDeleted is the body of zoom.events.meeting.deleted.
 type MeetingDeleted struct {
-	JobID       string `json:"job_id"`
-	Account     string `json:"account,omitempty"`
-	MeetingID   int64  `json:"meeting_id"`
-	AlreadyGone bool   `json:"already_gone"`
+	JobRef
+	MeetingID   int64 `json:"meeting_id"`
+	AlreadyGone bool  `json:"already_gone"`
 }
 
 // UserDeleted is the body of zoom.events.user.deleted.
 type UserDeleted struct {
-	JobID       string `json:"job_id"`
-	Account     string `json:"account,omitempty"`
+	JobRef
 	UserID      string `json:"user_id"`
 	Action      string `json:"action"`
 	AlreadyGone bool   `json:"already_gone"`
@@ -104,9 +108,8 @@ type Registrant struct {
 
 // RegistrantAdded is the body of zoom.events.meeting.registrant.added.
 type RegistrantAdded struct {
-	JobID     string `json:"job_id"`
-	Account   string `json:"account,omitempty"`
-	MeetingID int64  `json:"meeting_id"`
+	JobRef
+	MeetingID int64 `json:"meeting_id"`
 	// Existing is true where the email was already registered for the
 	// meeting (by someone else, or before this job) and the worker adopted
 	// that registration instead of making one.
@@ -124,11 +127,16 @@ const (
 // JobFailed is the body of zoom.events.job.failed, published once for each
 // job that will not be retried.
 type JobFailed struct {
-	JobID    string    `json:"job_id"`
-	Account  string    `json:"account,omitempty"`
+	JobRef
 	Subject  string    `json:"subject"`
 	Attempts int       `json:"attempts"`
 	Error    FailError `json:"error"`
+	JobBody
+}
+
+// JobBody is a job's original body as JobFailed and JobConflict carry it;
+// FailedJobBody makes it.
+type JobBody struct {
 	// Job is the original body where it was JSON (cut bodies are not).
 	Job json.RawMessage `json:"job,omitempty"`
 	// JobRaw is the original body, base64-encoded, where it was not JSON.
@@ -154,8 +162,7 @@ type FailError struct {
 // is an idempotency key, so the worker kept the first job and its outcome
 // and did not run this one (it is not retried, and not dead-lettered).
 type JobConflict struct {
-	JobID   string `json:"job_id"`
-	Account string `json:"account,omitempty"`
+	JobRef
 	// Subject is the refused job's subject.
 	Subject string `json:"subject"`
 	Reason  string `json:"reason"`
@@ -165,17 +172,14 @@ type JobConflict struct {
 	// FirstEvent is the subject of the event the first job ended with,
 	// where it succeeded.
 	FirstEvent string `json:"first_event,omitempty"`
-	// Job, JobRaw and JobTruncated hold the refused body as in JobFailed.
-	Job          json.RawMessage `json:"job,omitempty"`
-	JobRaw       []byte          `json:"job_raw,omitempty"`
-	JobTruncated bool            `json:"job_truncated,omitempty"`
+	// JobBody holds the refused body.
+	JobBody
 }
 
 // JobDeferred is the body of zoom.events.job.deferred: the job waits in
 // ZOOM_JOBS until Until (the per-host daily limit); it is not a failure.
 type JobDeferred struct {
-	JobID   string `json:"job_id"`
-	Account string `json:"account,omitempty"`
+	JobRef
 	Subject string `json:"subject"`
 	Until   string `json:"until"`
 	Reason  string `json:"reason"`

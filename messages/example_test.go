@@ -51,8 +51,8 @@ func ExampleDecodeJob_invalid() {
 // worker has no name for go in Extra and reach Zoom unchanged.
 func ExampleCreateMeetingJob() {
 	job := &messages.CreateMeetingJob{
-		JobID:  "m-7",
-		UserID: "james@bond.com",
+		JobHeader: messages.JobHeader{JobID: "m-7"},
+		UserID:    "james@bond.com",
 		Meeting: messages.MeetingSpec{
 			Topic:     "Demo Meeting 1",
 			Type:      2,
@@ -78,10 +78,10 @@ func ExampleCreateMeetingJob() {
 func ExampleFailedJobBody() {
 	for _, body := range [][]byte{[]byte(`{"user_id": "me"}`), []byte("user_id=me")} {
 		ev := messages.JobFailed{
-			JobID: "m-9", Subject: messages.SubjectMeetingCreate, Attempts: 1,
+			JobRef: messages.JobRef{JobID: "m-9"}, Subject: messages.SubjectMeetingCreate, Attempts: 1,
 			Error: messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job"},
 		}
-		ev.Job, ev.JobRaw, ev.JobTruncated = messages.FailedJobBody(body)
+		ev.JobBody = messages.FailedJobBody(body)
 		b, _ := json.Marshal(ev)
 		fmt.Println(string(b))
 	}

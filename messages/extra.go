@@ -227,27 +227,33 @@ func isCompact(b []byte) bool {
 var jsonNameCache sync.Map // reflect.Type -> map[string]struct{}
 
 // jsonNames returns the JSON names encoding/json uses for the exported fields
-// of struct type t (fields tagged "-" have none). Embedded structs are not
-// flattened: none of this package's types has one.
+// of struct type t (fields tagged "-" have none), the fields of an embedded
+// struct without a JSON name (the jobs' JobHeader) included, as encoding/json
+// promotes them.
 func jsonNames(t reflect.Type) map[string]struct{} {
 	if v, ok := jsonNameCache.Load(t); ok {
 		return v.(map[string]struct{})
 	}
 	names := make(map[string]struct{}, t.NumField())
+	addJSONNames(names, t)
+	jsonNameCache.Store(t, names)
+	return names
+}
+
+func addJSONNames(names map[string]struct{}, t reflect.Type) {
 	for f := range t.Fields() {
-		if !f.IsExported() {
-			continue
-		}
 		tag := f.Tag.Get("json")
-		if tag == "-" {
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			addJSONNames(names, f.Type)
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
 		names[name] = struct{}{}
 	}
-	jsonNameCache.Store(t, names)
-	return names
 }

@@ -27,10 +27,10 @@ func TestFailedJobBody(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			job, raw, truncated := messages.FailedJobBody(tc.body)
-			if string(job) != tc.wantJob || !bytes.Equal(raw, tc.wantRaw) || truncated != tc.wantTruncated {
+			got := messages.FailedJobBody(tc.body)
+			if string(got.Job) != tc.wantJob || !bytes.Equal(got.JobRaw, tc.wantRaw) || got.JobTruncated != tc.wantTruncated {
 				t.Errorf("FailedJobBody = (%.60q, %.60q, %v), want (%.60q, %.60q, %v)",
-					job, raw, truncated, tc.wantJob, tc.wantRaw, tc.wantTruncated)
+					got.Job, got.JobRaw, got.JobTruncated, tc.wantJob, tc.wantRaw, tc.wantTruncated)
 			}
 		})
 	}
@@ -38,7 +38,7 @@ func TestFailedJobBody(t *testing.T) {
 
 func TestFailedJobBodyCopies(t *testing.T) {
 	body := []byte(`{"a":1}`)
-	job, _, _ := messages.FailedJobBody(body)
+	job := messages.FailedJobBody(body).Job
 	body[5] = '2'
 	if string(job) != `{"a":1}` {
 		t.Errorf("job changed with the body: %s", job)
@@ -58,9 +58,9 @@ func TestFailedJobBodyInEvent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := messages.JobFailed{JobID: "j", Subject: messages.SubjectMeetingCreate, Attempts: 1,
+			ev := messages.JobFailed{JobRef: messages.JobRef{JobID: "j"}, Subject: messages.SubjectMeetingCreate, Attempts: 1,
 				Error: messages.FailError{Kind: messages.KindInvalidJob, Message: "m"}}
-			ev.Job, ev.JobRaw, ev.JobTruncated = messages.FailedJobBody(tc.body)
+			ev.JobBody = messages.FailedJobBody(tc.body)
 			b, err := json.Marshal(ev)
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ const MaxJobBytes = 64 << 10
 
 // Job is implemented by every job type. Subject is the subject it is
 // published on; ID its job_id (may be empty: the worker then derives one).
+// Every job type embeds a JobHeader, which gives it ID and AccountName.
 type Job interface {
 	Subject() string
 	ID() string
@@ -18,10 +19,26 @@ type Job interface {
 	Validate() error
 }
 
+// JobHeader is what every job carries besides its own fields: the job id
+// and the account. Each job type embeds it, so job_id and account are
+// top-level fields of the job's JSON.
+type JobHeader struct {
+	// JobID is the job's idempotency key; "" lets the worker derive one
+	// from the message.
+	JobID string `json:"job_id,omitempty"`
+	// Account names the configured Zoom account to use; "" is the default.
+	Account string `json:"account,omitempty"`
+}
+
+// ID returns the job's job_id; "" where the body has none.
+func (h *JobHeader) ID() string { return h.JobID }
+
+// AccountName returns the job's account; "" means the default account.
+func (h *JobHeader) AccountName() string { return h.Account }
+
 // CreateUserJob is the body of zoom.jobs.user.create.
 type CreateUserJob struct {
-	JobID   string `json:"job_id,omitempty"`
-	Account string `json:"account,omitempty"`
+	JobHeader
 	// Action is Zoom's: create, autoCreate, custCreate or ssoCreate. Empty means custCreate.
 	Action   string   `json:"action,omitempty"`
 	UserInfo UserInfo `json:"user_info"`
@@ -44,8 +61,7 @@ type UserInfo struct {
 
 // CreateMeetingJob is the body of zoom.jobs.meeting.create.
 type CreateMeetingJob struct {
-	JobID   string `json:"job_id,omitempty"`
-	Account string `json:"account,omitempty"`
+	JobHeader
 	// UserID is the host: a Zoom user id or email, as Zoom's path parameter takes it.
 	UserID  string      `json:"user_id"`
 	Meeting MeetingSpec `json:"meeting"`
@@ -76,8 +92,7 @@ type MeetingSpec struct {
 
 // UpdateMeetingJob is the body of zoom.jobs.meeting.update.
 type UpdateMeetingJob struct {
-	JobID        string      `json:"job_id,omitempty"`
-	Account      string      `json:"account,omitempty"`
+	JobHeader
 	MeetingID    int64       `json:"meeting_id"`
 	OccurrenceID string      `json:"occurrence_id,omitempty"`
 	Meeting      MeetingSpec `json:"meeting"`
@@ -85,8 +100,7 @@ type UpdateMeetingJob struct {
 
 // DeleteMeetingJob is the body of zoom.jobs.meeting.delete.
 type DeleteMeetingJob struct {
-	JobID                 string `json:"job_id,omitempty"`
-	Account               string `json:"account,omitempty"`
+	JobHeader
 	MeetingID             int64  `json:"meeting_id"`
 	OccurrenceID          string `json:"occurrence_id,omitempty"`
 	ScheduleForReminder   *bool  `json:"schedule_for_reminder,omitempty"`
@@ -97,9 +111,8 @@ type DeleteMeetingJob struct {
 // someone for a meeting that takes registration (Zoom's POST
 // /meetings/{meetingId}/registrants).
 type AddRegistrantJob struct {
-	JobID     string `json:"job_id,omitempty"`
-	Account   string `json:"account,omitempty"`
-	MeetingID int64  `json:"meeting_id"`
+	JobHeader
+	MeetingID int64 `json:"meeting_id"`
 	// OccurrenceIDs is Zoom's comma-separated list of the occurrences to
 	// register for; empty means all of them.
 	OccurrenceIDs string         `json:"occurrence_ids,omitempty"`
@@ -121,9 +134,8 @@ type RegistrantSpec struct {
 
 // DeleteUserJob is the body of zoom.jobs.user.delete.
 type DeleteUserJob struct {
-	JobID   string `json:"job_id,omitempty"`
-	Account string `json:"account,omitempty"`
-	UserID  string `json:"user_id"`
+	JobHeader
+	UserID string `json:"user_id"`
 	// Action is disassociate (the default when empty) or delete.
 	Action            string `json:"action,omitempty"`
 	TransferEmail     string `json:"transfer_email,omitempty"`

@@ -267,20 +267,20 @@ func TestEventExamplesRoundTrip(t *testing.T) {
 // worker must fill in, and with a cut body in job_raw.
 func TestGoEventsFollowSchemas(t *testing.T) {
 	schemas := compileSchemas(t)
-	_, raw, truncated := messages.FailedJobBody(bytes.Repeat([]byte("x"), messages.MaxJobBytes+1))
+	cut := messages.FailedJobBody(bytes.Repeat([]byte("x"), messages.MaxJobBytes+1))
 	events := map[string]any{
-		"user-created":    messages.UserCreated{JobID: "u-1", User: messages.User{ID: "abc"}},
-		"meeting-created": messages.MeetingCreated{JobID: "m-1", UserID: "me", Meeting: messages.Meeting{ID: 1}},
-		"meeting-updated": messages.MeetingUpdated{JobID: "m-1", MeetingID: 1, Meeting: messages.Meeting{ID: 1}},
-		"meeting-deleted": messages.MeetingDeleted{JobID: "m-1", MeetingID: 1, AlreadyGone: true},
-		"user-deleted":    messages.UserDeleted{JobID: "u-1", UserID: "me", Action: "disassociate"},
-		"job-failed": messages.JobFailed{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Attempts: 1,
-			Error:  messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job: body is too large", Field: ""},
-			JobRaw: raw, JobTruncated: truncated},
-		"job-deferred": messages.JobDeferred{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
-		"job-conflict": messages.JobConflict{JobID: "m-1", Subject: messages.SubjectMeetingCreate, Reason: "reused", FirstState: "running",
-			JobRaw: raw, JobTruncated: truncated},
-		"registrant-added": messages.RegistrantAdded{JobID: "r-1", MeetingID: 1, Registrant: messages.Registrant{RegistrantID: "abc"}},
+		"user-created":    messages.UserCreated{JobRef: messages.JobRef{JobID: "u-1"}, User: messages.User{ID: "abc"}},
+		"meeting-created": messages.MeetingCreated{JobRef: messages.JobRef{JobID: "m-1"}, UserID: "me", Meeting: messages.Meeting{ID: 1}},
+		"meeting-updated": messages.MeetingUpdated{JobRef: messages.JobRef{JobID: "m-1"}, MeetingID: 1, Meeting: messages.Meeting{ID: 1}},
+		"meeting-deleted": messages.MeetingDeleted{JobRef: messages.JobRef{JobID: "m-1"}, MeetingID: 1, AlreadyGone: true},
+		"user-deleted":    messages.UserDeleted{JobRef: messages.JobRef{JobID: "u-1"}, UserID: "me", Action: "disassociate"},
+		"job-failed": messages.JobFailed{JobRef: messages.JobRef{JobID: "m-1"}, Subject: messages.SubjectMeetingCreate, Attempts: 1,
+			Error:   messages.FailError{Kind: messages.KindInvalidJob, Message: "invalid job: body is too large", Field: ""},
+			JobBody: cut},
+		"job-deferred": messages.JobDeferred{JobRef: messages.JobRef{JobID: "m-1"}, Subject: messages.SubjectMeetingCreate, Until: "2026-11-27T00:00:00Z", Reason: "limit"},
+		"job-conflict": messages.JobConflict{JobRef: messages.JobRef{JobID: "m-1"}, Subject: messages.SubjectMeetingCreate, Reason: "reused", FirstState: "running",
+			JobBody: cut},
+		"registrant-added": messages.RegistrantAdded{JobRef: messages.JobRef{JobID: "r-1"}, MeetingID: 1, Registrant: messages.Registrant{RegistrantID: "abc"}},
 	}
 	for name, ev := range events {
 		b, err := json.Marshal(ev)

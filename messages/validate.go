@@ -60,12 +60,6 @@ var (
 // Subject returns SubjectUserCreate.
 func (j *CreateUserJob) Subject() string { return SubjectUserCreate }
 
-// ID returns the job's job_id; "" where the body has none.
-func (j *CreateUserJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *CreateUserJob) AccountName() string { return j.Account }
-
 // EffectiveAction returns the action Zoom is asked for: j.Action, or
 // custCreate where it is empty.
 func (j *CreateUserJob) EffectiveAction() string { return cmp.Or(j.Action, UserActionCustCreate) }
@@ -81,7 +75,7 @@ func (j *CreateUserJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkAction(j.Action, UserActionCustCreate, UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate); err != nil {
@@ -127,12 +121,6 @@ func (j *CreateUserJob) Validate() error {
 // Subject returns SubjectMeetingCreate.
 func (j *CreateMeetingJob) Subject() string { return SubjectMeetingCreate }
 
-// ID returns the job's job_id; "" where the body has none.
-func (j *CreateMeetingJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *CreateMeetingJob) AccountName() string { return j.Account }
-
 // Validate reports the first problem with the job as a *ValidationError, or
 // nil. It checks job_id and account, that user_id is a Zoom user id, an
 // email address or "me", and the meeting against Zoom's create-meeting limits
@@ -142,7 +130,7 @@ func (j *CreateMeetingJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkUserID("user_id", j.UserID); err != nil {
@@ -154,12 +142,6 @@ func (j *CreateMeetingJob) Validate() error {
 // Subject returns SubjectMeetingUpdate.
 func (j *UpdateMeetingJob) Subject() string { return SubjectMeetingUpdate }
 
-// ID returns the job's job_id; "" where the body has none.
-func (j *UpdateMeetingJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *UpdateMeetingJob) AccountName() string { return j.Account }
-
 // Validate reports the first problem with the job as a *ValidationError, or
 // nil. It checks job_id and account, that meeting_id is positive, that
 // occurrence_id (if any) is 1–64 characters of A-Z a-z 0-9 _ -, and that the
@@ -169,7 +151,7 @@ func (j *UpdateMeetingJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkMeetingID(j.MeetingID); err != nil {
@@ -187,12 +169,6 @@ func (j *UpdateMeetingJob) Validate() error {
 // Subject returns SubjectMeetingDelete.
 func (j *DeleteMeetingJob) Subject() string { return SubjectMeetingDelete }
 
-// ID returns the job's job_id; "" where the body has none.
-func (j *DeleteMeetingJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *DeleteMeetingJob) AccountName() string { return j.Account }
-
 // Validate reports the first problem with the job as a *ValidationError, or
 // nil: job_id and account, a positive meeting_id, and occurrence_id (if any)
 // of 1–64 characters of A-Z a-z 0-9 _ -.
@@ -200,7 +176,7 @@ func (j *DeleteMeetingJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkMeetingID(j.MeetingID); err != nil {
@@ -211,12 +187,6 @@ func (j *DeleteMeetingJob) Validate() error {
 
 // Subject returns SubjectUserDelete.
 func (j *DeleteUserJob) Subject() string { return SubjectUserDelete }
-
-// ID returns the job's job_id; "" where the body has none.
-func (j *DeleteUserJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *DeleteUserJob) AccountName() string { return j.Account }
 
 // EffectiveAction returns the action Zoom is asked for: j.Action, or
 // disassociate (Zoom's default) where it is empty.
@@ -230,7 +200,7 @@ func (j *DeleteUserJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkUserID("user_id", j.UserID); err != nil {
@@ -510,14 +480,16 @@ func checkObject(field string, raw json.RawMessage) error {
 	return nil
 }
 
-func checkJobIDAndAccount(jobID, account string) error {
-	if jobID != "" {
-		if err := checkToken("job_id", jobID, maxJobIDLen); err != nil {
+// check checks the header every job's Validate begins with: job_id and
+// account, where present, are tokens of the contract's alphabet and length.
+func (h *JobHeader) check() error {
+	if h.JobID != "" {
+		if err := checkToken("job_id", h.JobID, maxJobIDLen); err != nil {
 			return err
 		}
 	}
-	if account != "" {
-		if err := checkToken("account", account, maxAccountLen); err != nil {
+	if h.Account != "" {
+		if err := checkToken("account", h.Account, maxAccountLen); err != nil {
 			return err
 		}
 	}
@@ -651,12 +623,6 @@ func checkMaxLen(field, s string, n int) error {
 // Subject returns SubjectRegistrantAdd.
 func (j *AddRegistrantJob) Subject() string { return SubjectRegistrantAdd }
 
-// ID returns the job's job_id; "" where the body has none.
-func (j *AddRegistrantJob) ID() string { return j.JobID }
-
-// AccountName returns the job's account; "" means the default account.
-func (j *AddRegistrantJob) AccountName() string { return j.Account }
-
 // maxOccurrenceIDsLen bounds occurrence_ids: Zoom's recurring meetings have
 // at most 60 occurrences (recurrence.end_times), each id 13 digits.
 const maxOccurrenceIDsLen = 60 * 14
@@ -670,7 +636,7 @@ func (j *AddRegistrantJob) Validate() error {
 	if j == nil {
 		return &ValidationError{Reason: "no job"}
 	}
-	if err := checkJobIDAndAccount(j.JobID, j.Account); err != nil {
+	if err := j.JobHeader.check(); err != nil {
 		return err
 	}
 	if err := checkMeetingID(j.MeetingID); err != nil {

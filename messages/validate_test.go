@@ -333,11 +333,11 @@ func TestJobAccessors(t *testing.T) {
 		job         messages.Job
 		wantSubject string
 	}{
-		{&messages.CreateUserJob{JobID: "j", Account: "a"}, messages.SubjectUserCreate},
-		{&messages.CreateMeetingJob{JobID: "j", Account: "a"}, messages.SubjectMeetingCreate},
-		{&messages.UpdateMeetingJob{JobID: "j", Account: "a"}, messages.SubjectMeetingUpdate},
-		{&messages.DeleteMeetingJob{JobID: "j", Account: "a"}, messages.SubjectMeetingDelete},
-		{&messages.DeleteUserJob{JobID: "j", Account: "a"}, messages.SubjectUserDelete},
+		{&messages.CreateUserJob{JobHeader: messages.JobHeader{JobID: "j", Account: "a"}}, messages.SubjectUserCreate},
+		{&messages.CreateMeetingJob{JobHeader: messages.JobHeader{JobID: "j", Account: "a"}}, messages.SubjectMeetingCreate},
+		{&messages.UpdateMeetingJob{JobHeader: messages.JobHeader{JobID: "j", Account: "a"}}, messages.SubjectMeetingUpdate},
+		{&messages.DeleteMeetingJob{JobHeader: messages.JobHeader{JobID: "j", Account: "a"}}, messages.SubjectMeetingDelete},
+		{&messages.DeleteUserJob{JobHeader: messages.JobHeader{JobID: "j", Account: "a"}}, messages.SubjectUserDelete},
 	}
 	for _, tc := range tests {
 		if got := tc.job.Subject(); got != tc.wantSubject {

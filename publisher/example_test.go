@@ -38,8 +38,8 @@ func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ev, err := pub.PublishAndWait(ctx, &messages.CreateMeetingJob{
-		JobID:  "class-2026-12-05-math",
-		UserID: "james@bond.com",
+		JobHeader: messages.JobHeader{JobID: "class-2026-12-05-math"},
+		UserID:    "james@bond.com",
 		Meeting: messages.MeetingSpec{
 			Topic: "Maths, year 9", Type: 2, StartTime: "2026-12-05T09:00:00Z", Duration: 50,
 		},
@@ -79,7 +79,7 @@ func Example_registrant() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	ev, err := pub.PublishAndWait(ctx, &messages.CreateMeetingJob{JobID: "open-day", UserID: "james@bond.com",
+	ev, err := pub.PublishAndWait(ctx, &messages.CreateMeetingJob{JobHeader: messages.JobHeader{JobID: "open-day"}, UserID: "james@bond.com",
 		Meeting: messages.MeetingSpec{Topic: "Open day", Type: 2, StartTime: "2026-12-05T09:00:00Z", Duration: 90,
 			Settings: json.RawMessage(`{"approval_type":0}`)}})
 	if err != nil || ev.Failed() {
@@ -90,7 +90,7 @@ func Example_registrant() {
 		panic(err)
 	}
 
-	ev, err = pub.PublishAndWait(ctx, &messages.AddRegistrantJob{JobID: "open-day-jill", MeetingID: created.Meeting.ID,
+	ev, err = pub.PublishAndWait(ctx, &messages.AddRegistrantJob{JobHeader: messages.JobHeader{JobID: "open-day-jill"}, MeetingID: created.Meeting.ID,
 		Registrant: messages.RegistrantSpec{Email: "jill@example.com", FirstName: "Jill", LastName: "Valentine"}})
 	if err != nil {
 		panic(err)

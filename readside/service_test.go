@@ -129,7 +129,7 @@ func (e *svcEnv) fixtures() fixtures {
 	cm := messages.Meeting{ID: f.cachedMeeting, Topic: "Cached topic", HostID: "cachedhost", StartURL: cachedStartURL,
 		JoinURL: "https://zoom.us/j/111"}
 	var evErr error
-	f.event, evErr = json.Marshal(messages.MeetingCreated{JobID: "m-ok", UserID: "james@bond.com", Meeting: cm})
+	f.event, evErr = json.Marshal(messages.MeetingCreated{JobRef: messages.JobRef{JobID: "m-ok"}, UserID: "james@bond.com", Meeting: cm})
 	if evErr != nil {
 		e.t.Fatal(evErr)
 	}

@@ -92,6 +92,9 @@ type facts struct {
 	now      time.Time
 }
 
+// ref names the job in its events.
+func (f facts) ref() messages.JobRef { return messages.JobRef{JobID: f.jobID, Account: f.account} }
+
 // Errors of the steps before a job's kind runs.
 type (
 	// invalidJob: the job cannot run (bad body, bad id, unknown account).
@@ -263,8 +266,8 @@ func (p policy) retrying(f facts, kind Outcome, delay time.Duration, err error, 
 // failed dead-letters the job and publishes job.failed.
 func (p policy) failed(f facts, fe *messages.FailError, err error) outcome {
 	attempts := max(f.claim.Attempts, 1)
-	ev := messages.JobFailed{JobID: f.jobID, Account: f.account, Subject: f.subject, Attempts: attempts, Error: *fe}
-	ev.Job, ev.JobRaw, ev.JobTruncated = messages.FailedJobBody(f.body)
+	ev := messages.JobFailed{JobRef: f.ref(), Subject: f.subject, Attempts: attempts, Error: *fe}
+	ev.JobBody = messages.FailedJobBody(f.body)
 	body, merr := json.Marshal(ev)
 	if merr != nil {
 		// Only a body that cannot be carried as JSON gets here; keep the job.
@@ -302,12 +305,12 @@ func (p policy) retryOrExhaust(f facts, err error, at time.Time) outcome {
 // conflict refuses a job whose id an earlier job with another body used:
 // the first job keeps its outcome; this one is not run.
 func (p policy) conflict(f facts) outcome {
-	ev := messages.JobConflict{JobID: f.jobID, Account: f.account, Subject: f.subject,
+	ev := messages.JobConflict{JobRef: f.ref(), Subject: f.subject,
 		Reason: "job id already used by a job with a different body; the first job is kept, this one was not run"}
 	if rec := f.claim.Record; rec != nil {
 		ev.FirstState, ev.FirstEvent = string(rec.State), rec.EventSubject
 	}
-	ev.Job, ev.JobRaw, ev.JobTruncated = messages.FailedJobBody(f.body)
+	ev.JobBody = messages.FailedJobBody(f.body)
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return outcome{kind: OutcomeHandedBack, delay: time.Second, err: fmt.Errorf("encode job.conflict: %w", err)}
@@ -340,7 +343,7 @@ func (p policy) deferUntil(f facts, until time.Time, reason string) outcome {
 	if p.dailyLimit == DailyLimitFail {
 		return p.failed(f, &messages.FailError{Kind: messages.KindZoomRejected, Message: reason, HTTPStatus: 429}, nil)
 	}
-	ev := messages.JobDeferred{JobID: f.jobID, Account: f.account, Subject: f.subject,
+	ev := messages.JobDeferred{JobRef: f.ref(), Subject: f.subject,
 		Until: until.UTC().Format(time.RFC3339), Reason: reason}
 	body, _ := json.Marshal(ev) // strings only: cannot fail
 	// Zoom refused the call for the day: the attempt is given back.

@@ -36,7 +36,7 @@ func (w *Worker) createUser(ctx context.Context, a *attempt, t try, j *messages.
 	user := UserFrom(u)
 	return &result{
 		eventSubject: messages.SubjectUserCreated,
-		event:        messages.UserCreated{JobID: a.jobID, Account: accountLabel(a), Existing: existing, User: user},
+		event:        messages.UserCreated{JobRef: a.ref(), Existing: existing, User: user},
 		users:        []messages.User{user},
 	}, nil
 }
@@ -69,7 +69,7 @@ func (w *Worker) createMeeting(ctx context.Context, a *attempt, t try, j *messag
 	}
 	return &result{
 		eventSubject: messages.SubjectMeetingCreated,
-		event:        meetingCreated{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID, Meeting: meeting},
+		event:        meetingCreated{JobRef: a.ref(), UserID: j.UserID, Meeting: meeting},
 		meetings:     []MeetingJSON{{ID: m.ID, JSON: meeting}},
 		claimMeeting: m.ID,
 	}, nil
@@ -190,7 +190,7 @@ func (w *Worker) updateMeeting(ctx context.Context, a *attempt, t try, j *messag
 	}
 	return &result{
 		eventSubject: messages.SubjectMeetingUpdated,
-		event:        meetingUpdated{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, Meeting: meeting},
+		event:        meetingUpdated{JobRef: a.ref(), MeetingID: j.MeetingID, Meeting: meeting},
 		meetings:     []MeetingJSON{{ID: j.MeetingID, JSON: meeting}},
 	}, nil
 }
@@ -222,7 +222,7 @@ func (w *Worker) deleteMeeting(ctx context.Context, a *attempt, t try, j *messag
 	}
 	return &result{
 		eventSubject: messages.SubjectMeetingDeleted,
-		event:        messages.MeetingDeleted{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID, AlreadyGone: gone},
+		event:        messages.MeetingDeleted{JobRef: a.ref(), MeetingID: j.MeetingID, AlreadyGone: gone},
 		dropMeetings: []int64{j.MeetingID},
 	}, nil
 }
@@ -242,7 +242,7 @@ func (w *Worker) deleteUser(ctx context.Context, a *attempt, t try, j *messages.
 	}
 	return &result{
 		eventSubject: messages.SubjectUserDeleted,
-		event: messages.UserDeleted{JobID: a.jobID, Account: accountLabel(a), UserID: j.UserID,
+		event: messages.UserDeleted{JobRef: a.ref(), UserID: j.UserID,
 			Action: j.EffectiveAction(), AlreadyGone: gone},
 		dropUsers: drop,
 	}, nil
@@ -355,15 +355,13 @@ func (w *Worker) meetingJSON(m *zoom.Meeting) (json.RawMessage, error) {
 // meetingCreated and meetingUpdated are messages.MeetingCreated and
 // messages.MeetingUpdated with the meeting already encoded: the same JSON.
 type meetingCreated struct {
-	JobID   string          `json:"job_id"`
-	Account string          `json:"account,omitempty"`
+	messages.JobRef
 	UserID  string          `json:"user_id"`
 	Meeting json.RawMessage `json:"meeting"`
 }
 
 type meetingUpdated struct {
-	JobID     string          `json:"job_id"`
-	Account   string          `json:"account,omitempty"`
+	messages.JobRef
 	MeetingID int64           `json:"meeting_id"`
 	Meeting   json.RawMessage `json:"meeting"`
 }
@@ -446,7 +444,7 @@ func registrantAdded(a *attempt, j *messages.AddRegistrantJob, r *zoom.Registran
 	reg.Email, reg.FirstName, reg.LastName = j.Registrant.Email, j.Registrant.FirstName, j.Registrant.LastName
 	return &result{
 		eventSubject: messages.SubjectRegistrantAdded,
-		event: messages.RegistrantAdded{JobID: a.jobID, Account: accountLabel(a), MeetingID: j.MeetingID,
+		event: messages.RegistrantAdded{JobRef: a.ref(), MeetingID: j.MeetingID,
 			Existing: existing, Registrant: reg},
 	}
 }

@@ -190,6 +190,12 @@ func (w *Worker) deadLetter(ctx context.Context, a *attempt, fe *messages.FailEr
 	return nil
 }
 
+// ref names the attempt's job in its events.
+func (a *attempt) ref() messages.JobRef {
+	return messages.JobRef{JobID: a.jobID, Account: accountLabel(a)}
+}
+
+// accountLabel is the account as events name it: "" for the default.
 func accountLabel(a *attempt) string {
 	if a.account.Name == DefaultAccount {
 		return ""

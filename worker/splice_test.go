@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/zoomworker/zoom-worker/messages"
 )
 
 func TestWithoutMember(t *testing.T) {
@@ -56,10 +58,10 @@ func TestWithoutMember(t *testing.T) {
 func TestEncodeEventAsJSONMarshal(t *testing.T) {
 	meeting := json.RawMessage(`{"id":85746065432,"topic":"a \"b\"","settings":{"x":[1,2]}}`)
 	for _, ev := range []any{
-		meetingCreated{JobID: "m-7", UserID: "james@bond.com", Meeting: meeting},
-		meetingCreated{JobID: "m-7", Account: "school-b", UserID: "<h&st>", Meeting: meeting},
-		meetingUpdated{JobID: "u-1", MeetingID: 85746065432, Meeting: meeting},
-		meetingUpdated{JobID: "u-1", Account: "b", MeetingID: 1},
+		meetingCreated{JobRef: messages.JobRef{JobID: "m-7"}, UserID: "james@bond.com", Meeting: meeting},
+		meetingCreated{JobRef: messages.JobRef{JobID: "m-7", Account: "school-b"}, UserID: "<h&st>", Meeting: meeting},
+		meetingUpdated{JobRef: messages.JobRef{JobID: "u-1"}, MeetingID: 85746065432, Meeting: meeting},
+		meetingUpdated{JobRef: messages.JobRef{JobID: "u-1", Account: "b"}, MeetingID: 1},
 	} {
 		got, err := encodeEvent(ev)
 		if err != nil {

@@ -17,9 +17,9 @@ func TestEventWireTypesMatchTheContract(t *testing.T) {
 		internal any
 		public   any
 	}{
-		{"meeting.created", meetingCreated{JobID: "m-7", Account: "b", UserID: "james@bond.com", Meeting: json.RawMessage(meeting)},
+		{"meeting.created", meetingCreated{JobRef: messages.JobRef{JobID: "m-7", Account: "b"}, UserID: "james@bond.com", Meeting: json.RawMessage(meeting)},
 			&messages.MeetingCreated{}},
-		{"meeting.updated", meetingUpdated{JobID: "u-1", MeetingID: 85746065432, Meeting: json.RawMessage(meeting)},
+		{"meeting.updated", meetingUpdated{JobRef: messages.JobRef{JobID: "u-1"}, MeetingID: 85746065432, Meeting: json.RawMessage(meeting)},
 			&messages.MeetingUpdated{}},
 	}
 	for _, tt := range tests {

@@ -124,7 +124,7 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 		var job any
 		switch kind {
 		case "user":
-			job = &messages.CreateUserJob{JobID: id, Account: *account, Action: *action,
+			job = &messages.CreateUserJob{JobHeader: messages.JobHeader{JobID: id, Account: *account}, Action: *action,
 				UserInfo: messages.UserInfo{Email: *email, Type: max(*utype, 1), FirstName: *first, LastName: *last}}
 		case "meeting":
 			spec := messages.MeetingSpec{
@@ -132,9 +132,9 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 			if *o.registration {
 				spec.Settings = json.RawMessage(`{"approval_type":0}`)
 			}
-			job = &messages.CreateMeetingJob{JobID: id, Account: *account, UserID: *host, Meeting: spec}
+			job = &messages.CreateMeetingJob{JobHeader: messages.JobHeader{JobID: id, Account: *account}, UserID: *host, Meeting: spec}
 		case "registrant":
-			job = &messages.AddRegistrantJob{JobID: id, Account: *account, MeetingID: *o.meetingID, OccurrenceIDs: *o.occurrences,
+			job = &messages.AddRegistrantJob{JobHeader: messages.JobHeader{JobID: id, Account: *account}, MeetingID: *o.meetingID, OccurrenceIDs: *o.occurrences,
 				Registrant: messages.RegistrantSpec{Email: *email, FirstName: *first, LastName: *last}}
 		default:
 			return &usageError{"submit " + kind + ": give the job with --file"}
