@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,5 +90,25 @@ func TestJobsGoToTheAccountTheyName(t *testing.T) {
 	}
 	if a, b := e.fake.Stats().MeetingsCreated, other.Stats().MeetingsCreated; a != 1 || b != 1 {
 		t.Errorf("meetings created: default account %d, school-b %d; want 1 each", a, b)
+	}
+}
+
+// Without ZOOM_API_URL the worker calls the host its token answer names
+// (Zoom's regional api_url), not api.zoom.us.
+func TestAPIHostFromTheTokenAnswer(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	var calls atomic.Int32
+	region := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		e.fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(region.Close)
+	e.fake.SetAPIURL(region.URL)
+	e.startProc("ZOOM_API_URL=")
+	e.publish(messages.SubjectMeetingCreate, `{"job_id":"eu-1","user_id":"james@bond.com","meeting":{"topic":"Regional",`+
+		`"start_time":"2026-12-05T12:00:00Z","duration":30}}`, "")
+	e.waitEvent("eu-1", messages.SubjectMeetingCreated, 20*time.Second)
+	if calls.Load() == 0 {
+		t.Errorf("no API request reached the token answer's api_url")
 	}
 }

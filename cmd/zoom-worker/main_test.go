@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,99 +174,33 @@ func (e *e2e) storedEvents(subject string) uint64 {
 	return testenv.StreamCount(e.t, e.js, messages.StreamEvents, subject)
 }
 
-func TestBadSettingsExit2NamingTheSetting(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want string
-	}{
-		{"concurrency not a number", map[string]string{"ZOOMW_CONCURRENCY": "many"}, nil, "ZOOMW_CONCURRENCY"},
-		{"negative rate limit", map[string]string{"ZOOMW_RATE_LIMIT": "-1"}, nil, "ZOOMW_RATE_LIMIT"},
-		{"bad NATS URL", map[string]string{"NATS_URL": "http://x"}, nil, "NATS_URL"},
-		{"bad Redis URL", map[string]string{"REDIS_URL": "mysql://x"}, nil, "REDIS_URL"},
-		{"bad duration", map[string]string{"ZOOMW_ACK_WAIT": "soon"}, nil, "ZOOMW_ACK_WAIT"},
-		{"bad flag value", nil, []string{"--concurrency", "0"}, "--concurrency"},
-		{"no Zoom credentials", map[string]string{}, nil, "ZOOM_ACCOUNT_ID"},
-		{"half the OAuth settings", map[string]string{"ZOOM_ACCOUNT_ID": "a"}, nil, "ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET"},
-		{"daily limit action", map[string]string{"ZOOMW_DAILY_LIMIT": "ignore"}, nil, "ZOOMW_DAILY_LIMIT"},
-		{"NATS URL password with a bad scheme", map[string]string{"NATS_URL": "http://u:hunter2@x:4222"}, nil, "NATS_URL"},
-		{"NATS URL password that does not parse", map[string]string{"NATS_URL": "nats://u:hunter2%zz@x,nats://v:hunter2@y"}, nil, "NATS_URL"},
-		{"secret is not echoed", map[string]string{"REDIS_URL": "redis://:hunter2@[::1"}, nil, "REDIS_URL"},
-		{"Sentinel URL without master", map[string]string{"REDIS_URL": "redis+sentinel://:hunter2@h1:26379,h2:26379"}, nil, "REDIS_URL"},
-		{"Cluster URL with a database", map[string]string{"REDIS_URL": "redis+cluster://:hunter2@h1:7000/2"}, nil, "REDIS_URL"},
-		{"prefix with a hash tag", map[string]string{"ZOOMW_REDIS_PREFIX": "zw{x}"}, nil, "ZOOMW_REDIS_PREFIX"},
-		{"unknown Zoom plan", map[string]string{"ZOOMW_ZOOM_PLAN": "gold"}, nil, "ZOOMW_ZOOM_PLAN"},
-		{"bad wait replicas", map[string]string{"ZOOMW_REDIS_WAIT_REPLICAS": "-1"}, nil, "ZOOMW_REDIS_WAIT_REPLICAS"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			getenv := func(k string) string { return tt.env[k] }
-			code := run(t.Context(), append([]string{"run"}, tt.args...), getenv, &stdout, &stderr)
-			if code != 2 {
-				t.Errorf("exit code = %d; want 2 (stderr %q)", code, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-			last := lines[len(lines)-1]
-			if !strings.Contains(last, tt.want) {
-				t.Errorf("last line %q does not name %s", last, tt.want)
-			}
-			if strings.Contains(stderr.String(), "hunter2") {
-				t.Errorf("stderr echoes a secret: %q", stderr.String())
-			}
-		})
-	}
-}
-
-func TestVersionAndHelp(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"version", []string{"version"}, 0, "zoom-worker"},
-		{"help", []string{"--help"}, 0, "zoom-worker run"},
-		{"no command", nil, 2, "Usage"},
-		{"unknown command", []string{"launch"}, 2, "unknown command"},
-		{"run --help", []string{"run", "--help"}, 0, "ZOOMW_CONCURRENCY"},
-		{"dlq --help", []string{"dlq", "--help"}, 0, "replay"},
-		{"submit --help", []string{"submit", "--help"}, 0, "--wait"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			code := run(t.Context(), tt.args, func(string) string { return "" }, &out, &out)
-			if code != tt.code || !strings.Contains(out.String(), tt.want) {
-				t.Errorf("exit %d, output %q; want exit %d and %q", code, out.String(), tt.code, tt.want)
-			}
-		})
-	}
-}
-
-func TestSIGTERMFinishesAndExits0(t *testing.T) {
-	e := newE2E(t, zoomtest.Options{Latency: 200 * time.Millisecond})
-	p := e.startProc()
-	for i := range 10 {
-		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("t-%d", i)), "")
-	}
-	time.Sleep(100 * time.Millisecond)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t, 20*time.Second); code != 0 {
-		t.Fatalf("exit code after SIGTERM = %d; want 0", code)
-	}
-	// Whatever was not finished was handed back: a second worker ends it.
-	e.startProc()
-	for i := range 10 {
-		e.waitEvent(fmt.Sprintf("t-%d", i), messages.SubjectMeetingCreated, 20*time.Second)
-	}
-	if got := e.fake.Stats().MeetingsCreated; got != 10 {
-		t.Errorf("meetings created = %d; want 10", got)
-	}
-}
-
 func meetingJob(id string) string {
 	return `{"job_id":"` + id + `","user_id":"james@bond.com","meeting":{"topic":"Crash test ` + id + `","type":2,` +
 		`"start_time":"2026-12-05T12:00:00Z","duration":30,"password":"abc123"}}`
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		why := check()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %s after %s", what, why, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,17 +18,6 @@ import (
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
-
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
@@ -132,87 +125,145 @@ func TestServiceDiscoverable(t *testing.T) {
 	}
 }
 
-func TestSubmitAndDLQCommands(t *testing.T) {
-	e := newE2E(t, zoomtest.Options{})
-	e.startProc()
-	getenv := e.natsOnly
-	var out, errOut bytes.Buffer
-	code := run(t.Context(), []string{"submit", "meeting", "--job-id", "cli-1", "--user", "james@bond.com",
-		"--topic", "From the CLI", "--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), `"join_url"`) {
-		t.Fatalf("submit meeting --wait: exit %d, out %q, err %q; want 0 and the event", code, out.String(), errOut.String())
+// series is the set of metric series (name and labels) a scrape shows.
+func series(body string) map[string]bool {
+	s := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "zoomworker_") {
+			if i := strings.LastIndexByte(line, ' '); i > 0 {
+				s[line[:i]] = true
+			}
+		}
 	}
-
-	out.Reset()
-	code = run(t.Context(), []string{"submit", "meeting", "--job-id", "cli-2", "--user", "ghost@bond.com", "--topic", "x",
-		"--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
-	if code != 1 || !strings.Contains(out.String(), `"zoom_rejected"`) {
-		t.Fatalf("submit for an unknown host: exit %d, out %q; want 1 and job.failed", code, out.String())
-	}
-	out.Reset()
-	if code := run(t.Context(), []string{"submit", "meeting", "--user", "james@bond.com", "--topic", strings.Repeat("x", 201),
-		"--start", "2026-12-05T12:00:00Z", "--duration", "30"}, getenv, &out, &errOut); code != 2 {
-		t.Errorf("submit of an invalid job: exit %d; want 2", code)
-	}
-
-	out.Reset()
-	if code := run(t.Context(), []string{"dlq", "list"}, getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), "cli-2") {
-		t.Fatalf("dlq list: exit %d, out %q; want cli-2 listed", code, out.String())
-	}
-	errOut.Reset()
-	if code := run(t.Context(), []string{"dlq", "replay", "--seq", "999"}, getenv, &out, &errOut); code != 1 ||
-		strings.TrimSpace(errOut.String()) != "zoom-worker: dlq replay: no dead letter at sequence 999 (zoom-worker dlq list shows them)" {
-		t.Errorf("dlq replay --seq 999: exit %d, stderr %q; want 1 and one line saying there is none", code, errOut.String())
-	}
-	// Fix the cause, replay, and the job succeeds.
-	e.fake.AddUser("ghost@bond.com", "Ghost", "Host", 1)
-	out.Reset()
-	if code := run(t.Context(), []string{"dlq", "replay", "--all"}, getenv, &out, &errOut); code != 0 ||
-		!strings.Contains(out.String(), "replayed 1 dead letter(s), removed from ZOOM_DLQ; 0 left in ZOOM_DLQ") {
-		t.Fatalf("dlq replay --all: exit %d, out %q, err %q; want 0 and a summary", code, out.String(), errOut.String())
-	}
-	e.waitEvent("cli-2", messages.SubjectMeetingCreated, 20*time.Second)
-	out.Reset()
-	run(t.Context(), []string{"dlq", "list"}, getenv, &out, &errOut)
-	if !strings.Contains(out.String(), "no dead-lettered jobs") {
-		t.Errorf("dlq list after replay = %q; want it empty", out.String())
-	}
+	return s
 }
 
-// A job id used again: within the duplicate window the server drops the
-// second body and submit says so; after it, the worker answers job.conflict
-// and submit --wait must show that (not the first job's event) and exit 1.
-func TestSubmitTheSameJobIDAgain(t *testing.T) {
+// TestMetricLabelsAreBounded: jobs on subjects the contract does not name
+// count as subject="other", so publishing to ever new subjects adds no
+// series.
+func TestMetricLabelsAreBounded(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	e.startProc()
-	getenv := e.natsOnly
-	submit := func(topic string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(t.Context(), []string{"submit", "meeting", "--job-id", "again-1", "--user", "james@bond.com",
-			"--topic", topic, "--start", "2026-12-05T12:00:00Z", "--duration", "30", "--wait"}, getenv, &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
-	if code, out, errOut := submit("A"); code != 0 || !strings.Contains(out, `"join_url"`) {
-		t.Fatalf("submit A: exit %d, out %q, err %q; want 0 and meeting.created", code, out, errOut)
-	}
-	if code, _, errOut := submit("B"); code != 0 || !strings.Contains(errOut, "duplicate of an earlier publish") {
-		t.Fatalf("submit B within the duplicate window: exit %d, err %q; want it called a duplicate of an earlier publish", code, errOut)
-	}
-	// Let the duplicate window pass quickly: the server purges its ids
-	// when the window changes.
-	ctx := t.Context()
-	s, err := e.js.Stream(ctx, messages.StreamJobs)
+	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := s.CachedInfo().Config
-	cfg.Duplicates = time.Second
-	if _, err := e.js.UpdateStream(ctx, cfg); err != nil {
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+
+	e.publish("zoom.jobs.x29555.y", `{"job_id":"odd-1"}`, "")
+	e.waitEvent("odd-1", messages.SubjectJobFailed, 20*time.Second)
+	_, before := httpGet(t, base+"/metrics")
+	if !strings.Contains(before, `subject="other"`) {
+		t.Errorf("/metrics has no subject=\"other\" series after a job on an unknown subject:\n%s", before)
+	}
+	e.publish("zoom.jobs.x29556.y", `{"job_id":"odd-2"}`, "")
+	e.waitEvent("odd-2", messages.SubjectJobFailed, 20*time.Second)
+	_, after := httpGet(t, base+"/metrics")
+	if strings.Contains(after, "x2955") {
+		t.Errorf("/metrics carries a publisher's subject as a label value")
+	}
+	for s := range series(after) {
+		if !series(before)[s] {
+			t.Errorf("a job on a new unknown subject added the series %s", s)
+		}
+	}
+}
+
+// TestMetricsOfferOpenMetrics: a scraper that asks for OpenMetrics gets it.
+func TestMetricsOfferOpenMetrics(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	port, err := testenv.FreePort()
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
-	code, out, errOut := submit("B")
-	if code != 1 || strings.Contains(out, `"join_url"`) || !strings.Contains(errOut, "job.conflict") {
-		t.Fatalf("submit B after the duplicate window: exit %d, out %q, err %q; want 1, job.conflict and not A's event", code, out, errOut)
+	e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/metrics", port), nil)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") {
+		t.Errorf("Content-Type = %q; want application/openmetrics-text", ct)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(b)), "# EOF") {
+		t.Errorf("the body does not end with # EOF as OpenMetrics does")
+	}
+}
+
+// TestEveryLineIsJSONWhileRedisIsDown: with Redis not answering, run's
+// output (the worker's lines, go-redis's own, the exit line) is one JSON
+// object per line; in text mode one logfmt line each.
+func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"json", "text"} {
+		t.Run(format, func(t *testing.T) {
+			p := e.spawn("run", fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", port), "ZOOMW_LOG_FORMAT="+format)
+			// Long enough for the health check and go-redis to fail dials
+			// several times.
+			deadline := time.Now().Add(30 * time.Second)
+			for strings.Count(p.logs.String(), "\n") < 8 && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			time.Sleep(2 * time.Second)
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			p.wait(t, 30*time.Second)
+			out := strings.TrimRight(p.logs.String(), "\n")
+			lines := strings.Split(out, "\n")
+			if len(lines) < 3 {
+				t.Fatalf("only %d lines:\n%s", len(lines), out)
+			}
+			for i, line := range lines {
+				switch format {
+				case "json":
+					var obj map[string]any
+					if err := json.Unmarshal([]byte(line), &obj); err != nil {
+						t.Errorf("line %d is not one JSON object: %q", i+1, line)
+					} else if _, ok := obj["error"]; ok {
+						t.Errorf("line %d has key \"error\"; the log's key for errors is \"err\": %q", i+1, line)
+					}
+				case "text":
+					if !strings.HasPrefix(line, "time=") || !strings.Contains(line, " level=") {
+						t.Errorf("line %d is not a text log line: %q", i+1, line)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLogKeyForErrorsIsErr keeps one key for errors in every log line of
+// every package: "err" (a query over logs then finds them all).
+func TestLogKeyForErrorsIsErr(t *testing.T) {
+	// [^()]* also spans the lines of a call wrapped before its "error" key.
+	call := regexp.MustCompile(`\.(Debug|Info|Warn|Error|Log)(Context)?\([^()]*?"error",`)
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, at := range call.FindAllIndex(b, -1) {
+			line := 1 + strings.Count(string(b[:at[0]]), "\n")
+			t.Errorf("%s:%d logs an error under the key \"error\"; use \"err\": %s", path, line, b[at[0]:at[1]])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -26,21 +26,6 @@ func (e *e2e) svcRequest(subject, body string) (code string, answer []byte) {
 	return m.Header.Get(micro.ErrorCodeHeader), m.Data
 }
 
-func waitFor(t *testing.T, what string, limit time.Duration, check func() string) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		why := check()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %s after %s", what, why, limit)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Issue 12.7: job.status says "deferred" (with until, without an old
 // error) for a job waiting on its host's daily limit, and finds an invalid
 // job in ZOOM_DLQ rather than answering 404.

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -63,5 +69,220 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 	events.Wait(t, "cluster-1", messages.SubjectMeetingCreated, 1, time.Minute)
 	if got := e.fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
+	}
+}
+
+// startWaitEnv is what `zoom-worker run` needs to reach its NATS connect,
+// with NATS_URL on a port nothing listens on.
+func startWaitEnv(t *testing.T, startTimeout string) []string {
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"PATH=" + os.Getenv("PATH"), fmt.Sprintf("NATS_URL=nats://127.0.0.1:%d", port),
+		"REDIS_URL=redis://127.0.0.1:1/0", "ZOOM_ACCOUNT_ID=acct", "ZOOM_CLIENT_ID=client", "ZOOM_CLIENT_SECRET=" + testSecret,
+		"ZOOMW_HTTP_ADDR=off", "ZOOMW_START_TIMEOUT=" + startTimeout}
+}
+
+// runUntil runs `zoom-worker run` with env, calls during (if any) while it
+// runs, and waits for it to end; limit only detects a hang.
+func runUntil(t *testing.T, env []string, during func(*os.Process), limit time.Duration) (int, string) {
+	cmd := exec.Command(binary, "run")
+	cmd.Env = env
+	var out testenv.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if during != nil {
+		during(cmd.Process)
+	}
+	select {
+	case <-done:
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("zoom-worker run did not stop within %s:\n%s", limit, out.String())
+	}
+	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+// A short ZOOMW_START_TIMEOUT with NATS unreachable: exit 1 on one line
+// saying so (the first-connection wait no longer adds 5 s of its own; the
+// bound is only a hang detector).
+func TestShortStartTimeoutWithNATSDown(t *testing.T) {
+	code, out := runUntil(t, startWaitEnv(t, "1s"), nil, 21*time.Second)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.Contains(last, "NATS not reachable within 1s") || !strings.Contains(last, "NATS_URL") {
+		t.Errorf("exit %d, last line %q; want 1 and NATS not reachable within 1s naming NATS_URL", code, last)
+	}
+}
+
+// SIGINT while the worker waits for its first NATS connection stops it
+// cleanly (exit 0), as it would after the start; it was not watched during
+// that wait and ended in "context canceled", exit 1.
+func TestSignalWhileWaitingForNATS(t *testing.T) {
+	code, out := runUntil(t, startWaitEnv(t, "2m"), func(p *os.Process) {
+		// Give it time to reach main and its signal handler; the 5 s wait
+		// for the first connection starts right after.
+		time.Sleep(time.Second)
+		if err := p.Signal(syscall.SIGINT); err != nil {
+			t.Error(err)
+		}
+	}, 30*time.Second)
+	if code != 0 {
+		t.Errorf("exit %d after SIGINT during the start; want 0. Output:\n%s", code, out)
+	}
+}
+
+func TestSIGTERMFinishesAndExits0(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{Latency: 200 * time.Millisecond})
+	p := e.startProc()
+	for i := range 10 {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("t-%d", i)), "")
+	}
+	time.Sleep(100 * time.Millisecond)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d; want 0", code)
+	}
+	// Whatever was not finished was handed back: a second worker ends it.
+	e.startProc()
+	for i := range 10 {
+		e.waitEvent(fmt.Sprintf("t-%d", i), messages.SubjectMeetingCreated, 20*time.Second)
+	}
+	if got := e.fake.Stats().MeetingsCreated; got != 10 {
+		t.Errorf("meetings created = %d; want 10", got)
+	}
+}
+
+// TestRejectedCredentialsReadiness runs the binary while Zoom's token
+// endpoint refuses the app (401 invalid_client) and later accepts it:
+// /readyz is 503 naming the account (never the secret), no job is
+// dead-lettered, and every job is done once the credentials work.
+func TestRejectedCredentialsReadiness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: make test runs it")
+	}
+	e := newE2E(t, zoomtest.Options{})
+	e.fake.RejectCredentials(true)
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	p := e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+
+	const n = 5
+	for i := range n {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("rc-%d", i)), "")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := httpGet(t, base+"/readyz")
+		if code == 503 && strings.Contains(body, `"default"`) {
+			if strings.Contains(body, testSecret) {
+				t.Errorf("/readyz shows the client secret: %q", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %q with the credentials rejected; want 503 naming account \"default\"", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	if !strings.Contains(metrics, `zoomworker_account_credentials_ok{account="default"} 0`) {
+		t.Errorf("/metrics lacks zoomworker_account_credentials_ok 0 for the default account")
+	}
+
+	e.fake.RejectCredentials(false)
+	for i := range n {
+		e.waitEvent(fmt.Sprintf("rc-%d", i), messages.SubjectMeetingCreated, 60*time.Second)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for code, body := httpGet(t, base+"/readyz"); code != 200; code, body = httpGet(t, base+"/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %q after the credentials work again; want 200", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := e.storedEvents(messages.SubjectJobFailed); got != 0 {
+		t.Errorf("%d job.failed events; want 0", got)
+	}
+	if got := e.fake.Stats().MeetingsCreated; got != n {
+		t.Errorf("meetings created = %d; want %d", got, n)
+	}
+	e.checkNoSecrets(p.logs.String())
+}
+
+// A wrong Redis password: /readyz and the ERROR line say authentication
+// failed and name REDIS_URL (they said "redis unreachable", and WRONGPASS
+// showed only in a WARN line), never the password.
+func TestWrongRedisPasswordIsSaid(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	const right, wrong = "r1ght-Pw", "wr0ng-Pw"
+	rdb := redis.NewClient(&redis.Options{Addr: e.redis.Addr})
+	if err := rdb.ConfigSet(t.Context(), "requirepass", right).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = rdb.Close()
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	p := e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port), "REDIS_URL=redis://:"+wrong+"@"+e.redis.Addr+"/0")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := httpGet(t, base+"/readyz")
+		if code == 503 && strings.Contains(body, "authentication failed") && strings.Contains(body, "REDIS_URL") &&
+			strings.Contains(p.logs.String(), `"level":"ERROR","msg":"redis authentication failed (check the user and password in REDIS_URL)`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %q; want 503 saying redis authentication failed, naming REDIS_URL; log:\n%s", code, body, p.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if strings.Contains(p.logs.String(), wrong) {
+		t.Errorf("the log shows the Redis password")
+	}
+}
+
+// TestRunOnSentinelAndCluster runs the binary with REDIS_URL naming a real
+// Sentinel set-up and a real Redis Cluster: jobs run, and their records are
+// where the key layout says (hash-tagged in the cluster).
+func TestRunOnSentinelAndCluster(t *testing.T) {
+	for _, topo := range []string{"sentinel", "cluster"} {
+		t.Run(topo, func(t *testing.T) {
+			var url, jobKey string
+			if topo == "sentinel" {
+				url, jobKey = testenv.StartRedisSentinel(t, 1, 1).URL, "zw:default:job:s-0"
+			} else {
+				url, jobKey = testenv.StartRedisCluster(t, 3).URL, "zw:default:job:{s-0}"
+			}
+			e := newE2E(t, zoomtest.Options{})
+			e.startProc("REDIS_URL=" + url)
+			for i := range 3 {
+				e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("s-%d", i)), "")
+			}
+			for i := range 3 {
+				e.waitEvent(fmt.Sprintf("s-%d", i), messages.SubjectMeetingCreated, 20*time.Second)
+			}
+			rdb, err := redisstore.NewClient(url, redisstore.ClientOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if state, err := rdb.HGet(ctx, jobKey, "state").Result(); err != nil || state != "succeeded" {
+				t.Errorf("HGET %s state = %q, %v; want succeeded", jobKey, state, err)
+			}
+		})
 	}
 }
