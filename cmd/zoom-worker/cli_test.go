@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
@@ -192,18 +191,11 @@ func TestVersionAndHelp(t *testing.T) {
 // setting that says how long it waited.
 func TestNoSubcommandPrintsAPassword(t *testing.T) {
 	const natsPW, redisPW = "natsPW-s3cr3t", "redisPW-s3cr3t"
-	free := func() int {
-		p, err := testenv.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	natsURL := fmt.Sprintf("nats://zw:%s@127.0.0.1:%d", natsPW, free())
-	redisURL := fmt.Sprintf("redis://zw:%s@127.0.0.1:%d/0", redisPW, free())
+	natsURL := fmt.Sprintf("nats://zw:%s@%s", natsPW, freeAddr(t))
+	redisURL := fmt.Sprintf("redis://zw:%s@%s/0", redisPW, freeAddr(t))
 	env := []string{"PATH=" + os.Getenv("PATH"), "NATS_URL=" + natsURL, "REDIS_URL=" + redisURL,
 		"ZOOM_ACCOUNT_ID=acct", "ZOOM_CLIENT_ID=client", "ZOOM_CLIENT_SECRET=" + testSecret,
-		"ZOOMW_HTTP_ADDR=off", "ZOOMW_START_TIMEOUT=2s", fmt.Sprintf("ZOOMW_DEV_NATS_ADDR=127.0.0.1:%d", free())}
+		"ZOOMW_HTTP_ADDR=off", "ZOOMW_START_TIMEOUT=2s", "ZOOMW_DEV_NATS_ADDR=" + freeAddr(t)}
 	commands := [][]string{
 		{"run"}, {"run", "--help"}, {"run", "--bogus"},
 		{"dev"}, {"dev", "--help"},
@@ -362,13 +354,7 @@ func TestSubmitRegistrant(t *testing.T) {
 	if code != 1 || json.Unmarshal(out.Bytes(), &failed) != nil || !strings.HasPrefix(failed.Error.ZoomTrackingID, "v=2.0;") {
 		t.Fatalf("submit registrant for a missing meeting: exit %d, out %q; want 1 and job.failed with zoom_tracking_id", code, out.String())
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.logs.String(), failed.Error.ZoomTrackingID) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the worker's log does not name the tracking id %s", failed.Error.ZoomTrackingID)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.waitLog(t, failed.Error.ZoomTrackingID, 10*time.Second) // the worker's log names the tracking id
 
 	out.Reset()
 	errOut.Reset()

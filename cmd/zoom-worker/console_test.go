@@ -6,14 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
@@ -128,7 +126,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	e.waitEvent("m-ok", messages.SubjectMeetingCreated, 60*time.Second)
 	// Grace's five jobs run side by side, so which three Zoom takes is not
 	// fixed (g-4 need not be among the deferred): wait for any two.
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	waitFor(t, "2 of grace's jobs g-0..g-4 deferred", 60*time.Second, func() string {
 		var deferred []string
 		for i := range 5 {
 			id := fmt.Sprintf("g-%d", i)
@@ -139,27 +137,18 @@ func TestConsoleInABrowser(t *testing.T) {
 				}
 			}
 		}
-		if len(deferred) >= 2 {
-			break
+		if len(deferred) < 2 {
+			return fmt.Sprintf("only %v", deferred)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("grace's jobs deferred within 60s: %v, want 2 of g-0..g-4", deferred)
-		}
-	}
+		return ""
+	})
 	// Two jobs for a host Zoom does not know yet: they fail for good.
 	for _, id := range []string{"m-late-1", "m-late-2"} {
 		e.publish(messages.SubjectMeetingCreate, fmt.Sprintf(`{"job_id":%q,"user_id":"ada@example.com","meeting":{"topic":"Standup","type":2,"start_time":"2026-12-05T12:00:00Z","duration":15}}`, id), "")
 		e.waitEvent(id, messages.SubjectJobFailed, 60*time.Second)
 	}
 
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	con := e.startCommand("console", "operator console listening",
-		"ZOOMW_CONSOLE_ADDR="+addr, "ZOOMW_CONSOLE_TOKEN="+token, "ZOOMW_LOG_LEVEL=info")
-	base := "http://" + addr
+	con, base := e.serveConsole("ZOOMW_CONSOLE_TOKEN="+token, "ZOOMW_LOG_LEVEL=info")
 	dir := screenshotDir(t)
 	t.Logf("screenshots in %s", dir)
 
@@ -228,18 +217,13 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("confirm")),
 		chromedp.WaitVisible(chromedp.ID("summary")),
 	)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		// The summary refreshes itself every 2s until every job has ended.
-		got := text(ctx, t, chromedp.ID("progress"))
-		if strings.HasPrefix(got, "2 succeeded") {
-			break
+	// The summary refreshes itself every 2s until every job has ended.
+	waitFor(t, "the replayed jobs succeed", 20*time.Second, func() string {
+		if got := text(ctx, t, chromedp.ID("progress")); !strings.HasPrefix(got, "2 succeeded") {
+			return fmt.Sprintf("%q", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replayed jobs did not succeed: %q", got)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return ""
+	})
 	run("summary shot", shoot(dir, "replay-summary"))
 	for _, id := range []string{"m-late-1", "m-late-2"} {
 		e.waitEvent(id, messages.SubjectMeetingCreated, 10*time.Second)
@@ -310,25 +294,15 @@ func TestConsoleShowsRejectedCredentials(t *testing.T) {
 	e.fake.RejectCredentials(true)
 	e.startProc("ZOOMW_INSTANCE_ID=worker-gate")
 	e.publish(messages.SubjectMeetingCreate, meetingJob("m-gate"), "")
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	e.startCommand("console", "operator console listening", "ZOOMW_CONSOLE_ADDR="+addr)
+	_, base := e.serveConsole()
 	waitPage := func(path, want string) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			code, body := httpGet(t, "http://"+addr+path)
-			if code == 200 && strings.Contains(body, want) {
-				return
+		waitFor(t, fmt.Sprintf("GET %s saying %q", path, want), 30*time.Second, func() string {
+			if code, body := httpGet(t, base+path); code != 200 || !strings.Contains(body, want) {
+				return fmt.Sprintf("%d:\n%s", code, body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("GET %s: %d, no %q in\n%s", path, code, want, body)
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
+			return ""
+		})
 	}
 	waitPage("/waiting", "Zoom rejects its credentials")
 	waitPage("/", "Account <strong>default</strong>: Zoom rejects its credentials")

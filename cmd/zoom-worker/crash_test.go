@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/messages"
@@ -18,9 +19,6 @@ import (
 // a job and proves that a second worker finishes it with exactly one Zoom
 // object and one event.
 func TestCrashRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test: slow; make test runs it")
-	}
 	tests := []struct {
 		name      string
 		subject   string
@@ -39,7 +37,7 @@ func TestCrashRecovery(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newE2E(t, zoomtest.Options{})
+			e := newSlowE2E(t, "crash test", zoomtest.Options{})
 			jobID := fmt.Sprintf("crash-%d", i)
 			body := meetingJob(jobID)
 			event := messages.SubjectMeetingCreated
@@ -48,13 +46,8 @@ func TestCrashRecovery(t *testing.T) {
 				event = messages.SubjectUserCreated
 			}
 
-			var first *proc
 			if tt.failpoint != "" {
-				first = e.startProc("ZOOMW_TEST_FAILPOINT=" + tt.failpoint + ":" + jobID)
-				e.publish(tt.subject, body, "")
-				if code := first.wait(t, 20*time.Second); code != -1 {
-					t.Fatalf("first worker exit code = %d; want it killed at %s", code, tt.failpoint)
-				}
+				e.crashAt(tt.failpoint, tt.subject, jobID, body)
 			} else {
 				var hold *zoomtest.Hold
 				if tt.holdAfter {
@@ -62,7 +55,7 @@ func TestCrashRecovery(t *testing.T) {
 				} else {
 					hold = e.fake.HoldMeetingCreatesBefore()
 				}
-				first = e.startProc()
+				first := e.startProc()
 				e.publish(tt.subject, body, "")
 				select {
 				case <-hold.Arrived():
@@ -74,9 +67,7 @@ func TestCrashRecovery(t *testing.T) {
 				hold.Release()
 			}
 
-			e.startProc()
-			msg := e.waitEvent(jobID, event, 30*time.Second)
-			time.Sleep(300 * time.Millisecond) // let any duplicate surface
+			msg := e.recoverJob(jobID, event)
 			st := e.fake.Stats()
 			if tt.subject == messages.SubjectMeetingCreate {
 				if st.MeetingsCreated != 1 {
@@ -91,9 +82,6 @@ func TestCrashRecovery(t *testing.T) {
 					t.Errorf("user.created = %s; want existing: false (the user is the job's own)", msg.Data)
 				}
 			}
-			if got := e.storedEvents(event); got != 1 {
-				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, event)
-			}
 		})
 	}
 }
@@ -101,9 +89,6 @@ func TestCrashRecovery(t *testing.T) {
 // TestCrashRecoveryUpdateAndDelete kills the worker after Zoom applied an
 // update or a delete and before the worker recorded it.
 func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test: slow; make test runs it")
-	}
 	tests := []struct {
 		name, subject, event, body string
 	}{
@@ -113,7 +98,7 @@ func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newE2E(t, zoomtest.Options{})
+			e := newSlowE2E(t, "crash test", zoomtest.Options{})
 			client, err := zoom.NewClient(zoom.Options{BaseURL: e.zoomURL + "/v2", Tokens: zoom.StaticToken(e.fake.IssueToken())})
 			if err != nil {
 				t.Fatal(err)
@@ -123,16 +108,8 @@ func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
 				t.Fatal(err)
 			}
 			jobID := "crash-" + tt.name
-			first := e.startProc("ZOOMW_TEST_FAILPOINT=after_zoom:" + jobID)
-			e.publish(tt.subject, fmt.Sprintf(tt.body, jobID, m.ID), "")
-			if code := first.wait(t, 20*time.Second); code != -1 {
-				t.Fatalf("first worker exit code = %d; want it killed after Zoom answered", code)
-			}
-			e.startProc()
-			msg := e.waitEvent(jobID, tt.event, 30*time.Second)
-			if got := e.storedEvents(tt.event); got != 1 {
-				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, tt.event)
-			}
+			e.crashAt("after_zoom", tt.subject, jobID, fmt.Sprintf(tt.body, jobID, m.ID))
+			msg := e.recoverJob(jobID, tt.event)
 			switch tt.subject {
 			case messages.SubjectMeetingUpdate:
 				var ev messages.MeetingUpdated
@@ -158,9 +135,6 @@ func TestCrashRecoveryUpdateAndDelete(t *testing.T) {
 // worker must reconcile (adopt the meeting, see the user is its own), not
 // create again.
 func TestCrashLostRecord(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test: slow; make test runs it")
-	}
 	tests := []struct{ name, subject, event, body string }{
 		{"meeting", messages.SubjectMeetingCreate, messages.SubjectMeetingCreated, meetingJob("lost-m")},
 		{"user", messages.SubjectUserCreate, messages.SubjectUserCreated,
@@ -169,16 +143,12 @@ func TestCrashLostRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newE2E(t, zoomtest.Options{})
+			e := newSlowE2E(t, "crash test", zoomtest.Options{})
 			var job struct {
 				JobID string `json:"job_id"`
 			}
 			_ = json.Unmarshal([]byte(tt.body), &job)
-			first := e.startProc("ZOOMW_TEST_FAILPOINT=after_zoom:" + job.JobID)
-			e.publish(tt.subject, tt.body, "")
-			if code := first.wait(t, 20*time.Second); code != -1 {
-				t.Fatalf("first worker exit code = %d; want it killed after Zoom answered", code)
-			}
+			e.crashAt("after_zoom", tt.subject, job.JobID, tt.body)
 			opts, err := redis.ParseURL(e.redis.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -189,9 +159,7 @@ func TestCrashLostRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			e.startProc()
-			msg := e.waitEvent(job.JobID, tt.event, 30*time.Second)
-			time.Sleep(300 * time.Millisecond) // let any duplicate surface
+			msg := e.recoverJob(job.JobID, tt.event)
 			st := e.fake.Stats()
 			switch tt.subject {
 			case messages.SubjectMeetingCreate:
@@ -204,9 +172,31 @@ func TestCrashLostRecord(t *testing.T) {
 					t.Errorf("user.created = %s, users created %d; want existing: false and 1 user", msg.Data, st.UsersCreated)
 				}
 			}
-			if got := e.storedEvents(tt.event); got != 1 {
-				t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, tt.event)
-			}
 		})
 	}
+}
+
+// crashAt starts a worker armed to kill itself (SIGKILL) at failpoint while
+// it works on job jobID, publishes the job, and waits until it is dead.
+func (e *e2e) crashAt(failpoint, subject, jobID, body string) {
+	e.t.Helper()
+	p := e.startProc("ZOOMW_TEST_FAILPOINT=" + failpoint + ":" + jobID)
+	e.publish(subject, body, "")
+	if code := p.wait(e.t, 20*time.Second); code != -1 {
+		e.t.Fatalf("first worker exit code = %d; want it killed at %s", code, failpoint)
+	}
+}
+
+// recoverJob starts a second worker after a crash and returns jobID's
+// event; given a moment for a duplicate to surface, ZOOM_EVENTS must hold
+// exactly one event of its kind.
+func (e *e2e) recoverJob(jobID, event string) *nats.Msg {
+	e.t.Helper()
+	e.startProc()
+	msg := e.waitEvent(jobID, event, 30*time.Second)
+	time.Sleep(300 * time.Millisecond) // let any duplicate surface
+	if got := e.storedEvents(event); got != 1 {
+		e.t.Errorf("ZOOM_EVENTS holds %d %s events; want 1", got, event)
+	}
+	return msg
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,44 +28,17 @@ import (
 
 // devProc is `zoom-worker dev` run as a user would, on a free NATS port.
 type devProc struct {
-	cmd  *exec.Cmd
-	out  *testenv.Buffer
-	done chan error
-	url  string // the embedded NATS
+	*proc
+	url string // the embedded NATS
 }
 
 func startDevProc(t *testing.T, env ...string) *devProc {
 	t.Helper()
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	d := &devProc{out: &testenv.Buffer{}, done: make(chan error, 1), url: "nats://" + addr}
-	d.cmd = exec.Command(binary, "dev")
-	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = d.cmd.Process.Kill()
-		select {
-		case <-d.done:
-		case <-time.After(5 * time.Second):
-		}
-		if t.Failed() {
-			t.Logf("dev output:\n%s", d.out.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(d.out.String(), "worker started") {
-		if time.Now().After(deadline) {
-			t.Fatalf("dev did not start:\n%s", d.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, "dev")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
+	d := &devProc{proc: startBackground(t, cmd), url: "nats://" + addr}
+	d.waitLog(t, "worker started", 20*time.Second)
 	return d
 }
 
@@ -91,10 +63,10 @@ func (d *devProc) meetingCreated(t *testing.T, jobID string) *nats.Msg {
 // job. Its store is in-process and its HTTP endpoint on loopback.
 func TestDevRunsEverythingInOneProcess(t *testing.T) {
 	d := startDevProc(t)
-	if !strings.Contains(d.out.String(), "in-process store") {
-		t.Errorf("dev does not say it uses an in-process store:\n%s", d.out.String())
+	if !strings.Contains(d.logs.String(), "in-process store") {
+		t.Errorf("dev does not say it uses an in-process store:\n%s", d.logs.String())
 	}
-	m := regexp.MustCompile(`"msg":"http endpoint listening","addr":"([^"]+)"`).FindStringSubmatch(d.out.String())
+	m := regexp.MustCompile(`"msg":"http endpoint listening","addr":"([^"]+)"`).FindStringSubmatch(d.logs.String())
 	if m == nil || !strings.HasPrefix(m[1], "127.0.0.1:") {
 		t.Errorf("dev's HTTP endpoint: %v; want it on 127.0.0.1", m)
 	}
@@ -104,13 +76,8 @@ func TestDevRunsEverythingInOneProcess(t *testing.T) {
 	}
 
 	_ = d.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Errorf("dev exited with %v after SIGINT; want 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("dev did not stop after SIGINT")
+	if code := d.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("dev exit code %d after SIGINT; want 0", code)
 	}
 }
 
@@ -129,8 +96,8 @@ func TestDevKeepsOutOfTheUsersRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDevProc(t, "REDIS_URL="+r.URL, "ZOOMW_HTTP_ADDR=off")
-	if !strings.Contains(d.out.String(), `"prefix":"zw-dev","keys_deleted":1`) {
-		t.Errorf("dev does not say it cleared its prefix zw-dev:\n%s", d.out.String())
+	if !strings.Contains(d.logs.String(), `"prefix":"zw-dev","keys_deleted":1`) {
+		t.Errorf("dev does not say it cleared its prefix zw-dev:\n%s", d.logs.String())
 	}
 	d.meetingCreated(t, "m-1")
 	if v, _ := rdb.Get(ctx, "zw:default:job:users-own").Result(); v != "keep" {
@@ -203,54 +170,20 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	if err != nil {
 		t.Skip("make not found")
 	}
-	nport, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hport, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(mk, "-C", "../..", "run")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("ZOOMW_DEV_NATS_ADDR=127.0.0.1:%d", nport),
-		fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", hport), "ZOOMW_CONSOLE_ADDR=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "ZOOMW_DEV_NATS_ADDR="+freeAddr(t), "ZOOMW_HTTP_ADDR="+freeAddr(t), "ZOOMW_CONSOLE_ADDR=127.0.0.1:0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out testenv.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-	})
-	deadline := time.Now().Add(2 * time.Minute)
-	for !strings.Contains(out.String(), "worker started") {
-		if time.Now().After(deadline) {
-			t.Fatalf("make run did not start:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := startBackground(t, cmd)
+	p.waitLog(t, "worker started", 2*time.Minute)
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-	select {
-	case err := <-done:
-		// make itself re-raises the SIGINT it got (a shell then shows ^C and
-		// nothing more); what must not appear is make reporting the program
-		// failed, and the worker must have stopped gracefully.
-		var ee *exec.ExitError
-		if err != nil && !(errors.As(err, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGINT) {
-			t.Errorf("make run after Ctrl-C: %v; want status 0 or make's own interrupt", err)
-		}
-		if strings.Contains(out.String(), "make: ***") || !strings.Contains(out.String(), "worker stopped") {
-			t.Errorf("make run after Ctrl-C: want a graceful stop and no make error:\n%s", out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("make run did not stop after Ctrl-C")
+	// make itself re-raises the SIGINT it got (a shell then shows ^C and
+	// nothing more); what must not appear is make reporting the program
+	// failed, and the worker must have stopped gracefully.
+	if code := p.wait(t, 30*time.Second); code != 0 && cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
+		t.Errorf("make run after Ctrl-C: %v; want status 0 or make's own interrupt", cmd.ProcessState)
+	}
+	if out := p.logs.String(); strings.Contains(out, "make: ***") || !strings.Contains(out, "worker stopped") {
+		t.Errorf("make run after Ctrl-C: want a graceful stop and no make error:\n%s", out)
 	}
 }
 
@@ -259,9 +192,9 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 // endpoint, as README says) is what zoom.svc.meeting.get answers next.
 func TestDevWebhooksFollowTheSimulator(t *testing.T) {
 	d := startDevProc(t)
-	sim := regexp.MustCompile(`Zoom simulator:\s+(http://\S+)`).FindStringSubmatch(d.out.String())
-	if sim == nil || !strings.Contains(d.out.String(), "/_sim/meetings/ID") {
-		t.Fatalf("dev does not say how to edit a meeting in Zoom:\n%s", d.out.String())
+	sim := regexp.MustCompile(`Zoom simulator:\s+(http://\S+)`).FindStringSubmatch(d.logs.String())
+	if sim == nil || !strings.Contains(d.logs.String(), "/_sim/meetings/ID") {
+		t.Fatalf("dev does not say how to edit a meeting in Zoom:\n%s", d.logs.String())
 	}
 	var created messages.MeetingCreated
 	if err := json.Unmarshal(d.meetingCreated(t, "m-dev-hook").Data, &created); err != nil {
@@ -283,43 +216,30 @@ func TestDevWebhooksFollowTheSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var answer string
+	waitFor(t, "meeting.get answers the edited topic", 20*time.Second, func() string {
 		m, err := nc.Request("zoom.svc.meeting.get", []byte(`{"meeting_id": `+id+`}`), 5*time.Second)
-		if err == nil {
-			answer = string(m.Data)
+		if err != nil {
+			return err.Error()
 		}
-		if strings.Contains(answer, "Edited in Zoom") {
-			break
+		if !strings.Contains(string(m.Data), "Edited in Zoom") {
+			return string(m.Data)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("meeting.get still does not answer the edited topic: %v %s", err, answer)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !strings.Contains(d.out.String(), `"event":"meeting.updated"`) {
+		return ""
+	})
+	if !strings.Contains(d.logs.String(), `"event":"meeting.updated"`) {
 		t.Error("no webhook line for meeting.updated in dev's log")
 	}
 }
 
 // TestDevServesTheConsole: `make run` (zoom-worker dev) starts the console too.
 func TestDevServesTheConsole(t *testing.T) {
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := freeAddr(t)
 	startDevProc(t, "ZOOMW_CONSOLE_ADDR="+addr, "ZOOMW_HTTP_ADDR=off")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitFor(t, "GET / on the dev console showing ZOOM_JOBS and the workers", 15*time.Second, func() string {
 		code, body := httpGet(t, "http://"+addr+"/")
-		if code == 200 && strings.Contains(body, "ZOOM_JOBS") && strings.Contains(body, "Workers alive") {
-			return
+		if code != 200 || !strings.Contains(body, "ZOOM_JOBS") || !strings.Contains(body, "Workers alive") {
+			return fmt.Sprintf("%d %.500s", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET / on the dev console: %d\n%s", code, body)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return ""
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +66,16 @@ func newE2E(t *testing.T, opts zoomtest.Options) *e2e {
 	return e
 }
 
+// newSlowE2E is newE2E for a test that -short skips (make test runs it);
+// why says what makes it slow.
+func newSlowE2E(t *testing.T, why string, opts zoomtest.Options) *e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why + "; make test runs it")
+	}
+	return newE2E(t, opts)
+}
+
 // env is the stack's settings with the fast ones (testenv.FastEnv), then extra.
 func (e *e2e) env(extra ...string) []string {
 	env := append([]string{"PATH=" + os.Getenv("PATH")}, e.stack.Env()...)
@@ -93,43 +104,90 @@ func (e *e2e) startProc(extra ...string) *proc {
 	return e.startCommand("run", "worker started", extra...)
 }
 
+// startServing is startProc with the HTTP endpoint (/metrics, /healthz,
+// /readyz) on a free port; base is its URL.
+func (e *e2e) startServing(extra ...string) (p *proc, base string) {
+	e.t.Helper()
+	addr := freeAddr(e.t)
+	return e.startProc(append([]string{"ZOOMW_HTTP_ADDR=" + addr}, extra...)...), "http://" + addr
+}
+
+// serveConsole runs `zoom-worker console` on a free port; base is its URL.
+func (e *e2e) serveConsole(extra ...string) (p *proc, base string) {
+	e.t.Helper()
+	addr := freeAddr(e.t)
+	return e.startCommand("console", "operator console listening", append([]string{"ZOOMW_CONSOLE_ADDR=" + addr}, extra...)...), "http://" + addr
+}
+
 // startCommand runs `zoom-worker <command>` and waits for its log to say ready.
 func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
 	e.t.Helper()
 	p := e.spawn(command, extra...)
-	// Ready when the worker says so.
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(p.logs.String(), ready) {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("zoom-worker did not start within 15s:\n%s", p.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.waitLog(e.t, ready, 15*time.Second)
 	return p
 }
 
 // spawn runs `zoom-worker <command>` with e's environment plus extra, and
-// kills it when the test ends (logging its output if the test failed).
+// kills it when the test ends (logging its output if the test failed); its
+// log must not show a secret.
 func (e *e2e) spawn(command string, extra ...string) *proc {
 	e.t.Helper()
-	p := &proc{logs: &testenv.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary, command)
-	p.cmd.Env = e.env(extra...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		e.t.Fatal(err)
+	var p *proc
+	e.t.Cleanup(func() { e.checkNoSecrets(p.logs.String()) }) // after startBackground's kill
+	cmd := exec.Command(binary, command)
+	cmd.Env = e.env(extra...)
+	p = startBackground(e.t, cmd)
+	return p
+}
+
+// startBackground starts cmd with its output in p.logs, and kills it (its
+// process group, if it has one) when the test ends, logging its output if
+// the test failed.
+func startBackground(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, logs: &testenv.Buffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
-	e.t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if e.t.Failed() {
-			e.t.Logf("zoom-worker logs:\n%s", p.logs.String())
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.SysProcAttr != nil && cmd.SysProcAttr.Setpgid {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		} else {
+			_ = cmd.Process.Kill()
 		}
-		p.done <- nil
-		e.checkNoSecrets(p.logs.String())
+		select {
+		case err := <-p.done:
+			p.done <- err
+		case <-time.After(10 * time.Second):
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(cmd.Args[0]), p.logs.String())
+		}
 	})
 	return p
+}
+
+// waitLog waits until the process's output says text; the test fails if
+// the process exits before, or limit passes.
+func (p *proc) waitLog(t *testing.T, text string, limit time.Duration) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%s saying %q", filepath.Base(p.cmd.Args[0]), text), limit, func() string {
+		if strings.Contains(p.logs.String(), text) {
+			return ""
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if !strings.Contains(p.logs.String(), text) {
+				t.Fatalf("%s exited (%v) before its output said %q", filepath.Base(p.cmd.Args[0]), err, text)
+			}
+			return ""
+		default:
+			return "not said"
+		}
+	})
 }
 
 // wait waits for the process to exit and returns its exit code (-1 when killed).
@@ -190,6 +248,8 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// waitFor calls check until it returns "" (done); else what it returns says
+// why not yet, and the test fails with it after limit.
 func waitFor(t *testing.T, what string, limit time.Duration, check func() string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -203,4 +263,33 @@ func waitFor(t *testing.T, what string, limit time.Duration, check func() string
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// waitReadyz waits until GET base/readyz answers code with a body that says
+// each of says, and returns that body.
+func waitReadyz(t *testing.T, base string, code int, limit time.Duration, says ...string) string {
+	t.Helper()
+	var body string
+	waitFor(t, fmt.Sprintf("/readyz %d saying %q", code, says), limit, func() string {
+		got, b := httpGet(t, base+"/readyz")
+		ok := got == code
+		for _, s := range says {
+			ok = ok && strings.Contains(b, s)
+		}
+		if body = b; !ok {
+			return fmt.Sprintf("%d %q", got, b)
+		}
+		return ""
+	})
+	return body
+}
+
+// freeAddr is a loopback address on a port nothing listens on (yet).
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }

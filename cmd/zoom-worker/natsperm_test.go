@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -75,12 +74,9 @@ func TestREADMENATSPermissionsWork(t *testing.T) {
 	}
 
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	hookAddr := freeAddr(t)
 	const hookSecret = "webhook-secret-token"
-	p := e.startProc("NATS_URL="+urlFor("zoom-worker"), fmt.Sprintf("ZOOMW_WEBHOOK_ADDR=127.0.0.1:%d", port),
+	p := e.startProc("NATS_URL="+urlFor("zoom-worker"), "ZOOMW_WEBHOOK_ADDR="+hookAddr,
 		"ZOOM_WEBHOOK_SECRET_TOKEN="+hookSecret)
 
 	logs := p.logs.String // read at the end
@@ -122,7 +118,7 @@ func TestREADMENATSPermissionsWork(t *testing.T) {
 	// A signed webhook is stored (the receiver publishes to zoom.webhooks.>).
 	body := []byte(`{"event":"meeting.deleted","event_ts":1,"payload":{"account_id":"acct","object":{"id":85746065432}}}`)
 	ts := time.Now().Unix()
-	req, _ := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/zoom/webhook", port), bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", "http://"+hookAddr+"/zoom/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("x-zm-request-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("x-zm-signature", zoomtest.SignWebhook(hookSecret, ts, body))
@@ -144,14 +140,9 @@ func TestREADMENATSPermissionsWork(t *testing.T) {
 
 	// The operator's console: its pages read streams, dead letters, events
 	// and the workers' $SRV.STATS.
-	cport, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	con := e.startCommand("console", "operator console listening", "NATS_URL="+urlFor("operator"),
-		fmt.Sprintf("ZOOMW_CONSOLE_ADDR=127.0.0.1:%d", cport))
+	con, consoleURL := e.serveConsole("NATS_URL=" + urlFor("operator"))
 	for _, page := range []string{"/", "/dlq", "/waiting", "/jobs?job_id=perm-1"} {
-		if code, body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d%s", cport, page)); code != 200 {
+		if code, body := httpGet(t, consoleURL+page); code != 200 {
 			t.Errorf("console %s as operator: %d %.300s", page, code, body)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -14,19 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+	_, base := e.startServing()
 
 	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d; want 200", code)
@@ -66,28 +59,9 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	}
 
 	e.redis.Stop()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, body := httpGet(t, base+"/readyz")
-		if code == 503 && strings.Contains(body, "redis") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %q with Redis down; want 503 naming redis", code, body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReadyz(t, base, 503, 10*time.Second, "redis")
 	e.redis.Restart(t)
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		if code, _ := httpGet(t, base+"/readyz"); code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not recover after Redis came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReadyz(t, base, 200, 10*time.Second)
 }
 
 func TestServiceDiscoverable(t *testing.T) {
@@ -143,12 +117,7 @@ func series(body string) map[string]bool {
 // series.
 func TestMetricLabelsAreBounded(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+	_, base := e.startServing()
 
 	e.publish("zoom.jobs.x29555.y", `{"job_id":"odd-1"}`, "")
 	e.waitEvent("odd-1", messages.SubjectJobFailed, 20*time.Second)
@@ -172,12 +141,8 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 // TestMetricsOfferOpenMetrics: a scraper that asks for OpenMetrics gets it.
 func TestMetricsOfferOpenMetrics(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
-	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/metrics", port), nil)
+	_, base := e.startServing()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -198,13 +163,10 @@ func TestMetricsOfferOpenMetrics(t *testing.T) {
 // object per line; in text mode one logfmt line each.
 func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	nothing := freeAddr(t)
 	for _, format := range []string{"json", "text"} {
 		t.Run(format, func(t *testing.T) {
-			p := e.spawn("run", fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", port), "ZOOMW_LOG_FORMAT="+format)
+			p := e.spawn("run", "REDIS_URL=redis://"+nothing+"/0", "ZOOMW_LOG_FORMAT="+format)
 			// Long enough for the health check and go-redis to fail dials
 			// several times.
 			deadline := time.Now().Add(30 * time.Second)

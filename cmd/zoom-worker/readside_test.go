@@ -70,11 +70,7 @@ func TestJobStatusDeferredAndDeadLettered(t *testing.T) {
 // and the read cache follows the change made "in Zoom's portal".
 func TestWebhookEndToEnd(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := freeAddr(t)
 	const secret = "e2e-webhook-secret-token"
 	p := e.startProc("ZOOMW_WEBHOOK_ADDR="+addr, "ZOOM_WEBHOOK_SECRET_TOKEN="+secret)
 	t.Cleanup(e.fake.Close)

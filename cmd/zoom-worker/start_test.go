@@ -25,10 +25,7 @@ import (
 // all create the same R3 streams; each must come up (issue: concurrent
 // creation timed out and two of them exited 1).
 func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 3-node cluster; make test runs it")
-	}
-	e := newE2E(t, zoomtest.Options{})
+	e := newSlowE2E(t, "starts a 3-node cluster", zoomtest.Options{})
 	c := testenv.StartCluster(t, 3)
 	var procs []*proc
 	for i, s := range c.Servers {
@@ -42,20 +39,8 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 		procs = append(procs, e.spawn("run", "NATS_URL="+strings.Join(urls, ","), "ZOOMW_STREAM_REPLICAS=3",
 			fmt.Sprintf("ZOOMW_INSTANCE_ID=w%d", i+1), "ZOOMW_START_TIMEOUT=2m", "ZOOMW_LOG_LEVEL=info"))
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for i, p := range procs {
-		for !strings.Contains(p.logs.String(), "worker started") {
-			select {
-			case err := <-p.done:
-				p.done <- err
-				t.Fatalf("worker %d exited (%v) before it started", i+1, err)
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("worker %d did not start within 2 minutes", i+1)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+	for _, p := range procs {
+		p.waitLog(t, "worker started", 2*time.Minute)
 	}
 	// And they work: a job published to the cluster ends once.
 	nc, err := nats.Connect(c.URL())
@@ -75,11 +60,7 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 // startWaitEnv is what `zoom-worker run` needs to reach its NATS connect,
 // with NATS_URL on a port nothing listens on.
 func startWaitEnv(t *testing.T, startTimeout string) []string {
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []string{"PATH=" + os.Getenv("PATH"), fmt.Sprintf("NATS_URL=nats://127.0.0.1:%d", port),
+	return []string{"PATH=" + os.Getenv("PATH"), "NATS_URL=nats://" + freeAddr(t),
 		"REDIS_URL=redis://127.0.0.1:1/0", "ZOOM_ACCOUNT_ID=acct", "ZOOM_CLIENT_ID=client", "ZOOM_CLIENT_SECRET=" + testSecret,
 		"ZOOMW_HTTP_ADDR=off", "ZOOMW_START_TIMEOUT=" + startTimeout}
 }
@@ -87,26 +68,14 @@ func startWaitEnv(t *testing.T, startTimeout string) []string {
 // runUntil runs `zoom-worker run` with env, calls during (if any) while it
 // runs, and waits for it to end; limit only detects a hang.
 func runUntil(t *testing.T, env []string, during func(*os.Process), limit time.Duration) (int, string) {
+	t.Helper()
 	cmd := exec.Command(binary, "run")
 	cmd.Env = env
-	var out testenv.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p := startBackground(t, cmd)
 	if during != nil {
 		during(cmd.Process)
 	}
-	select {
-	case <-done:
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("zoom-worker run did not stop within %s:\n%s", limit, out.String())
-	}
-	return cmd.ProcessState.ExitCode(), out.String()
+	return p.wait(t, limit), p.logs.String()
 }
 
 // A short ZOOMW_START_TIMEOUT with NATS unreachable: exit 1 on one line
@@ -164,35 +133,16 @@ func TestSIGTERMFinishesAndExits0(t *testing.T) {
 // /readyz is 503 naming the account (never the secret), no job is
 // dead-lettered, and every job is done once the credentials work.
 func TestRejectedCredentialsReadiness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: make test runs it")
-	}
-	e := newE2E(t, zoomtest.Options{})
+	e := newSlowE2E(t, "end-to-end", zoomtest.Options{})
 	e.fake.RejectCredentials(true)
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	p := e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port))
+	p, base := e.startServing()
 
 	const n = 5
 	for i := range n {
 		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("rc-%d", i)), "")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body := httpGet(t, base+"/readyz")
-		if code == 503 && strings.Contains(body, `"default"`) {
-			if strings.Contains(body, testSecret) {
-				t.Errorf("/readyz shows the client secret: %q", body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %q with the credentials rejected; want 503 naming account \"default\"", code, body)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if body := waitReadyz(t, base, 503, 30*time.Second, `"default"`); strings.Contains(body, testSecret) {
+		t.Errorf("/readyz shows the client secret: %q", body)
 	}
 	_, metrics := httpGet(t, base+"/metrics")
 	if !strings.Contains(metrics, `zoomworker_account_credentials_ok{account="default"} 0`) {
@@ -203,13 +153,7 @@ func TestRejectedCredentialsReadiness(t *testing.T) {
 	for i := range n {
 		e.waitEvent(fmt.Sprintf("rc-%d", i), messages.SubjectMeetingCreated, 60*time.Second)
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for code, body := httpGet(t, base+"/readyz"); code != 200; code, body = httpGet(t, base+"/readyz") {
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %q after the credentials work again; want 200", code, body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitReadyz(t, base, 200, 30*time.Second)
 	if got := e.storedEvents(messages.SubjectJobFailed); got != 0 {
 		t.Errorf("%d job.failed events; want 0", got)
 	}
@@ -230,24 +174,9 @@ func TestWrongRedisPasswordIsSaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = rdb.Close()
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	p := e.startProc(fmt.Sprintf("ZOOMW_HTTP_ADDR=127.0.0.1:%d", port), "REDIS_URL=redis://:"+wrong+"@"+e.redis.Addr+"/0")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		code, body := httpGet(t, base+"/readyz")
-		if code == 503 && strings.Contains(body, "authentication failed") && strings.Contains(body, "REDIS_URL") &&
-			strings.Contains(p.logs.String(), `"level":"ERROR","msg":"redis authentication failed (check the user and password in REDIS_URL)`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %q; want 503 saying redis authentication failed, naming REDIS_URL; log:\n%s", code, body, p.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	p, base := e.startServing("REDIS_URL=redis://:" + wrong + "@" + e.redis.Addr + "/0")
+	waitReadyz(t, base, 503, 60*time.Second, "authentication failed", "REDIS_URL")
+	p.waitLog(t, `"level":"ERROR","msg":"redis authentication failed (check the user and password in REDIS_URL)`, 60*time.Second)
 	if strings.Contains(p.logs.String(), wrong) {
 		t.Errorf("the log shows the Redis password")
 	}
