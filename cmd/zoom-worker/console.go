@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -39,17 +37,11 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err := checkConsoleAddr(cfg); err != nil {
 		return err
 	}
-	nc, err := connectNATS(ctx, cfg, log)
+	nc, store, disconnect, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) }()
-	rdb, err := connectRedis(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL})
+	defer disconnect()
 	stop, err := startConsole(ctx, cfg, nc, store, specs, log)
 	if err != nil {
 		return err
@@ -97,23 +89,15 @@ func startConsole(ctx context.Context, cfg *Config, nc *nats.Conn, store *rediss
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); con.Run(cctx) }()
-	srv := &http.Server{Handler: con.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("console server", "err", err)
-		}
-	}()
+	followed := make(chan struct{})
+	go func() { defer close(followed); con.Run(cctx) }()
+	stopServing := serve(&http.Server{Handler: con.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second},
+		ln, "console server", 3*time.Second, log)
 	log.Info("operator console listening", "url", "http://"+ln.Addr().String()+"/",
 		"login", cfg.ConsoleToken != "", "read_only", cfg.ConsoleReadOnly)
 	return func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
+		stopServing()
 		cancel()
-		wg.Wait()
+		<-followed
 	}, nil
 }

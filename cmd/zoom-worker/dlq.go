@@ -92,17 +92,8 @@ func newDLQFlags(name string, getenv func(string) string) (*flag.FlagSet, *dlqOp
 }
 
 func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	top, _ := newDLQFlags("zoom-worker dlq", getenv)
-	if done, err := answerHelp(args, top, dlqUsage, "dlq: say list or replay", stdout, stderr); done {
-		return err
-	}
-	sub := args[0]
-	if sub != "list" && sub != "replay" {
-		fmt.Fprint(stderr, dlqUsage)
-		return &usageError{fmt.Sprintf("dlq: unknown subcommand %q (want list or replay)", sub)}
-	}
-	fs, o := newDLQFlags("zoom-worker dlq "+sub, getenv)
-	if err := parseWithUsage(fs, args[1:], dlqUsage, stdout, stderr); err != nil {
+	sub, o, err := parseSubcommand("dlq", []string{"list", "replay"}, dlqUsage, newDLQFlags, args, getenv, stdout, stderr)
+	if err != nil || sub == "" {
 		return err
 	}
 	var pick []uint64

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -139,6 +140,37 @@ func answerHelp(args []string, fs *flag.FlagSet, usage, missing string, stdout, 
 	fmt.Fprint(w, usage)
 	printFlags(w, fs)
 	return true, err
+}
+
+// parseSubcommand parses `zoom-worker <command> <sub> [flags]` for a
+// command whose subcommands share one set of flags (dlq, submit): with no
+// subcommand or help it prints usage and the flags (answerHelp), a
+// subcommand not in subs is a usage error, else the flags newFlags makes for
+// "zoom-worker <command> <sub>" parse the rest. sub is "" when the command
+// has ended: err is nil after help.
+func parseSubcommand[O any](command string, subs []string, usage string, newFlags func(name string, getenv func(string) string) (*flag.FlagSet, O),
+	args []string, getenv func(string) string, stdout, stderr io.Writer) (sub string, o O, err error) {
+	top, _ := newFlags("zoom-worker "+command, getenv)
+	if done, err := answerHelp(args, top, usage, command+": say "+orList(subs), stdout, stderr); done {
+		return "", o, err
+	}
+	if !slices.Contains(subs, args[0]) {
+		fmt.Fprint(stderr, usage)
+		return "", o, &usageError{fmt.Sprintf("%s: unknown subcommand %q (want %s)", command, args[0], orList(subs))}
+	}
+	fs, o := newFlags("zoom-worker "+command+" "+args[0], getenv)
+	if err := parseWithUsage(fs, args[1:], usage, stdout, stderr); err != nil {
+		return "", o, err
+	}
+	return args[0], o, nil
+}
+
+// orList is words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // parseWithUsage is parseQuietly for a subcommand's flags: on --help it

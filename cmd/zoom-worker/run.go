@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -92,42 +90,4 @@ func codeOf(err error) int {
 		return 2
 	}
 	return 1
-}
-
-// loggedError is an error already written to the log as the process's last line.
-type loggedError struct{ err error }
-
-func (e *loggedError) Error() string { return e.err.Error() }
-func (e *loggedError) Unwrap() error { return e.err }
-
-// logExit writes why the process stops as its last log line.
-func logExit(log *slog.Logger, err error) error {
-	if err == nil {
-		return nil
-	}
-	log.Error("zoom-worker stopped", "err", err.Error(), "exit_code", codeOf(err))
-	return &loggedError{err}
-}
-
-// newLogger builds the process's structured logger. Attributes whose key
-// names a secret are redacted as a second line of defence: the code never
-// logs secrets, tokens or start URLs in the first place.
-func newLogger(w io.Writer, format, level string) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redact}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-func redact(_ []string, a slog.Attr) slog.Attr {
-	k := strings.ToLower(a.Key)
-	for _, s := range []string{"secret", "token", "password", "start_url", "authorization", "zak"} {
-		if strings.Contains(k, s) {
-			return slog.String(a.Key, "[redacted]")
-		}
-	}
-	return a
 }

@@ -72,25 +72,16 @@ func newSubmitFlags(name string, getenv func(string) string) (*flag.FlagSet, *su
 }
 
 func runSubmit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	top, _ := newSubmitFlags("zoom-worker submit", getenv)
-	if done, err := answerHelp(args, top, submitUsage, "submit: say user, meeting, meeting-update, meeting-delete, user-delete or registrant", stdout, stderr); done {
+	kinds := []string{"user", "meeting", "meeting-update", "meeting-delete", "user-delete", "registrant"}
+	kind, o, err := parseSubcommand("submit", kinds, submitUsage, newSubmitFlags, args, getenv, stdout, stderr)
+	if err != nil || kind == "" {
 		return err
 	}
-	kind := args[0]
-	subjects := map[string]string{
+	subject := map[string]string{
 		"user": messages.SubjectUserCreate, "meeting": messages.SubjectMeetingCreate,
 		"meeting-update": messages.SubjectMeetingUpdate, "meeting-delete": messages.SubjectMeetingDelete,
 		"user-delete": messages.SubjectUserDelete, "registrant": messages.SubjectRegistrantAdd,
-	}
-	subject, ok := subjects[kind]
-	if !ok {
-		fmt.Fprint(stderr, submitUsage)
-		return &usageError{fmt.Sprintf("submit: unknown kind %q", kind)}
-	}
-	fs, o := newSubmitFlags("zoom-worker submit "+kind, getenv)
-	if err := parseWithUsage(fs, args[1:], submitUsage, stdout, stderr); err != nil {
-		return err
-	}
+	}[kind]
 	nf, file, jobID, account, wait, timeout := o.nats, o.file, o.jobID, o.account, o.wait, o.timeout
 	email, first, last, utype, action := o.email, o.first, o.last, o.utype, o.action
 	host, topic, start, duration, tz, password, agenda := o.host, o.topic, o.start, o.duration, o.tz, o.password, o.agenda

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -53,17 +52,9 @@ func startWebhooks(cfg *Config, nc *nats.Conn, accounts []*accountSpec, getenv f
 	mux.Handle(webhook.Path, recv)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("webhook receiver", "err", err)
-		}
-	}()
+	stop := serve(srv, ln, "webhook receiver", 3*time.Second, log)
 	log.Info("webhook receiver listening", "addr", ln.Addr().String(), "path", webhook.Path)
-	return func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}, nil
+	return stop, nil
 }
 
 // setupWebhookStream creates ZOOM_WEBHOOKS, retrying in the background

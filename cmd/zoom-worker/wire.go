@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/worker"
@@ -84,19 +83,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := worker.NewMetrics(reg)
 
-	nc, err := connectNATS(ctx, cfg, log)
+	nc, store, disconnect, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	cleanup = append(cleanup, func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) })
-
-	rdb, err := connectRedis(cfg, log)
-	if err != nil {
-		return err
-	}
-	cleanup = append(cleanup, func() { _ = rdb.Close() })
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL,
-		WaitReplicas: cfg.redisWaitReplicas()})
+	cleanup = append(cleanup, disconnect)
 
 	deps := worker.Deps{NATS: nc, Store: store, Cache: store, Accounts: map[string]worker.Account{}}
 	readers := readSpecs(cfg, accounts) // before the jobs' clients: they get the rest of the rate
@@ -136,15 +127,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 
 	if cfg.HTTPAddr != "off" && cfg.HTTPAddr != "" {
-		srv, err := serveHTTP(cfg, w, reg, log)
+		stop, err := serveHTTP(cfg, w, reg, log)
 		if err != nil {
 			return err
 		}
-		cleanup = append(cleanup, func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		})
+		cleanup = append(cleanup, stop)
 	}
 	err = w.Run(ctx)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -241,14 +228,24 @@ func connectNATS(ctx context.Context, cfg *Config, log *slog.Logger) (*nats.Conn
 	return nc, nil
 }
 
-// connectRedis builds the client of REDIS_URL (one server, Sentinel or
-// Cluster), with go-redis's own messages logged through log.
-func connectRedis(cfg *Config, log *slog.Logger) (redis.UniversalClient, error) {
+// connect opens what the serving commands (run, dev, console) work on: the
+// NATS connection and the Redis store the settings name, the Redis client
+// (one server, Sentinel or Cluster) logging go-redis's own messages through
+// log. disconnect closes Redis, then drains NATS.
+func connect(ctx context.Context, cfg *Config, log *slog.Logger) (nc *nats.Conn, store *redisstore.Store, disconnect func(), err error) {
+	nc, err = connectNATS(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	drain := func() { _ = nc.Drain(); waitClosed(nc, 5*time.Second) }
 	rdb, err := redisstore.NewClient(cfg.RedisURL, redisstore.ClientOptions{Logger: log, SentinelPassword: cfg.RedisSentinelPassword})
 	if err != nil {
-		return nil, &badSetting{name: "REDIS_URL", why: err.Error()}
+		drain()
+		return nil, nil, nil, &badSetting{name: "REDIS_URL", why: err.Error()}
 	}
-	return rdb, nil
+	store = redisstore.New(rdb, redisstore.Options{Prefix: cfg.RedisPrefix, ResultTTL: cfg.ResultTTL, CacheTTL: cfg.CacheTTL,
+		WaitReplicas: cfg.redisWaitReplicas()})
+	return nc, store, func() { _ = rdb.Close(); drain() }, nil
 }
 
 // redisWaitReplicas resolves ZOOMW_REDIS_WAIT_REPLICAS=auto: behind
@@ -264,7 +261,7 @@ func (cfg *Config) redisWaitReplicas() int {
 	return 0
 }
 
-func serveHTTP(cfg *Config, w *worker.Worker, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+func serveHTTP(cfg *Config, w *worker.Worker, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
 	mux := http.NewServeMux()
 	// OpenMetrics when the scraper asks for it (Accept header), the text format otherwise.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
@@ -283,14 +280,28 @@ func serveHTTP(cfg *Config, w *worker.Worker, reg *prometheus.Registry, log *slo
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	stop := serve(&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln, "http server", 2*time.Second, log)
+	log.Info("http endpoint listening", "addr", ln.Addr().String(), "paths", "/metrics /healthz /readyz")
+	return stop, nil
+}
+
+// serve serves srv on ln in the background (an error other than the stop
+// is logged as what) until stop, which lets requests in flight finish for
+// up to grace and returns when the server has.
+func serve(srv *http.Server, ln net.Listener, what string, grace time.Duration, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
+			log.Error(what, "err", err)
 		}
 	}()
-	log.Info("http endpoint listening", "addr", ln.Addr().String(), "paths", "/metrics /healthz /readyz")
-	return srv, nil
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}
 }
 
 // listen listens on addr. When the address is only the default and is
@@ -329,4 +340,42 @@ func redactURL(s string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// loggedError is an error already written to the log as the process's last line.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
+
+// logExit writes why the process stops as its last log line.
+func logExit(log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	log.Error("zoom-worker stopped", "err", err.Error(), "exit_code", codeOf(err))
+	return &loggedError{err}
+}
+
+// newLogger builds the process's structured logger. Attributes whose key
+// names a secret are redacted as a second line of defence: the code never
+// logs secrets, tokens or start URLs in the first place.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redact}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func redact(_ []string, a slog.Attr) slog.Attr {
+	k := strings.ToLower(a.Key)
+	for _, s := range []string{"secret", "token", "password", "start_url", "authorization", "zak"} {
+		if strings.Contains(k, s) {
+			return slog.String(a.Key, "[redacted]")
+		}
+	}
+	return a
 }
