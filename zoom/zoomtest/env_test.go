@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,6 +186,57 @@ func wantZoomError(t *testing.T, resp *http.Response, body []byte, status, code 
 	}
 	if msg != "" && eb.Message != msg {
 		t.Errorf("message: got %q, want %q", eb.Message, msg)
+	}
+}
+
+// zoomErr is the Zoom error answer a table test expects: the HTTP status,
+// Zoom's code, the message ("" for any) and the fields of a validation
+// answer (nil for none). The zero zoomErr is no error.
+type zoomErr struct {
+	status, code int
+	msg          string
+	fields       []string
+}
+
+// validation is Zoom's 400, code 300, "Validation Failed." naming fields.
+func validation(fields ...string) zoomErr {
+	return zoomErr{http.StatusBadRequest, codeInvalidParam, msgValidation, fields}
+}
+
+// invalidParam is Zoom's 400, code 300, "Invalid parameter: {name}.".
+func invalidParam(name string) zoomErr {
+	return zoomErr{http.StatusBadRequest, codeInvalidParam, "Invalid parameter: " + name + ".", nil}
+}
+
+// badJSON is Zoom's answer to a body that is not one JSON object.
+var badJSON = zoomErr{http.StatusBadRequest, codeInvalidParam, msgBadJSON, nil}
+
+// check checks that resp and body are the error answer w.
+func (w zoomErr) check(t *testing.T, resp *http.Response, body []byte) {
+	t.Helper()
+	wantZoomError(t, resp, body, w.status, w.code, w.msg)
+	if got := fieldErrors(t, body); !slices.Equal(got, w.fields) {
+		t.Errorf("error fields: got %v, want %v", got, w.fields)
+	}
+}
+
+// refusal is a request the fake must answer with a Zoom error.
+type refusal struct {
+	name string
+	path string // below /v2
+	body any
+	want zoomErr
+}
+
+// refuses sends each request of tests with method to e, each in a subtest,
+// and checks its error answer.
+func (e *testEnv) refuses(t *testing.T, method string, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := e.do(method, tt.path, tt.body)
+			tt.want.check(t, resp, body)
+		})
 	}
 }
 

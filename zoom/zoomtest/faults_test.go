@@ -28,31 +28,26 @@ func TestFailNext(t *testing.T) {
 	tests := []struct {
 		name       string
 		status     int
-		wantCode   int
-		wantMsg    string
+		want       zoomErr
 		wantHeader map[string]string
 		wantStats  Stats // only the fault counters
 	}{
-		{name: "500", status: 500, wantCode: 500, wantMsg: "Internal Error", wantStats: Stats{ServerErrors: 2}},
-		{name: "502", status: 502, wantCode: 502, wantMsg: "Bad Gateway", wantStats: Stats{ServerErrors: 2}},
-		{name: "503", status: 503, wantCode: 503, wantMsg: "Service Unavailable", wantStats: Stats{ServerErrors: 2}},
-		{name: "429", status: 429, wantCode: 429, wantMsg: msgQPS,
+		{name: "500", status: 500, want: zoomErr{500, 500, "Internal Error", nil}, wantStats: Stats{ServerErrors: 2}},
+		{name: "502", status: 502, want: zoomErr{502, 502, "Bad Gateway", nil}, wantStats: Stats{ServerErrors: 2}},
+		{name: "503", status: 503, want: zoomErr{503, 503, "Service Unavailable", nil}, wantStats: Stats{ServerErrors: 2}},
+		{name: "429", status: 429, want: zoomErr{429, 429, msgQPS, nil},
 			wantHeader: map[string]string{"Retry-After": "1", "X-RateLimit-Type": "QPS"}, wantStats: Stats{RateLimited: 2}},
-		{name: "401", status: 401, wantCode: 124, wantMsg: msgInvalidToken, wantStats: Stats{Unauthorized: 2}},
-		{name: "404", status: 404, wantCode: 404, wantMsg: "Not Found"},
-		{name: "0 means 500", status: 0, wantCode: 500, wantMsg: "Internal Error", wantStats: Stats{ServerErrors: 2}},
+		{name: "401", status: 401, want: zoomErr{401, 124, msgInvalidToken, nil}, wantStats: Stats{Unauthorized: 2}},
+		{name: "404", status: 404, want: zoomErr{404, 404, "Not Found", nil}},
+		{name: "0 means 500", status: 0, want: zoomErr{500, 500, "Internal Error", nil}, wantStats: Stats{ServerErrors: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, Options{})
 			e.fake.FailNext(2, tt.status)
-			wantStatus := tt.status
-			if wantStatus == 0 {
-				wantStatus = 500
-			}
 			for range 2 {
 				resp, body := e.do("POST", "/users/me/meetings", map[string]any{"topic": "x"})
-				wantZoomError(t, resp, body, wantStatus, tt.wantCode, tt.wantMsg)
+				tt.want.check(t, resp, body)
 				for k, v := range tt.wantHeader {
 					if got := resp.Header.Get(k); got != v {
 						t.Errorf("%s: got %q, want %q", k, got, v)
@@ -146,37 +141,34 @@ func count(xs []int, x int) int {
 }
 
 func TestResets(t *testing.T) {
-	t.Run("ResetRate drops before anything is done", func(t *testing.T) {
-		e := newTestEnv(t, Options{ResetRate: 1})
-		code, err := e.tryCreate(t.Context())
-		if err == nil {
-			t.Fatalf("got an answer (%d), want a dropped connection", code)
-		}
-		s := e.fake.Stats()
-		if s.Resets != 1 || s.Requests != 1 || s.MeetingsCreated != 0 || len(e.fake.Meetings()) != 0 {
-			t.Errorf("Stats: got %+v, want 1 reset, 1 request, no meeting", s)
-		}
-		e.fake.SetResetRate(0)
-		if code, err := e.tryCreate(t.Context()); code != 201 {
-			t.Errorf("after SetResetRate(0): got %d %v, want 201", code, err)
-		}
-	})
-
-	t.Run("ResetAfterRate drops after the meeting is created", func(t *testing.T) {
-		e := newTestEnv(t, Options{ResetAfterRate: 1})
-		code, err := e.tryCreate(t.Context())
-		if err == nil {
-			t.Fatalf("got an answer (%d), want a dropped connection", code)
-		}
-		s := e.fake.Stats()
-		if s.Resets != 1 || s.MeetingsCreated != 1 || len(e.fake.Meetings()) != 1 {
-			t.Errorf("Stats: got %+v, want 1 reset and 1 meeting created", s)
-		}
-		e.fake.SetResetAfterRate(0)
-		if code, err := e.tryCreate(t.Context()); code != 201 {
-			t.Errorf("after SetResetAfterRate(0): got %d %v, want 201", code, err)
-		}
-	})
+	tests := []struct {
+		name        string
+		opts        Options
+		wantCreated int           // meetings the dropped request created
+		off         func(*Server) // turns the resets off
+	}{
+		{name: "ResetRate drops before anything is done", opts: Options{ResetRate: 1},
+			off: func(s *Server) { s.SetResetRate(0) }},
+		{name: "ResetAfterRate drops after the meeting is created", opts: Options{ResetAfterRate: 1}, wantCreated: 1,
+			off: func(s *Server) { s.SetResetAfterRate(0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t, tt.opts)
+			code, err := e.tryCreate(t.Context())
+			if err == nil {
+				t.Fatalf("got an answer (%d), want a dropped connection", code)
+			}
+			s := e.fake.Stats()
+			if s.Resets != 1 || s.Requests != 1 || s.MeetingsCreated != tt.wantCreated || len(e.fake.Meetings()) != tt.wantCreated {
+				t.Errorf("Stats: got %+v, want 1 reset, 1 request, %d meetings created", s, tt.wantCreated)
+			}
+			tt.off(e.fake)
+			if code, err := e.tryCreate(t.Context()); code != 201 {
+				t.Errorf("with the resets off: got %d %v, want 201", code, err)
+			}
+		})
+	}
 }
 
 func TestLatency(t *testing.T) {

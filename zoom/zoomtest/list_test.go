@@ -123,32 +123,13 @@ func TestListMeetingsPaging(t *testing.T) {
 		}
 	})
 
-	errTests := []struct {
-		name     string
-		host     string
-		query    url.Values
-		wantCode int
-		wantMsg  string
-	}{
-		{name: "unknown token", query: url.Values{"next_page_token": {"nope"}}, wantCode: 300, wantMsg: "Invalid parameter: next_page_token."},
-		{name: "unknown type", query: url.Values{"type": {"future"}}, wantCode: 300, wantMsg: msgValidation},
-		{name: "page_size not a number", query: url.Values{"page_size": {"many"}}, wantCode: 300, wantMsg: msgValidation},
-		{name: "unknown user", host: "nobody@example.com", wantCode: 1001, wantMsg: "User does not exist: nobody@example.com."},
-	}
-	for _, tt := range errTests {
-		t.Run(tt.name, func(t *testing.T) {
-			host := tt.host
-			if host == "" {
-				host = "me"
-			}
-			resp, body := e.do("GET", "/users/"+url.PathEscape(host)+"/meetings?"+tt.query.Encode(), nil)
-			status := 400
-			if tt.wantCode == 1001 {
-				status = 404
-			}
-			wantZoomError(t, resp, body, status, tt.wantCode, tt.wantMsg)
-		})
-	}
+	e.refuses(t, "GET", []refusal{
+		{name: "unknown token", path: "/users/me/meetings?next_page_token=nope", want: invalidParam("next_page_token")},
+		{name: "unknown type", path: "/users/me/meetings?type=future", want: validation("type")},
+		{name: "page_size not a number", path: "/users/me/meetings?page_size=many", want: validation("page_size")},
+		{name: "unknown user", path: "/users/nobody@example.com/meetings",
+			want: zoomErr{404, 1001, "User does not exist: nobody@example.com.", nil}},
+	})
 
 	t.Run("a token of another host or type", func(t *testing.T) {
 		tok := e.listPage("me", url.Values{"page_size": {"1"}})["next_page_token"].(string)

@@ -3,7 +3,6 @@ package zoomtest
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -237,75 +236,36 @@ func all(checks ...func(*testing.T, map[string]any)) func(*testing.T, map[string
 }
 
 func TestCreateMeetingErrors(t *testing.T) {
-	tests := []struct {
-		name       string
-		host       string
-		body       any
-		wantStatus int
-		wantCode   int
-		wantMsg    string
-		wantFields []string
-	}{
-		{name: "unknown host", host: "nobody@example.com", body: map[string]any{"topic": "x"},
-			wantStatus: 404, wantCode: 1001, wantMsg: "User does not exist: nobody@example.com."},
-		{name: "password too long", body: map[string]any{"password": "12345678901"},
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
-		{name: "password with a space", body: map[string]any{"password": "ab cd"},
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
-		{name: "password with #", body: map[string]any{"password": "ab#cd"},
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
-		{name: "password not a string", body: map[string]any{"password": 123},
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
-		{name: "topic too long", body: map[string]any{"topic": strings.Repeat("x", 201)},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"topic"}},
-		{name: "topic not a string", body: map[string]any{"topic": 5},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"topic"}},
-		{name: "agenda too long", body: map[string]any{"agenda": strings.Repeat("x", 2001)},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"agenda"}},
-		{name: "unknown type", body: map[string]any{"type": 5},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"type"}},
-		{name: "unknown timezone", body: map[string]any{"timezone": "Mars/Olympus_Mons"},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"timezone"}},
-		{name: "bad start_time", body: map[string]any{"start_time": "tomorrow at noon"},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"start_time"}},
-		{name: "fractional duration", body: map[string]any{"duration": 30.5},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"duration"}},
-		{name: "negative duration", body: map[string]any{"duration": -1},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"duration"}},
-		{name: "settings not an object", body: map[string]any{"settings": "loud"},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"settings"}},
-		{name: "bad approval_type", body: map[string]any{"settings": map[string]any{"approval_type": 7}},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"settings.approval_type"}},
-		{name: "bad audio", body: map[string]any{"settings": map[string]any{"audio": "smoke signals"}},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"settings.audio"}},
-		{name: "bad boolean setting", body: map[string]any{"settings": map[string]any{"host_video": "maybe"}},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"settings.host_video"}},
-		{name: "type 8 without recurrence", body: map[string]any{"type": 8, "start_time": "2026-12-05T12:00:00Z"},
-			wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"recurrence"}},
-		{name: "malformed JSON", body: `{"topic": "x"`,
-			wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON},
-		{name: "JSON string", body: `"topic"`,
-			wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON},
+	e := newTestEnv(t, Options{})
+	const path = "/users/james@bond.com/meetings"
+	e.refuses(t, "POST", []refusal{
+		{name: "unknown host", path: "/users/nobody@example.com/meetings", body: map[string]any{"topic": "x"},
+			want: zoomErr{404, 1001, "User does not exist: nobody@example.com.", nil}},
+		{name: "password too long", path: path, body: map[string]any{"password": "12345678901"}, want: invalidParam("password")},
+		{name: "password with a space", path: path, body: map[string]any{"password": "ab cd"}, want: invalidParam("password")},
+		{name: "password with #", path: path, body: map[string]any{"password": "ab#cd"}, want: invalidParam("password")},
+		{name: "password not a string", path: path, body: map[string]any{"password": 123}, want: invalidParam("password")},
+		{name: "topic too long", path: path, body: map[string]any{"topic": strings.Repeat("x", 201)}, want: validation("topic")},
+		{name: "topic not a string", path: path, body: map[string]any{"topic": 5}, want: validation("topic")},
+		{name: "agenda too long", path: path, body: map[string]any{"agenda": strings.Repeat("x", 2001)}, want: validation("agenda")},
+		{name: "unknown type", path: path, body: map[string]any{"type": 5}, want: validation("type")},
+		{name: "unknown timezone", path: path, body: map[string]any{"timezone": "Mars/Olympus_Mons"}, want: validation("timezone")},
+		{name: "bad start_time", path: path, body: map[string]any{"start_time": "tomorrow at noon"}, want: validation("start_time")},
+		{name: "fractional duration", path: path, body: map[string]any{"duration": 30.5}, want: validation("duration")},
+		{name: "negative duration", path: path, body: map[string]any{"duration": -1}, want: validation("duration")},
+		{name: "settings not an object", path: path, body: map[string]any{"settings": "loud"}, want: validation("settings")},
+		{name: "bad approval_type", path: path, body: map[string]any{"settings": map[string]any{"approval_type": 7}}, want: validation("settings.approval_type")},
+		{name: "bad audio", path: path, body: map[string]any{"settings": map[string]any{"audio": "smoke signals"}}, want: validation("settings.audio")},
+		{name: "bad boolean setting", path: path, body: map[string]any{"settings": map[string]any{"host_video": "maybe"}}, want: validation("settings.host_video")},
+		{name: "type 8 without recurrence", path: path, body: map[string]any{"type": 8, "start_time": "2026-12-05T12:00:00Z"}, want: validation("recurrence")},
+		{name: "malformed JSON", path: path, body: `{"topic": "x"`, want: badJSON},
+		{name: "JSON string", path: path, body: `"topic"`, want: badJSON},
+	})
+	if n := len(e.fake.Meetings()); n != 0 {
+		t.Errorf("meetings: got %d, want none", n)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEnv(t, Options{})
-			host := tt.host
-			if host == "" {
-				host = "james@bond.com"
-			}
-			resp, body := e.do("POST", "/users/"+url.PathEscape(host)+"/meetings", tt.body)
-			wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, tt.wantMsg)
-			if got := fieldErrors(t, body); !slices.Equal(got, tt.wantFields) {
-				t.Errorf("error fields: got %v, want %v", got, tt.wantFields)
-			}
-			if n := len(e.fake.Meetings()); n != 0 {
-				t.Errorf("meetings: got %d, want none", n)
-			}
-			if s := e.fake.Stats(); s.MeetingsCreated != 0 {
-				t.Errorf("Stats.MeetingsCreated: got %d, want 0", s.MeetingsCreated)
-			}
-		})
+	if s := e.fake.Stats(); s.MeetingsCreated != 0 {
+		t.Errorf("Stats.MeetingsCreated: got %d, want 0", s.MeetingsCreated)
 	}
 }
 
@@ -417,28 +377,26 @@ func TestGetMeeting(t *testing.T) {
 	second := occs[1].(map[string]any)
 
 	tests := []struct {
-		name       string
-		path       string
-		wantStatus int
-		wantCode   int
-		wantMsg    string
-		wantStart  string
+		name      string
+		path      string
+		want      zoomErr
+		wantStart string
 	}{
-		{name: "the meeting", path: meetingPath(t, m), wantStatus: 200, wantStart: "2026-12-05T12:00:00Z"},
+		{name: "the meeting", path: meetingPath(t, m), wantStart: "2026-12-05T12:00:00Z"},
 		{name: "an occurrence", path: meetingPath(t, m) + "?occurrence_id=" + second["occurrence_id"].(string),
-			wantStatus: 200, wantStart: second["start_time"].(string)},
+			wantStart: second["start_time"].(string)},
 		{name: "an unknown occurrence", path: meetingPath(t, m) + "?occurrence_id=1",
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: occurrence_id."},
+			want: invalidParam("occurrence_id")},
 		{name: "an unknown meeting", path: "/meetings/12345678901",
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: 12345678901."},
+			want: zoomErr{404, 3001, "Meeting does not exist: 12345678901.", nil}},
 		{name: "not a meeting id", path: "/meetings/abc",
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: abc."},
+			want: zoomErr{404, 3001, "Meeting does not exist: abc.", nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := e.do("GET", tt.path, nil)
-			if tt.wantStatus != 200 {
-				wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, tt.wantMsg)
+			if tt.want.status != 0 {
+				tt.want.check(t, resp, body)
 				return
 			}
 			if resp.StatusCode != 200 {
@@ -525,40 +483,24 @@ func TestUpdateMeeting(t *testing.T) {
 		})
 	}
 
-	errTests := []struct {
-		name       string
-		path       string // "" for the meeting
-		body       any
-		wantStatus int
-		wantCode   int
-		wantMsg    string
-	}{
+	e := newTestEnv(t, Options{})
+	before := create(e)
+	path := meetingPath(t, before)
+	e.refuses(t, "PATCH", []refusal{
 		{name: "unknown meeting", path: "/meetings/12345678901", body: map[string]any{"topic": "x"},
-			wantStatus: 404, wantCode: 3001, wantMsg: "Meeting does not exist: 12345678901."},
-		{name: "malformed JSON", body: "{", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON},
-		{name: "topic too long", body: map[string]any{"topic": strings.Repeat("x", 201)}, wantStatus: 400, wantCode: 300, wantMsg: msgValidation},
-		{name: "bad password", body: map[string]any{"password": "way too long!"}, wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password."},
-		{name: "unknown occurrence", path: "?occurrence_id=42", body: map[string]any{"duration": 5},
-			wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: occurrence_id."},
+			want: zoomErr{404, 3001, "Meeting does not exist: 12345678901.", nil}},
+		{name: "malformed JSON", path: path, body: "{", want: badJSON},
+		{name: "topic too long", path: path, body: map[string]any{"topic": strings.Repeat("x", 201)}, want: validation("topic")},
+		{name: "bad password", path: path, body: map[string]any{"password": "way too long!"}, want: invalidParam("password")},
+		{name: "unknown occurrence", path: path + "?occurrence_id=42", body: map[string]any{"duration": 5},
+			want: invalidParam("occurrence_id")},
+	})
+	_, b := e.do("GET", path, nil)
+	if after := decode(t, b); !reflect.DeepEqual(before, after) {
+		t.Errorf("the meeting changed:\n%v\n%v", before, after)
 	}
-	for _, tt := range errTests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEnv(t, Options{})
-			before := create(e)
-			path := meetingPath(t, before) + tt.path
-			if strings.HasPrefix(tt.path, "/") {
-				path = tt.path
-			}
-			resp, body := e.do("PATCH", path, tt.body)
-			wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, tt.wantMsg)
-			_, b := e.do("GET", meetingPath(t, before), nil)
-			if after := decode(t, b); !reflect.DeepEqual(before, after) {
-				t.Errorf("the meeting changed:\n%v\n%v", before, after)
-			}
-			if s := e.fake.Stats(); s.MeetingsUpdated != 0 {
-				t.Errorf("Stats.MeetingsUpdated: got %d, want 0", s.MeetingsUpdated)
-			}
-		})
+	if s := e.fake.Stats(); s.MeetingsUpdated != 0 {
+		t.Errorf("Stats.MeetingsUpdated: got %d, want 0", s.MeetingsUpdated)
 	}
 }
 
@@ -605,21 +547,21 @@ func TestUpdateAndDeleteOccurrence(t *testing.T) {
 
 func TestDeleteMeeting(t *testing.T) {
 	tests := []struct {
-		name       string
-		query      string
-		wantStatus int
+		name  string
+		query string
+		want  zoomErr // zero for a 204
 	}{
-		{name: "plain", wantStatus: 204},
-		{name: "with reminders", query: "?schedule_for_reminder=true&cancel_meeting_reminder=false", wantStatus: 204},
-		{name: "bad schedule_for_reminder", query: "?schedule_for_reminder=perhaps", wantStatus: 400},
+		{name: "plain"},
+		{name: "with reminders", query: "?schedule_for_reminder=true&cancel_meeting_reminder=false"},
+		{name: "bad schedule_for_reminder", query: "?schedule_for_reminder=perhaps", want: validation("schedule_for_reminder")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, Options{})
 			m := e.createMeeting("me", map[string]any{"topic": "x"})
 			resp, body := e.do("DELETE", meetingPath(t, m)+tt.query, nil)
-			if tt.wantStatus == 400 {
-				wantZoomError(t, resp, body, 400, 300, msgValidation)
+			if tt.want.status != 0 {
+				tt.want.check(t, resp, body)
 				if len(e.fake.Meetings()) != 1 {
 					t.Errorf("the meeting was deleted")
 				}

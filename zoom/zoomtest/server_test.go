@@ -13,32 +13,31 @@ import (
 func TestRoutes(t *testing.T) {
 	e := newTestEnv(t, Options{})
 	tests := []struct {
-		name       string
-		method     string
-		path       string // below the server's URL
-		wantStatus int
-		wantCode   int
+		name   string
+		method string
+		path   string  // below the server's URL
+		want   zoomErr // zero for a 200
 	}{
-		{name: "unknown API path", method: "GET", path: "/v2/webinars/1", wantStatus: 404, wantCode: 404},
-		{name: "unknown path", method: "GET", path: "/nope", wantStatus: 404, wantCode: 404},
-		{name: "method not allowed", method: "PUT", path: "/v2/users/me", wantStatus: 405, wantCode: 405},
-		{name: "list users is not served", method: "GET", path: "/v2/users", wantStatus: 405, wantCode: 405},
-		{name: "trailing slash", method: "GET", path: "/v2/users/me/", wantStatus: 200},
-		{name: "escaped email", method: "GET", path: "/v2/users/james%40bond.com", wantStatus: 200},
-		{name: "plain email", method: "GET", path: "/v2/users/james@bond.com/meetings", wantStatus: 200},
+		{name: "unknown API path", method: "GET", path: "/v2/webinars/1", want: zoomErr{404, 404, "Not Found", nil}},
+		{name: "unknown path", method: "GET", path: "/nope", want: zoomErr{404, 404, "Not Found", nil}},
+		{name: "method not allowed", method: "PUT", path: "/v2/users/me", want: zoomErr{405, 405, "Method Not Allowed", nil}},
+		{name: "list users is not served", method: "GET", path: "/v2/users", want: zoomErr{405, 405, "Method Not Allowed", nil}},
+		{name: "trailing slash", method: "GET", path: "/v2/users/me/"},
+		{name: "escaped email", method: "GET", path: "/v2/users/james%40bond.com"},
+		{name: "plain email", method: "GET", path: "/v2/users/james@bond.com/meetings"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tt.method, e.srv.URL+tt.path, nil)
 			req.Header.Set("Authorization", "Bearer "+e.token)
 			resp, body := e.send(req)
-			if tt.wantStatus == 200 {
-				if resp.StatusCode != 200 {
-					t.Fatalf("got %d %s, want 200", resp.StatusCode, body)
-				}
+			if tt.want.status != 0 {
+				tt.want.check(t, resp, body)
 				return
 			}
-			wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, "")
+			if resp.StatusCode != 200 {
+				t.Fatalf("got %d %s, want 200", resp.StatusCode, body)
+			}
 		})
 	}
 

@@ -10,62 +10,55 @@ import (
 
 func TestCreateUser(t *testing.T) {
 	tests := []struct {
-		name       string
-		body       any
-		wantStatus int
-		wantCode   int
-		wantMsg    string
-		wantFields []string // fields of a validation answer
+		name string
+		body any
+		want zoomErr // zero for a 201
 	}{
-		{name: "custCreate", wantStatus: 201,
+		{name: "custCreate",
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "m@mi6.gov.uk", "type": 1, "first_name": "M", "last_name": "Mansfield"}}},
-		{name: "create without names", wantStatus: 201,
+		{name: "create without names",
 			body: map[string]any{"action": "create", "user_info": map[string]any{"email": "q@mi6.gov.uk", "type": 2}}},
-		{name: "type as a string", wantStatus: 201,
+		{name: "type as a string",
 			body: map[string]any{"action": "ssoCreate", "user_info": map[string]any{"email": "sso@mi6.gov.uk", "type": "1"}}},
-		{name: "autoCreate with a good password", wantStatus: 201,
+		{name: "autoCreate with a good password",
 			body: map[string]any{"action": "autoCreate", "user_info": map[string]any{"email": "a@mi6.gov.uk", "type": 1, "password": "if42!LfH@"}}},
-		{name: "email already used (any case)", wantStatus: 409, wantCode: 1005, wantMsg: `Email "JAMES@bond.com" has already been used.`,
+		{name: "email already used (any case)", want: zoomErr{409, 1005, `Email "JAMES@bond.com" has already been used.`, nil},
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "JAMES@bond.com", "type": 1}}},
-		{name: "no email", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.email"},
+		{name: "no email", want: validation("user_info.email"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"type": 1}}},
-		{name: "bad email", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.email"},
+		{name: "bad email", want: validation("user_info.email"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "not an email", "type": 1}}},
-		{name: "email too long", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.email"},
+		{name: "email too long", want: validation("user_info.email"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": strings.Repeat("a", 120) + "@bond.com", "type": 1}}},
-		{name: "no type", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.type"},
+		{name: "no type", want: validation("user_info.type"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "x@bond.com"}}},
-		{name: "unknown type", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.type"},
+		{name: "unknown type", want: validation("user_info.type"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 7}}},
-		{name: "type 99 without ssoCreate", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.type"},
+		{name: "type 99 without ssoCreate", want: validation("user_info.type"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 99}}},
-		{name: "no action, bad email and type", wantStatus: 400, wantCode: 300, wantMsg: msgValidation,
-			wantFields: []string{"action", "user_info.email", "user_info.type"},
-			body:       map[string]any{"user_info": map[string]any{"email": "nope", "type": "x"}}},
-		{name: "first name too long", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info.first_name"},
+		{name: "no action, bad email and type", want: validation("action", "user_info.email", "user_info.type"),
+			body: map[string]any{"user_info": map[string]any{"email": "nope", "type": "x"}}},
+		{name: "first name too long", want: validation("user_info.first_name"),
 			body: map[string]any{"action": "custCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 1, "first_name": strings.Repeat("é", 65)}}},
-		{name: "no user_info", wantStatus: 400, wantCode: 300, wantMsg: msgValidation, wantFields: []string{"user_info"},
+		{name: "no user_info", want: validation("user_info"),
 			body: map[string]any{"action": "custCreate"}},
-		{name: "autoCreate with a weak password", wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password",
+		{name: "autoCreate with a weak password", want: zoomErr{400, 300, "Invalid parameter: password", nil},
 			body: map[string]any{"action": "autoCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 1, "password": "password"}}},
-		{name: "autoCreate with a short password", wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password",
+		{name: "autoCreate with a short password", want: zoomErr{400, 300, "Invalid parameter: password", nil},
 			body: map[string]any{"action": "autoCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 1, "password": "aB1"}}},
-		{name: "autoCreate without a password", wantStatus: 400, wantCode: 300, wantMsg: "Invalid parameter: password",
+		{name: "autoCreate without a password", want: zoomErr{400, 300, "Invalid parameter: password", nil},
 			body: map[string]any{"action": "autoCreate", "user_info": map[string]any{"email": "x@bond.com", "type": 1}}},
-		{name: "malformed JSON", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON, body: `{"action": "custCreate",`},
-		{name: "a JSON array", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON, body: `[1, 2]`},
-		{name: "trailing data", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON, body: `{"action": "custCreate"} {}`},
-		{name: "empty body", wantStatus: 400, wantCode: 300, wantMsg: msgBadJSON, body: ``},
+		{name: "malformed JSON", want: badJSON, body: `{"action": "custCreate",`},
+		{name: "a JSON array", want: badJSON, body: `[1, 2]`},
+		{name: "trailing data", want: badJSON, body: `{"action": "custCreate"} {}`},
+		{name: "empty body", want: badJSON, body: ``},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, Options{})
 			resp, body := e.do("POST", "/users", tt.body)
-			if tt.wantStatus != 201 {
-				wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, tt.wantMsg)
-				if got := fieldErrors(t, body); !slices.Equal(got, tt.wantFields) {
-					t.Errorf("error fields: got %v, want %v", got, tt.wantFields)
-				}
+			if tt.want.status != 0 {
+				tt.want.check(t, resp, body)
 				if n := len(e.fake.Users()); n != 1 {
 					t.Errorf("users: got %d, want the 1 seeded", n)
 				}
@@ -205,29 +198,18 @@ func TestDeleteUser(t *testing.T) {
 		}
 	})
 
-	tests := []struct {
-		name       string
-		query      string
-		wantStatus int
-		wantCode   int
-		wantMsg    string
-	}{
-		{name: "bad action", query: "?action=destroy", wantStatus: 400, wantCode: 300, wantMsg: msgValidation},
-		{name: "bad transfer_meeting", query: "?transfer_meeting=maybe", wantStatus: 400, wantCode: 300, wantMsg: msgValidation},
-		{name: "transfer to self", query: "?transfer_email=JAMES@bond.com", wantStatus: 400, wantCode: 300,
-			wantMsg: "The transfer-to email address cannot be the same as the unlinked or deleted user's email address."},
-		{name: "transfer to nobody", query: "?transfer_email=nobody@bond.com", wantStatus: 404, wantCode: 1001,
-			wantMsg: "User does not exist: nobody@bond.com."},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEnv(t, Options{})
-			resp, body := e.do("DELETE", "/users/james@bond.com"+tt.query, nil)
-			wantZoomError(t, resp, body, tt.wantStatus, tt.wantCode, tt.wantMsg)
-			if len(e.fake.Users()) != 1 {
-				t.Errorf("the user was deleted")
-			}
-		})
+	e := newTestEnv(t, Options{})
+	const path = "/users/james@bond.com"
+	e.refuses(t, "DELETE", []refusal{
+		{name: "bad action", path: path + "?action=destroy", want: validation("action")},
+		{name: "bad transfer_meeting", path: path + "?transfer_meeting=maybe", want: validation("transfer_meeting")},
+		{name: "transfer to self", path: path + "?transfer_email=JAMES@bond.com", want: zoomErr{400, 300,
+			"The transfer-to email address cannot be the same as the unlinked or deleted user's email address.", nil}},
+		{name: "transfer to nobody", path: path + "?transfer_email=nobody@bond.com", want: zoomErr{404, 1001,
+			"User does not exist: nobody@bond.com.", nil}},
+	})
+	if len(e.fake.Users()) != 1 {
+		t.Errorf("the user was deleted")
 	}
 }
 
