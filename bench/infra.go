@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
@@ -27,26 +26,6 @@ import (
 // The hosts meetings are created for.
 var hosts = []string{"host1@bench.example", "host2@bench.example", "host3@bench.example", "host4@bench.example"}
 
-// redisServer is testenv's redis-server, with the bench's own client for
-// FLUSHALL and INFO.
-type redisServer struct {
-	*testenv.Redis
-	rdb *redis.Client
-}
-
-func startRedis(dir string) (*redisServer, error) {
-	r, err := testenv.NewRedis(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &redisServer{Redis: r, rdb: redis.NewClient(&redis.Options{Addr: r.Addr})}, nil
-}
-
-func (r *redisServer) stop() {
-	_ = r.rdb.Close()
-	r.Stop()
-}
-
 // redisSnapshot is what redis-server has done so far.
 type redisSnapshot struct {
 	commands int64            // total_commands_processed
@@ -54,9 +33,9 @@ type redisSnapshot struct {
 	cpu      float64          // seconds, user+sys, of the server process
 }
 
-func (r *redisServer) snapshot(ctx context.Context) (redisSnapshot, error) {
+func snapshotRedis(ctx context.Context, r *testenv.Redis) (redisSnapshot, error) {
 	s := redisSnapshot{byCmd: map[string]int64{}}
-	info, err := r.rdb.Info(ctx, "stats", "commandstats", "cpu").Result()
+	info, err := r.Info(ctx, "stats", "commandstats", "cpu")
 	if err != nil {
 		return s, fmt.Errorf("redis INFO: %w", err)
 	}
@@ -102,13 +81,13 @@ type stage struct {
 	accountOf func(i int) string
 }
 
-func newStage(ctx context.Context, dir, name string, rs *redisServer, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
+func newStage(ctx context.Context, dir, name string, rs *testenv.Redis, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
 	if fakeOpts.DailyMeetingLimit == 0 {
 		// Thousands of meetings for a few hosts: the per-host daily limit
 		// is not what this bench measures.
 		fakeOpts.DailyMeetingLimit = 1 << 30
 	}
-	stack, err := testenv.NewStack(filepath.Join(dir, name), testenv.Options{Zoom: fakeOpts, Redis: rs.Redis, ConnName: "bench-load"})
+	stack, err := testenv.NewStack(filepath.Join(dir, name), testenv.Options{Zoom: fakeOpts, Redis: rs, ConnName: "bench-load"})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/worker"
 )
 
@@ -175,12 +176,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	rs, err := startRedis(dir)
+	rs, err := testenv.NewRedis(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	defer rs.stop()
+	defer rs.Stop()
 
 	load := loadAverage()
 	b := &bench{opts: o, dir: dir, redis: rs, res: results{errs: map[string]error{}},
@@ -215,7 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (b *bench) writeReport(ctx context.Context, w io.Writer, took time.Duration, loadBefore string) {
 	o := b.opts
 	redisVersion := "unknown"
-	if info, err := b.redis.rdb.Info(ctx, "server").Result(); err == nil {
+	if info, err := b.redis.Info(ctx, "server"); err == nil {
 		for _, l := range strings.Split(info, "\n") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "redis_version:"); ok {
 				redisVersion = v

@@ -156,7 +156,7 @@ func (b *bench) runReadSide(ctx context.Context) error {
 		deadline := time.Now().Add(readPhase)
 		start := time.Now()
 		u0, s0, _ := cpuTimes()
-		r0, _ := b.redis.snapshot(ctx)
+		r0, _ := snapshotRedis(ctx, b.redis)
 		for i := range readRequesters {
 			wg.Add(1)
 			go func() {
@@ -177,7 +177,7 @@ func (b *bench) runReadSide(ctx context.Context) error {
 			all = append(all, l...)
 		}
 		u1, s1, _ := cpuTimes()
-		r1, _ := b.redis.snapshot(ctx)
+		r1, _ := snapshotRedis(ctx, b.redis)
 		cpu := (u1 + s1 - u0 - s0) + (r1.cpu - r0.cpu)
 		return readPhaseResult{rate: float64(len(all)) / time.Since(start).Seconds(), lat: percentiles(all), errs: int(errs.Load()),
 			cpu: time.Duration(cpu / float64(max(len(all), 1)) * float64(time.Second))}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
@@ -27,7 +28,7 @@ var allScenarios = []string{scBaseline, scLatency0, scLatency200, scRateLimit, s
 type bench struct {
 	opts  options
 	dir   string
-	redis *redisServer
+	redis *testenv.Redis
 	log   func(format string, args ...any)
 	res   results
 }
@@ -49,7 +50,7 @@ type window struct {
 func (b *bench) begin(ctx context.Context, st *stage, kids []*child) (*window, error) {
 	w := &window{st: st, kids: kids}
 	var err error
-	if w.redis0, err = b.redis.snapshot(ctx); err != nil {
+	if w.redis0, err = snapshotRedis(ctx, b.redis); err != nil {
 		w.redisErr = err
 	}
 	w.nats0 = st.natsSnapshot(workerConnName)
@@ -78,7 +79,7 @@ func (b *bench) end(ctx context.Context, w *window) error {
 	u, s, _ := cpuTimes()
 	w.selfCPU1 = u + s
 	var err error
-	if w.redis1, err = b.redis.snapshot(ctx); err != nil {
+	if w.redis1, err = snapshotRedis(ctx, b.redis); err != nil {
 		w.redisErr = err
 	}
 	w.nats1 = w.st.natsSnapshot(workerConnName)

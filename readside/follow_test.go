@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/webhook"
 	"github.com/zoomworker/zoom-worker/worker"
@@ -37,7 +38,7 @@ func newFollowEnv(t *testing.T) *followEnv {
 	if _, err := webhook.SetupStream(context.Background(), js, 1); err != nil {
 		t.Fatal(err)
 	}
-	recv, err := webhook.NewReceiver(webhook.Config{JetStream: js, Logger: testLogger(),
+	recv, err := webhook.NewReceiver(webhook.Config{JetStream: js, Logger: testenv.Logger(),
 		Default: webhook.Account{Name: worker.DefaultAccount, SecretToken: hookSecret}})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func newFollowEnv(t *testing.T) *followEnv {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := readside.Follow(ctx, readside.FollowConfig{JetStream: js, Cache: e.store, Logger: testLogger(),
+		err := readside.Follow(ctx, readside.FollowConfig{JetStream: js, Cache: e.store, Logger: testenv.Logger(),
 			Accounts: map[string]readside.Zoom{worker.DefaultAccount: e.zoom}, Ready: func() { close(ready) }})
 		if err != nil {
 			t.Errorf("Follow: %v", err)

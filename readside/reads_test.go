@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zoomworker/zoom-worker/internal/account"
+	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
@@ -124,7 +125,7 @@ func TestReadsHaveTheirOwnRateShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Logger: testLogger(),
+	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Logger: testenv.Logger(),
 		Accounts: map[string]readside.Zoom{worker.DefaultAccount: reads.Zoom}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,6 @@ package readside_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +49,7 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 		Cache:    e.store,
 		Accounts: map[string]readside.Zoom{worker.DefaultAccount: e.zoom},
 		Version:  "v1.2.3",
-		Logger:   testLogger(),
+		Logger:   testenv.Logger(),
 	}
 	for _, f := range edit {
 		f(&cfg)
@@ -62,13 +59,6 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 	}
 	t.Cleanup(func() { _ = e.svc.Stop() })
 	return e
-}
-
-func testLogger() *slog.Logger {
-	if os.Getenv("ZOOMW_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func ctx(t *testing.T) context.Context {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -48,12 +47,8 @@ func newEnv(t *testing.T, edit ...func(*webhook.Config)) *env {
 	if _, err := webhook.SetupStream(context.Background(), e.js, 1); err != nil {
 		t.Fatal(err)
 	}
-	var out io.Writer = e.logs
-	if os.Getenv("ZOOMW_TEST_LOG") != "" {
-		out = io.MultiWriter(e.logs, os.Stderr)
-	}
 	cfg := webhook.Config{JetStream: e.js, Default: webhook.Account{Name: "default", SecretToken: secret},
-		Logger: slog.New(slog.NewJSONHandler(out, nil))}
+		Logger: slog.New(slog.NewJSONHandler(testenv.LogOutput(e.logs), nil))}
 	for _, f := range edit {
 		f(&cfg)
 	}

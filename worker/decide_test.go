@@ -13,11 +13,14 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
-// heldErr is a zoom.Held, as the shared limiter answers.
+// heldErr is a zoom.Held, as the shared limiter answers when it holds a
+// request back (TestDecide, TestZoomRequestStatus).
 type heldErr struct{ at time.Time }
 
 func (e heldErr) Error() string      { return "rate limit: next slot later" }
 func (e heldErr) RetryAt() time.Time { return e.at }
+
+var _ zoom.Held = heldErr{}
 
 // TestDecide covers every outcome decide can choose, without a server.
 func TestDecide(t *testing.T) {

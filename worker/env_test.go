@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"os"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +83,7 @@ func (e *testEnv) start() *workerRun {
 func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	e.t.Helper()
 	cfg := e.cfg
-	cfg.Logger = testLogger(e.t)
+	cfg.Logger = testenv.Logger()
 	if cfg.Metrics == nil {
 		cfg.Metrics = worker.NewMetrics(nil)
 	}
@@ -113,13 +113,6 @@ func (r *workerRun) stop(t *testing.T) error {
 		return nil
 	}
 	return err
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	if os.Getenv("ZOOMW_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // publish publishes a job with JetStream; msgID "" sends no Nats-Msg-Id.
@@ -176,8 +169,46 @@ func decode[T any](t *testing.T, m *nats.Msg) T {
 	return v
 }
 
-func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
+// meetingJob is the contract's create-meeting job with its own id and a
+// topic naming it: two jobs asking for the very same meeting are the one
+// case reconciliation after a lost record cannot tell apart
+// (docs/guarantees.md).
+func meetingJob(id string) string {
+	j := strings.Replace(contractMeetingJob, `"m-7"`, strconv.Quote(id), 1)
+	return strings.Replace(j, "Demo Meeting 1", "Demo Meeting "+id, 1)
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// publishMeetings publishes n create-meeting jobs, job ids prefix0 to
+// prefix(n-1).
+func (e *testEnv) publishMeetings(prefix string, n int) {
+	for i := range n {
+		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("%s%d", prefix, i)), "")
+	}
+}
+
+// waitNotReady waits up to d for the worker to stop being ready.
+func (r *workerRun) waitNotReady(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for r.w.Ready() == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitAll waits for one meeting.created per job and checks Zoom made
+// exactly one meeting per job.
+func (e *testEnv) waitAll(prefix string, n int) {
+	e.t.Helper()
+	for i := range n {
+		e.waitEvent(fmt.Sprintf("%s%d", prefix, i), messages.SubjectMeetingCreated, 1)
+	}
+	e.waitIdle()
+	if got := e.fake.Stats().MeetingsCreated; got != n {
+		e.t.Errorf("meetings created = %d; want %d (exactly one per job)", got, n)
+	}
+}
+
+const contractMeetingJob = `{"job_id": "m-7", "user_id": "james@bond.com",
+ "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
+             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description",
+             "settings": {"host_video": false, "participant_video": false, "join_before_host": false,
+                          "mute_upon_entry": true, "use_pmi": false, "approval_type": 0}}}`

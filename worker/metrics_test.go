@@ -12,14 +12,6 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
-// heldError is what a rate limiter answers when it holds a request back.
-type heldError struct{ at time.Time }
-
-func (e heldError) Error() string      { return "held" }
-func (e heldError) RetryAt() time.Time { return e.at }
-
-var _ zoom.Held = heldError{}
-
 // TestZoomRequestStatus: zoomworker_zoom_requests_total counts what reached
 // Zoom (or tried to); a request the limiter held back, which never left the
 // process, is counted apart.
@@ -32,7 +24,7 @@ func TestZoomRequestStatus(t *testing.T) {
 		{"ok", nil, "2xx"},
 		{"zoom answered 404", &zoom.APIError{StatusCode: 404}, "404"},
 		{"network", errors.New("dial tcp: connection refused"), "error"},
-		{"held by the limiter", fmt.Errorf("zoom: create_meeting: wait for rate limiter: %w", heldError{time.Now()}), ""},
+		{"held by the limiter", fmt.Errorf("zoom: create_meeting: wait for rate limiter: %w", heldErr{time.Now()}), ""},
 		{"stopped", fmt.Errorf("zoom: create_meeting: %w", context.Canceled), "canceled"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,14 +13,9 @@ import (
 
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
+	"github.com/zoomworker/zoom-worker/zoom"
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
-
-const contractMeetingJob = `{"job_id": "m-7", "user_id": "james@bond.com",
- "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
-             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description",
-             "settings": {"host_video": false, "participant_video": false, "join_before_host": false,
-                          "mute_upon_entry": true, "use_pmi": false, "approval_type": 0}}}`
 
 const contractUserJob = `{"job_id": "u-42", "action": "custCreate",
  "user_info": {"email": "new.user@bond.com", "type": 1, "first_name": "James", "last_name": "Bond"}}`
@@ -293,4 +290,92 @@ func TestLongZoomCallIsNotRedelivered(t *testing.T) {
 	if got := e.fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
 	}
+}
+
+// TestJobIDReusedWithAnotherBody: a job id is an idempotency key. The
+// first body runs; a second, different body with the same id is never run,
+// and the publisher hears of it on zoom.events.job.conflict. The same body
+// again (spaced differently) is a plain repeat.
+func TestJobIDReusedWithAnotherBody(t *testing.T) {
+	e := newTestEnv(t, zoomtest.Options{})
+	m := worker.NewMetrics(nil)
+	e.cfg.Metrics = m
+	e.start()
+	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
+	first := decode[messages.MeetingCreated](t, e.waitEvent("m-7", messages.SubjectMeetingCreated, 1))
+	e.waitIdle()
+
+	other := strings.Replace(contractMeetingJob, "Demo Meeting 1", "Another meeting", 1)
+	e.publish(messages.SubjectMeetingCreate, other, "")
+	ev := decode[messages.JobConflict](t, e.waitEvent("m-7", messages.SubjectJobConflict, 1))
+	if ev.FirstState != string(worker.StateSucceeded) || ev.FirstEvent != messages.SubjectMeetingCreated ||
+		ev.Subject != messages.SubjectMeetingCreate || !strings.Contains(string(ev.Job), "Another meeting") {
+		t.Errorf("job.conflict = %+v; want the first job succeeded with meeting.created, and the refused body", ev)
+	}
+	e.waitIdle()
+
+	// The same job as the first, with other spacing: repeated, no conflict.
+	e.publish(messages.SubjectMeetingCreate, strings.ReplaceAll(contractMeetingJob, ": ", ":"), "")
+	again := decode[messages.MeetingCreated](t, e.waitEvent("m-7", messages.SubjectMeetingCreated, 2))
+	e.waitIdle()
+	if again.Meeting.ID != first.Meeting.ID {
+		t.Errorf("the repeat names meeting %d; want the first job's %d", again.Meeting.ID, first.Meeting.ID)
+	}
+
+	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+		t.Errorf("meetings created = %d; want 1 (the second body never ran)", got)
+	}
+	if got := e.streamCount(messages.StreamDeadLetters, ">"); got != 0 {
+		t.Errorf("ZOOM_DLQ holds %d jobs; want 0 (a conflict is not a failure of the first job)", got)
+	}
+	if got := e.streamCount(messages.StreamEvents, messages.SubjectJobConflict); got != 1 {
+		t.Errorf("ZOOM_EVENTS holds %d job.conflict events; want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Jobs.WithLabelValues(messages.SubjectMeetingCreate, string(worker.OutcomeConflict))); got != 1 {
+		t.Errorf("jobs_total{outcome=conflict} = %v; want 1", got)
+	}
+}
+
+// TestNotFoundAboutAnotherObjectIsNoSuccess: a delete whose 404 is not
+// about the job's own user or meeting fails the job (zoom_rejected): it is
+// not "already gone".
+func TestNotFoundAboutAnotherObjectIsNoSuccess(t *testing.T) {
+	t.Run("user delete: transfer_email does not exist", func(t *testing.T) {
+		e := newTestEnv(t, zoomtest.Options{})
+		e.start()
+		e.fake.AddUser("leaver@bond.com", "Lea", "Ver", 1)
+		e.publish(messages.SubjectUserDelete, `{"job_id":"ud-t","user_id":"leaver@bond.com","action":"delete",`+
+			`"transfer_email":"nobody@bond.com","transfer_meeting":true}`, "")
+		ev := decode[messages.JobFailed](t, e.waitEvent("ud-t", messages.SubjectJobFailed, 1))
+		if ev.Error.Kind != messages.KindZoomRejected || ev.Error.HTTPStatus != http.StatusNotFound ||
+			ev.Error.ZoomCode != zoom.CodeUserNotFound || !strings.Contains(ev.Error.Message, "nobody@bond.com") {
+			t.Errorf("job.failed error = %+v; want zoom_rejected 404/1001 naming the transfer target", ev.Error)
+		}
+		e.waitIdle()
+		if got := e.streamCount(messages.StreamEvents, messages.SubjectUserDeleted); got != 0 {
+			t.Errorf("%d user.deleted events; want 0 (nothing was deleted)", got)
+		}
+		found := false
+		for _, u := range e.fake.Users() {
+			found = found || u.Email == "leaver@bond.com"
+		}
+		if !found {
+			t.Error("the user is gone at Zoom; want it kept")
+		}
+	})
+	t.Run("meeting delete: a 404 that is not 3001", func(t *testing.T) {
+		e := newTestEnv(t, zoomtest.Options{})
+		e.start()
+		id := e.createMeeting("c-nf")
+		e.waitIdle()
+		e.fake.FailNext(1, http.StatusNotFound) // code 404, not 3001 (meeting not found)
+		e.publish(messages.SubjectMeetingDelete, fmt.Sprintf(`{"job_id":"md-nf","meeting_id":%d}`, id), "")
+		ev := decode[messages.JobFailed](t, e.waitEvent("md-nf", messages.SubjectJobFailed, 1))
+		if ev.Error.Kind != messages.KindZoomRejected || ev.Error.HTTPStatus != http.StatusNotFound {
+			t.Errorf("job.failed error = %+v; want zoom_rejected 404", ev.Error)
+		}
+		if _, ok := e.fake.Meeting(id); !ok {
+			t.Error("the meeting is gone at Zoom; want it kept")
+		}
+	})
 }

@@ -3,6 +3,7 @@ package testenv
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,76 +14,58 @@ import (
 // Cluster is a JetStream cluster of embedded NATS servers, owned by a test.
 type Cluster struct {
 	Servers []*server.Server
-	opts    []*server.Options
 }
 
 // StartCluster starts n embedded servers (n ≥ 3 for R3 streams) routed into
-// one JetStream cluster on free ports, and waits for a meta leader.
+// one JetStream cluster on free ports, waits for a meta leader, and shuts
+// them down when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
+	return started(tb, func(dir string) (*Cluster, error) { return NewCluster(dir, n) }, (*Cluster).Shutdown)
+}
+
+// NewCluster starts n embedded servers routed into one JetStream cluster on
+// free ports, storing in dir, and waits until every server is current and
+// one is the meta leader. The caller shuts it down.
+func NewCluster(dir string, n int) (*Cluster, error) {
+	c := &Cluster{}
+	return setUp("NATS cluster", c, func() error { return c.start(dir, n) }, c.Shutdown)
+}
+
+func (c *Cluster) start(dir string, n int) error {
 	ports := make([]int, n)
+	var routes []*url.URL
 	for i := range ports {
 		p, err := FreePort()
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
 		ports[i] = p
-	}
-	var routes []*url.URL
-	for _, p := range ports {
 		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
 	}
-	c := &Cluster{}
 	for i := range n {
-		o := &server.Options{
-			ServerName: fmt.Sprintf("zw-%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       server.RANDOM_PORT,
-			JetStream:  true,
-			StoreDir:   tb.TempDir(),
-			NoLog:      true,
-			NoSigs:     true,
-			Routes:     routes,
-		}
+		o := natsOptions(filepath.Join(dir, fmt.Sprintf("zw-%d", i+1)))
+		o.ServerName = fmt.Sprintf("zw-%d", i+1)
+		o.Routes = routes
 		o.Cluster.Name = "zw"
 		o.Cluster.Host = "127.0.0.1"
 		o.Cluster.Port = ports[i]
-		s, err := server.NewServer(o)
+		s, err := runNATS(o)
 		if err != nil {
-			tb.Fatalf("cluster server %d: %v", i+1, err)
+			return fmt.Errorf("cluster server %d: %w", i+1, err)
 		}
-		go s.Start()
 		c.Servers = append(c.Servers, s)
-		c.opts = append(c.opts, o)
 	}
-	tb.Cleanup(c.Shutdown)
-	for _, s := range c.Servers {
-		if !s.ReadyForConnections(10 * time.Second) {
-			tb.Fatalf("cluster server %s not ready", s.Name())
-		}
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ready := 0
+	return waitFor(20*time.Second, "JetStream cluster formed", func() bool {
+		ready, leader := 0, false
 		for _, s := range c.Servers {
 			if s.JetStreamIsClustered() && s.JetStreamIsCurrent() {
 				ready++
 			}
+			leader = leader || s.JetStreamIsLeader()
 		}
-		leader := false
-		for _, s := range c.Servers {
-			if s.JetStreamIsLeader() {
-				leader = true
-			}
-		}
-		if leader && ready == n {
-			return c
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("JetStream cluster did not form within 20s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return leader && ready == n
+	})
 }
 
 // URL lists every server's client URL, comma-separated, as NATS_URL takes them.

@@ -5,9 +5,12 @@
 // Nothing here is a mock, and nothing depends on the NATS or Redis that may
 // already run on the machine.
 //
-// Each piece has a core that returns an error (NewNATS, NewRedis, NewStack,
-// RunWorker), for the bench and Example functions, and a thin testing.TB
-// wrapper (StartNATS, StartRedis, Start) that fails the test and cleans up.
+// Each piece has a core that returns an error (NewNATS, NewCluster,
+// NewRedis, NewRedisCluster, NewRedisSentinel, NewStack, RunWorker), for the
+// bench and Example functions, and a thin testing.TB wrapper (StartNATS,
+// StartCluster, StartRedis, ..., Start) that fails the test and cleans up.
+// Every redis-server process, alone or a node of a set-up below, is a Redis
+// started the same way: a free port, a log in the directory, PING answered.
 // A Stack is the whole world the worker runs in: NATS, Redis, the fake Zoom
 // and connections to them; FastConfig (and FastEnv, the same as settings)
 // are the short retries and redeliveries every test uses.

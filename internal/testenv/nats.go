@@ -20,26 +20,13 @@ type NATS struct {
 // a temporary store directory, and shuts it down when the test ends.
 func StartNATS(tb testing.TB) *NATS {
 	tb.Helper()
-	n, err := NewNATS(tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(n.Shutdown)
-	return n
+	return started(tb, NewNATS, (*NATS).Shutdown)
 }
 
 // NewNATS starts an embedded NATS server with JetStream on a free port,
 // storing in dir. The caller shuts it down.
 func NewNATS(dir string) (*NATS, error) {
-	opts := &server.Options{
-		Host:      "127.0.0.1",
-		Port:      server.RANDOM_PORT,
-		JetStream: true,
-		StoreDir:  dir,
-		NoLog:     true,
-		NoSigs:    true,
-	}
-	n := &NATS{opts: opts}
+	n := &NATS{opts: natsOptions(dir)}
 	if err := n.start(); err != nil {
 		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
@@ -48,15 +35,37 @@ func NewNATS(dir string) (*NATS, error) {
 	return n, nil
 }
 
-func (n *NATS) start() error {
-	s, err := server.NewServer(n.opts)
+// natsOptions are every embedded server's: loopback, a free port, JetStream
+// storing in dir, no log, no signal handlers.
+func natsOptions(dir string) *server.Options {
+	return &server.Options{
+		Host:      "127.0.0.1",
+		Port:      server.RANDOM_PORT,
+		JetStream: true,
+		StoreDir:  dir,
+		NoLog:     true,
+		NoSigs:    true,
+	}
+}
+
+// runNATS starts an embedded server and waits until it takes connections.
+func runNATS(opts *server.Options) (*server.Server, error) {
+	s, err := server.NewServer(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	go s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
-		return fmt.Errorf("nats-server not ready within 10s")
+		return nil, fmt.Errorf("nats-server %s not ready within 10s", s.Name())
+	}
+	return s, nil
+}
+
+func (n *NATS) start() error {
+	s, err := runNATS(n.opts)
+	if err != nil {
+		return err
 	}
 	n.Server = s
 	n.URL = s.ClientURL()
@@ -75,12 +84,5 @@ func (n *NATS) Shutdown() {
 func (n *NATS) Restart(tb testing.TB) {
 	tb.Helper()
 	n.Shutdown()
-	var err error
-	for i := 0; i < 50; i++ {
-		if err = n.start(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	tb.Fatalf("restart nats-server: %v", err)
+	restart(tb, "nats-server", n.start)
 }

@@ -62,12 +62,46 @@ type Options struct {
 // Start starts a Stack for a test and closes it when the test ends.
 func Start(tb testing.TB, o Options) *Stack {
 	tb.Helper()
-	s, err := NewStack(tb.TempDir(), o)
+	return started(tb, func(dir string) (*Stack, error) { return NewStack(dir, o) }, (*Stack).Close)
+}
+
+// started is the testing.TB wrapper of every core here: it runs start on a
+// temporary directory of the test's, fails the test with start's error and
+// calls stop on what it started when the test ends.
+func started[T any](tb testing.TB, start func(dir string) (T, error), stop func(T)) T {
+	tb.Helper()
+	v, err := start(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(s.Close)
-	return s
+	tb.Cleanup(func() { stop(v) })
+	return v
+}
+
+// setUp returns v, a set-up of several servers, once start has brought it
+// up; when start fails, it stops what start had started and says what did
+// not come up.
+func setUp[T any](what string, v T, start func() error, stop func()) (T, error) {
+	if err := start(); err != nil {
+		stop()
+		var none T
+		return none, fmt.Errorf("start %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// restart runs start until it succeeds (a stopped server's port may take a
+// moment to be free again), and fails the test after about 5 s of errors.
+func restart(tb testing.TB, what string, start func() error) {
+	tb.Helper()
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Fatalf("restart %s: %v", what, err)
 }
 
 // NewStack starts a Stack keeping its files in dir; the caller closes it.
