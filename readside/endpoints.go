@@ -306,18 +306,6 @@ func timeOrNil(t time.Time) *time.Time {
 	return &t
 }
 
-// meetingFrom is what answers say of a meeting Zoom sent: all of it,
-// unknown fields included, as events do.
-func meetingFrom(m *zoom.Meeting) *messages.Meeting {
-	var out messages.Meeting
-	if len(m.Raw) == 0 || json.Unmarshal(m.Raw, &out) != nil || out.ID == 0 {
-		out = messages.Meeting{ID: m.ID, UUID: m.UUID, HostID: m.HostID, Topic: m.Topic, Type: m.Type,
-			StartTime: m.StartTime, Duration: m.Duration, Timezone: m.Timezone, JoinURL: m.JoinURL,
-			StartURL: m.StartURL, Password: m.Password, Agenda: m.Agenda, CreatedAt: m.CreatedAt}
-	}
-	return &out
-}
-
 // dropStartURL removes start_url, in any spelling, from m.
 func dropStartURL(m *messages.Meeting) {
 	m.StartURL = ""

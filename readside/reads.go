@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
@@ -140,9 +139,9 @@ func fetchMeeting(id int64, includeStartURL bool) func(context.Context, Zoom) ([
 		if err != nil {
 			return nil, err
 		}
-		m := meetingFrom(zm)
+		m := zm.Whole() // all of it, unknown fields included, as events say it
 		if !includeStartURL {
-			dropStartURL(m)
+			dropStartURL(&m)
 		}
 		return json.Marshal(m)
 	}
@@ -155,7 +154,7 @@ func fetchUser(idOrEmail string) func(context.Context, Zoom) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(worker.UserFrom(zu))
+		return json.Marshal(zu.Whole())
 	}
 }
 

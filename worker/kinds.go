@@ -33,7 +33,7 @@ func (w *Worker) createUser(ctx context.Context, a *attempt, t try, j *messages.
 		// After a lost answer the user may be ours: created since the job began.
 		existing = !(t.uncertain && createdSince(u.Raw, a.since()))
 	}
-	user := UserFrom(u)
+	user := u.Whole()
 	return &result{
 		eventSubject: messages.SubjectUserCreated,
 		event:        messages.UserCreated{JobRef: a.ref(), Existing: existing, User: user},
@@ -317,16 +317,6 @@ func createdSince(raw json.RawMessage, since time.Time) bool {
 	}
 	t, err := time.Parse(time.RFC3339, v.CreatedAt)
 	return err == nil && !t.Before(since.Add(-reconcileSkew))
-}
-
-// UserFrom is what events and the cache say of a user Zoom sent: Zoom's
-// JSON as it came where there is one, else the fields the client decoded.
-func UserFrom(u *zoom.User) messages.User {
-	var out messages.User
-	if len(u.Raw) > 0 && json.Unmarshal(u.Raw, &out) == nil && out.ID != "" {
-		return out
-	}
-	return messages.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Type: u.Type}
 }
 
 // meetingJSON is what events and the cache say of a meeting: what Zoom

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
 )
 
 // Category is Zoom's rate-limit category of an API operation.
@@ -170,35 +172,54 @@ type Options struct {
 	Now func() time.Time
 }
 
-// User is a Zoom user as Zoom answers it. Raw is the whole JSON body.
+// User is a Zoom user as Zoom answers it: the domain's messages.User with
+// the fields it names decoded, and Raw, the whole JSON body. Extra is left
+// nil (Raw holds every field); Whole decodes the rest.
 type User struct {
-	ID        string          `json:"id"`
-	Email     string          `json:"email"`
-	FirstName string          `json:"first_name,omitempty"`
-	LastName  string          `json:"last_name,omitempty"`
-	Type      int             `json:"type"`
-	Status    string          `json:"status,omitempty"`
-	Raw       json.RawMessage `json:"-"`
+	messages.User
+	Raw json.RawMessage `json:"-"`
 }
 
-// Meeting is a Zoom meeting as Zoom answers it. Raw is the whole JSON body
-// (for a listed meeting: its element of the list).
+// Meeting is a Zoom meeting as Zoom answers it: the domain's
+// messages.Meeting with the fields it names decoded, and Raw, the whole JSON
+// body (for a listed meeting: its element of the list). Extra is left nil
+// (Raw holds every field); Whole decodes the rest. StartURL is Zoom's, with
+// the host's ZAK in it: what the caller passes on is its choice.
 type Meeting struct {
-	ID        int64           `json:"id"`
-	UUID      string          `json:"uuid,omitempty"`
-	HostID    string          `json:"host_id,omitempty"`
-	Topic     string          `json:"topic,omitempty"`
-	Type      int             `json:"type,omitempty"`
-	StartTime string          `json:"start_time,omitempty"`
-	Duration  int             `json:"duration,omitempty"`
-	Timezone  string          `json:"timezone,omitempty"`
-	JoinURL   string          `json:"join_url,omitempty"`
-	StartURL  string          `json:"start_url,omitempty"`
-	Password  string          `json:"password,omitempty"`
-	Agenda    string          `json:"agenda,omitempty"`
-	CreatedAt string          `json:"created_at,omitempty"`
-	Raw       json.RawMessage `json:"-"`
+	messages.Meeting
+	Raw json.RawMessage `json:"-"`
 }
+
+// Whole returns the user with every field Zoom sent: Raw decoded into a
+// messages.User, the fields it has no name for in Extra. Without a Raw that
+// decodes it is u.User.
+func (u *User) Whole() messages.User { return whole(u.User, u.Raw) }
+
+// Whole returns the meeting with every field Zoom sent, start_url included:
+// Raw decoded into a messages.Meeting, the fields it has no name for in
+// Extra. Without a Raw that decodes it is m.Meeting.
+func (m *Meeting) Whole() messages.Meeting { return whole(m.Meeting, m.Raw) }
+
+func whole[T any](decoded T, raw json.RawMessage) T {
+	var all T
+	if len(raw) == 0 || json.Unmarshal(raw, &all) != nil {
+		return decoded
+	}
+	return all
+}
+
+// userFields and meetingFields are messages.User and messages.Meeting
+// without their JSON methods: the client decodes an answer into them in one
+// pass, since Raw keeps what Extra would (the worker passes Raw on as it is).
+type (
+	userFields    messages.User
+	meetingFields messages.Meeting
+)
+
+func (u *User) fields() any                    { return (*userFields)(&u.User) }
+func (m *Meeting) fields() any                 { return (*meetingFields)(&m.Meeting) }
+func (u *User) keepRaw(raw json.RawMessage)    { u.Raw = raw }
+func (m *Meeting) keepRaw(raw json.RawMessage) { m.Raw = raw }
 
 // ListMeetingsOptions selects a page of a user's meetings.
 type ListMeetingsOptions struct {

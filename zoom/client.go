@@ -226,7 +226,7 @@ func (c *Client) ListMeetings(ctx context.Context, userID string, opts ListMeeti
 	}
 	for i, raw := range page.Meetings {
 		var m Meeting
-		if err := json.Unmarshal(raw, &m); err != nil {
+		if err := json.Unmarshal(raw, m.fields()); err != nil {
 			return nil, fmt.Errorf("zoom: list meetings: decode meeting %d: %w", i, err)
 		}
 		m.Raw = raw
@@ -447,20 +447,18 @@ type call struct {
 }
 
 // rawKeeper is a pointer to an answer type that keeps its whole JSON body
-// (User, Meeting).
+// (User, Meeting): fields is what the answer decodes into.
 type rawKeeper[T any] interface {
 	*T
+	fields() any
 	keepRaw(json.RawMessage)
 }
-
-func (u *User) keepRaw(raw json.RawMessage)    { u.Raw = raw }
-func (m *Meeting) keepRaw(raw json.RawMessage) { m.Raw = raw }
 
 // doObject is do for a call whose answer is one object: it decodes the
 // answer into a new T and keeps the whole body in its Raw.
 func doObject[T any, P rawKeeper[T]](ctx context.Context, c *Client, cl call) (*T, error) {
 	var v T
-	cl.out = &v
+	cl.out = P(&v).fields()
 	raw, err := c.do(ctx, cl)
 	if err != nil {
 		return nil, err

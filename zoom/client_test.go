@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/zoomworker/zoom-worker/messages"
 )
 
 const testToken = "tok-S3CRET-bearer-value"
@@ -125,13 +127,14 @@ const (
 	meetingJSON = `{"id":85746065432,"uuid":"AoHcLp0rRF6i1rjALIK8Pg==","host_id":"wAdE5hVfRUy3k305kAjBmA","topic":"Demo Meeting 1","type":2,"start_time":"2026-12-05T12:00:00Z","duration":45,"timezone":"America/Los_Angeles","join_url":"https://zoom.us/j/85746065432?pwd=x","start_url":"https://zoom.us/s/85746065432?zak=y","password":"Hey123","agenda":"desc","created_at":"2026-11-26T20:23:25Z","settings":{"host_video":false}}`
 )
 
-var wantMeeting = Meeting{ID: 85746065432, UUID: "AoHcLp0rRF6i1rjALIK8Pg==", HostID: "wAdE5hVfRUy3k305kAjBmA",
+var wantMeeting = Meeting{Meeting: messages.Meeting{ID: 85746065432, UUID: "AoHcLp0rRF6i1rjALIK8Pg==", HostID: "wAdE5hVfRUy3k305kAjBmA",
 	Topic: "Demo Meeting 1", Type: 2, StartTime: "2026-12-05T12:00:00Z", Duration: 45, Timezone: "America/Los_Angeles",
 	JoinURL: "https://zoom.us/j/85746065432?pwd=x", StartURL: "https://zoom.us/s/85746065432?zak=y", Password: "Hey123",
-	Agenda: "desc", CreatedAt: "2026-11-26T20:23:25Z", Raw: json.RawMessage(meetingJSON)}
+	Agenda: "desc", CreatedAt: "2026-11-26T20:23:25Z", Settings: json.RawMessage(`{"host_video":false}`)},
+	Raw: json.RawMessage(meetingJSON)}
 
-var wantUser = User{ID: "wAdE5hVfRUy3k305kAjBmA", Email: "james@bond.com", FirstName: "James", LastName: "Bond",
-	Type: 1, Status: "active", Raw: json.RawMessage(userJSON)}
+var wantUser = User{User: messages.User{ID: "wAdE5hVfRUy3k305kAjBmA", Email: "james@bond.com", FirstName: "James", LastName: "Bond",
+	Type: 1}, Raw: json.RawMessage(userJSON)}
 
 func TestClientRequests(t *testing.T) {
 	tests := []struct {
@@ -199,7 +202,7 @@ func TestClientRequests(t *testing.T) {
 			wantQuery: url.Values{"type": {"scheduled"}, "page_size": {"300"}},
 			wantCat:   Medium,
 			want: &MeetingList{NextPageToken: "NPT", TotalRecords: 2, Meetings: []Meeting{wantMeeting,
-				{ID: 2, Topic: "b", Raw: json.RawMessage(`{"id":2,"topic":"b"}`)}}},
+				{Meeting: messages.Meeting{ID: 2, Topic: "b"}, Raw: json.RawMessage(`{"id":2,"topic":"b"}`)}}},
 		},
 		{
 			name: "list meetings with options", status: 200, answer: `{"meetings":[]}`,

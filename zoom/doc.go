@@ -10,7 +10,10 @@
 // waits for Options.Limiter (Zoom's rate-limit category of the operation is
 // passed along), sends JSON and decodes Zoom's answer into User, Meeting or
 // Registrant, keeping the whole answer in Raw so fields this package does
-// not name can be passed on. After each answer that says something about
+// not name can be passed on. User and Meeting are the domain's messages.User
+// and messages.Meeting with Raw beside them: the fields are named once, in
+// package messages, and Whole gives the domain value with every field Zoom
+// sent. After each answer that says something about
 // the account's quota (X-RateLimit-* headers, Retry-After, a 429) a Limiter
 // that is also a QuotaObserver is told it as a Quota.
 //
