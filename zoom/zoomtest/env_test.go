@@ -223,18 +223,22 @@ func (w zoomErr) check(t *testing.T, resp *http.Response, body []byte) {
 // refusal is a request the fake must answer with a Zoom error.
 type refusal struct {
 	name string
-	path string // below /v2
+	path string // below /v2: "" for the table's, "?..." for it with that query
 	body any
 	want zoomErr
 }
 
 // refuses sends each request of tests with method to e, each in a subtest,
-// and checks its error answer.
-func (e *testEnv) refuses(t *testing.T, method string, tests []refusal) {
+// and checks its error answer; path is the table's path.
+func (e *testEnv) refuses(t *testing.T, method, path string, tests []refusal) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := e.do(method, tt.path, tt.body)
+			p := tt.path
+			if p == "" || strings.HasPrefix(p, "?") {
+				p = path + p
+			}
+			resp, body := e.do(method, p, tt.body)
 			tt.want.check(t, resp, body)
 		})
 	}

@@ -123,10 +123,10 @@ func TestListMeetingsPaging(t *testing.T) {
 		}
 	})
 
-	e.refuses(t, "GET", []refusal{
-		{name: "unknown token", path: "/users/me/meetings?next_page_token=nope", want: invalidParam("next_page_token")},
-		{name: "unknown type", path: "/users/me/meetings?type=future", want: validation("type")},
-		{name: "page_size not a number", path: "/users/me/meetings?page_size=many", want: validation("page_size")},
+	e.refuses(t, "GET", "/users/me/meetings", []refusal{
+		{name: "unknown token", path: "?next_page_token=nope", want: invalidParam("next_page_token")},
+		{name: "unknown type", path: "?type=future", want: validation("type")},
+		{name: "page_size not a number", path: "?page_size=many", want: validation("page_size")},
 		{name: "unknown user", path: "/users/nobody@example.com/meetings",
 			want: zoomErr{404, 1001, "User does not exist: nobody@example.com.", nil}},
 	})

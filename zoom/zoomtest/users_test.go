@@ -200,12 +200,12 @@ func TestDeleteUser(t *testing.T) {
 
 	e := newTestEnv(t, Options{})
 	const path = "/users/james@bond.com"
-	e.refuses(t, "DELETE", []refusal{
-		{name: "bad action", path: path + "?action=destroy", want: validation("action")},
-		{name: "bad transfer_meeting", path: path + "?transfer_meeting=maybe", want: validation("transfer_meeting")},
-		{name: "transfer to self", path: path + "?transfer_email=JAMES@bond.com", want: zoomErr{400, 300,
+	e.refuses(t, "DELETE", path, []refusal{
+		{name: "bad action", path: "?action=destroy", want: validation("action")},
+		{name: "bad transfer_meeting", path: "?transfer_meeting=maybe", want: validation("transfer_meeting")},
+		{name: "transfer to self", path: "?transfer_email=JAMES@bond.com", want: zoomErr{400, 300,
 			"The transfer-to email address cannot be the same as the unlinked or deleted user's email address.", nil}},
-		{name: "transfer to nobody", path: path + "?transfer_email=nobody@bond.com", want: zoomErr{404, 1001,
+		{name: "transfer to nobody", path: "?transfer_email=nobody@bond.com", want: zoomErr{404, 1001,
 			"User does not exist: nobody@bond.com.", nil}},
 	})
 	if len(e.fake.Users()) != 1 {
