@@ -28,7 +28,7 @@ import (
 // consumer, replaying the stream from its start. It stops when the test ends.
 func sdkConsumer(t *testing.T, e *testEnv, subject string) *cejs.Consumer {
 	t.Helper()
-	c, err := cejs.NewConsumerFromConn(e.nc, messages.StreamEvents, subject, nil,
+	c, err := cejs.NewConsumerFromConn(e.NC, messages.StreamEvents, subject, nil,
 		[]nats.SubOpt{nats.DeliverAll(), nats.AckNone()})
 	if err != nil {
 		t.Fatalf("CloudEvents SDK consumer on %s: %v", subject, err)
@@ -155,7 +155,7 @@ func TestCloudEventsCarryTraceparent(t *testing.T) {
 		msg.Header.Set("traceparent", tt.traceparent)
 		msg.Header.Set("tracestate", "zw=test")
 		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
-		if _, err := e.js.PublishMsg(pctx, msg); err != nil {
+		if _, err := e.JS.PublishMsg(pctx, msg); err != nil {
 			t.Fatalf("publish %s: %v", tt.jobID, err)
 		}
 		pcancel()

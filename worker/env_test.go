@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
@@ -21,17 +19,14 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
-// testEnv is a real NATS server, a real redis-server, the fake Zoom and a
-// worker wired as cmd/zoom-worker wires it (testenv's stack).
+// testEnv is testenv's stack (a real NATS server, a real redis-server, the
+// fake Zoom and connections to them) and the workers a test runs on it,
+// wired as cmd/zoom-worker wires them.
 type testEnv struct {
-	t     *testing.T
-	stack *testenv.Stack
-	nats  *testenv.NATS
-	redis *testenv.Redis
-	fake  *zoomtest.Server
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	rdb   *redis.Client
+	*testenv.Stack
+	t *testing.T
+	// store is the store the workers use: the stack's unless useRedis
+	// points them at another Redis.
 	store *redisstore.Store
 	cfg   worker.Config
 
@@ -50,12 +45,11 @@ type workerRun struct {
 func newTestEnv(t *testing.T, fakeOpts zoomtest.Options, tweak ...func(*worker.Config)) *testEnv {
 	t.Helper()
 	st := testenv.Start(t, testenv.Options{Zoom: fakeOpts})
-	e := &testEnv{t: t, stack: st, nats: st.NATS, redis: st.Redis, fake: st.Fake, nc: st.NC, js: st.JS,
-		rdb: st.RDB, store: st.Store, cfg: testenv.FastConfig()}
+	e := &testEnv{Stack: st, t: t, store: st.Store, cfg: testenv.FastConfig()}
 	for _, f := range tweak {
 		f(&e.cfg)
 	}
-	e.events = testenv.RecordEvents(t, e.nc)
+	e.events = testenv.RecordEvents(t, e.NC)
 	return e
 }
 
@@ -67,7 +61,7 @@ func (e *testEnv) account(limits *redisstore.Limits) worker.Account {
 	if limits != nil {
 		l = *limits
 	}
-	acct, err := e.stack.Account(l)
+	acct, err := e.Account(l)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -91,7 +85,7 @@ func (e *testEnv) startWith(accounts map[string]worker.Account) *workerRun {
 	if e.wrapStore != nil {
 		store = e.wrapStore(store)
 	}
-	w, err := worker.New(cfg, worker.Deps{NATS: e.nc, Store: store, Cache: e.store, Accounts: accounts})
+	w, err := worker.New(cfg, worker.Deps{NATS: e.NC, Store: store, Cache: e.store, Accounts: accounts})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -118,7 +112,7 @@ func (r *workerRun) stop(t *testing.T) error {
 // publish publishes a job with JetStream; msgID "" sends no Nats-Msg-Id.
 func (e *testEnv) publish(subject, body, msgID string) {
 	e.t.Helper()
-	testenv.PublishJob(e.t, e.js, subject, body, msgID)
+	testenv.PublishJob(e.t, e.JS, subject, body, msgID)
 }
 
 // eventsFor returns the events seen so far of a job.
@@ -136,7 +130,7 @@ func (e *testEnv) waitIdle() {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		s, err := e.js.Stream(ctx, messages.StreamJobs)
+		s, err := e.JS.Stream(ctx, messages.StreamJobs)
 		var msgs uint64
 		if err == nil {
 			if info, err := s.Info(ctx); err == nil {
@@ -157,7 +151,7 @@ func (e *testEnv) waitIdle() {
 // streamCount is how many messages a stream holds on subject.
 func (e *testEnv) streamCount(stream, subject string) uint64 {
 	e.t.Helper()
-	return testenv.StreamCount(e.t, e.js, stream, subject)
+	return testenv.StreamCount(e.t, e.JS, stream, subject)
 }
 
 func decode[T any](t *testing.T, m *nats.Msg) T {
@@ -202,7 +196,7 @@ func (e *testEnv) waitAll(prefix string, n int) {
 		e.waitEvent(fmt.Sprintf("%s%d", prefix, i), messages.SubjectMeetingCreated, 1)
 	}
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != n {
+	if got := e.Fake.Stats().MeetingsCreated; got != n {
 		e.t.Errorf("meetings created = %d; want %d (exactly one per job)", got, n)
 	}
 }

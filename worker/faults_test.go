@@ -27,7 +27,7 @@ func TestRedisDownTakesNoNewJobs(t *testing.T) {
 	run := e.start()
 	e.publish(messages.SubjectMeetingCreate, meetingJob("r-first"), "")
 	e.waitEvent("r-first", messages.SubjectMeetingCreated, 1)
-	e.redis.Stop()
+	e.Redis.Stop()
 
 	const n = 10
 	e.publishMeetings("r-", n)
@@ -36,15 +36,15 @@ func TestRedisDownTakesNoNewJobs(t *testing.T) {
 		t.Fatalf("Ready() = %v with Redis down; want a redis error", err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created while Redis was down = %d; want none beyond the first", got-1)
 	}
-	e.redis.Restart(t)
+	e.Redis.Restart(t)
 	for i := range n {
 		e.waitEvent(fmt.Sprintf("r-%d", i), messages.SubjectMeetingCreated, 1)
 	}
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != n+1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != n+1 {
 		t.Errorf("meetings created = %d; want %d", got, n+1)
 	}
 	if err := run.w.Ready(); err != nil {
@@ -58,7 +58,7 @@ func TestNATSRestartMidRun(t *testing.T) {
 	const n = 60
 	e.publishMeetings("n-", n)
 	time.Sleep(100 * time.Millisecond)
-	e.nats.Restart(t)
+	e.NATS.Restart(t)
 	e.waitAll("n-", n)
 }
 
@@ -84,7 +84,7 @@ func TestPoisonJobEndsInDeadLetters(t *testing.T) {
 		e.waitEvent(fmt.Sprintf("ok-%d", i), messages.SubjectMeetingCreated, 1)
 	}
 	e.waitIdle()
-	list, err := worker.ListDeadLetters(t.Context(), e.js)
+	list, err := worker.ListDeadLetters(t.Context(), e.JS)
 	if err != nil || len(list) != 1 || list[0].JobID != "poison" {
 		t.Errorf("dead letters = %+v, %v; want the poison job", list, err)
 	}
@@ -155,8 +155,8 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	// Point the environment at the cluster.
-	e.nc = nc
-	if e.js, err = jetstream.New(nc); err != nil {
+	e.NC = nc
+	if e.JS, err = jetstream.New(nc); err != nil {
 		t.Fatal(err)
 	}
 	e.events = testenv.RecordEvents(t, nc)
@@ -186,7 +186,7 @@ func (e *testEnv) publishRetry(subject, body, msgID string) {
 		msg.Data = []byte(body)
 		msg.Header.Set(messages.HeaderMsgID, msgID)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := e.js.PublishMsg(ctx, msg)
+		_, err := e.JS.PublishMsg(ctx, msg)
 		cancel()
 		if err == nil {
 			return
@@ -220,7 +220,7 @@ func TestRecordLostAfterZoomAnsweredDoesNotDuplicate(t *testing.T) {
 	e.publish(messages.SubjectMeetingCreate, meetingJob("rf-1"), "")
 	e.waitEvent("rf-1", messages.SubjectMeetingCreated, 1)
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1 (the second attempt must adopt the first one's meeting)", got)
 	}
 }
@@ -234,7 +234,7 @@ func TestRejectedCredentialsWaitForTheAccount(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.MaxAttempts = 2 })
 	m := worker.NewMetrics(nil)
 	e.cfg.Metrics = m
-	e.fake.RejectCredentials(true)
+	e.Fake.RejectCredentials(true)
 	run := e.start()
 
 	const n = 20
@@ -252,11 +252,11 @@ func TestRejectedCredentialsWaitForTheAccount(t *testing.T) {
 	if got := e.streamCount(messages.StreamDeadLetters, ">"); got != 0 {
 		t.Fatalf("ZOOM_DLQ holds %d jobs while the credentials were rejected; want 0", got)
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != 0 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 0 {
 		t.Fatalf("meetings created without a token = %d", got)
 	}
 
-	e.fake.RejectCredentials(false)
+	e.Fake.RejectCredentials(false)
 	for i := range n {
 		e.events.Wait(t, fmt.Sprintf("cred-%d", i), messages.SubjectMeetingCreated, 1, 60*time.Second)
 	}
@@ -267,7 +267,7 @@ func TestRejectedCredentialsWaitForTheAccount(t *testing.T) {
 	if got := testutil.ToFloat64(m.CredentialsOK.WithLabelValues(worker.DefaultAccount)); got != 1 {
 		t.Errorf("credentials_ok = %v after recovery; want 1", got)
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != n {
+	if got := e.Fake.Stats().MeetingsCreated; got != n {
 		t.Errorf("meetings created = %d; want %d", got, n)
 	}
 	if got := e.streamCount(messages.StreamDeadLetters, ">"); got != 0 {
@@ -295,14 +295,14 @@ func (e *testEnv) useRedis(url string, waitReplicas int) {
 func (e *testEnv) failoverMidRun(prefix string, n int, failover func() error) {
 	e.t.Helper()
 	// The account's token cache on the same Redis as the records.
-	acct, err := account.New(e.stack.AccountSpec(""), e.store)
+	acct, err := account.New(e.AccountSpec(""), e.store)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: acct})
 	// Four hosts, so the fake's daily limit of 100 meetings a host is not reached.
 	for h := range 4 {
-		e.fake.AddUser(fmt.Sprintf("host-%d@example.com", h), "Host", strconv.Itoa(h), 1)
+		e.Fake.AddUser(fmt.Sprintf("host-%d@example.com", h), "Host", strconv.Itoa(h), 1)
 	}
 	for i := range n {
 		// Each its own topic: a redelivered job whose record says "uncertain"
@@ -313,11 +313,11 @@ func (e *testEnv) failoverMidRun(prefix string, n int, failover func() error) {
 		e.publish(messages.SubjectMeetingCreate, body, "")
 	}
 	e.waitEvent(prefix+"20", messages.SubjectMeetingCreated, 1)
-	began, done := time.Now(), e.fake.Stats().MeetingsCreated
+	began, done := time.Now(), e.Fake.Stats().MeetingsCreated
 	if err := failover(); err != nil {
 		e.t.Fatal(err)
 	}
-	during := e.fake.Stats().MeetingsCreated - done
+	during := e.Fake.Stats().MeetingsCreated - done
 	e.t.Logf("failover took %s; %d of %d meetings created during it", time.Since(began).Round(time.Millisecond), during, n)
 	if during == 0 {
 		e.t.Log("no job ran during the failover; the test proves less than it should")

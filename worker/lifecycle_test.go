@@ -14,6 +14,16 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
+// withMeeting is the start of every test of a meeting's later life: a
+// worker running on a fresh env (tweak edits its settings) and a meeting
+// create made through it for job jobID, whose id it returns.
+func withMeeting(t *testing.T, create func(e *testEnv, jobID string) int64, jobID string, tweak ...func(*worker.Config)) (*testEnv, int64) {
+	t.Helper()
+	e := newTestEnv(t, zoomtest.Options{}, tweak...)
+	e.start()
+	return e, create(e, jobID)
+}
+
 // createMeeting runs a create job and returns the meeting's id.
 func (e *testEnv) createMeeting(jobID string) int64 {
 	e.t.Helper()
@@ -23,9 +33,7 @@ func (e *testEnv) createMeeting(jobID string) int64 {
 }
 
 func TestUpdateMeeting(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.createMeeting("c-1")
+	e, id := withMeeting(t, (*testEnv).createMeeting, "c-1")
 	e.publish(messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"up-1","meeting_id":%d,"meeting":{"topic":"Moved","duration":90}}`, id), "")
 	ev := decode[messages.MeetingUpdated](t, e.waitEvent("up-1", messages.SubjectMeetingUpdated, 1))
 	if ev.MeetingID != id || ev.Meeting.Topic != "Moved" || ev.Meeting.Duration != 90 {
@@ -37,18 +45,16 @@ func TestUpdateMeeting(t *testing.T) {
 		t.Errorf("cache after update = %+v; want the updated meeting", m)
 	}
 	// The same update again reaches Zoom no more.
-	before := e.fake.Stats().MeetingsUpdated
+	before := e.Fake.Stats().MeetingsUpdated
 	e.publish(messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"up-1","meeting_id":%d,"meeting":{"topic":"Moved","duration":90}}`, id), "")
 	e.waitEvent("up-1", messages.SubjectMeetingUpdated, 2)
-	if got := e.fake.Stats().MeetingsUpdated - before; got != 0 {
+	if got := e.Fake.Stats().MeetingsUpdated - before; got != 0 {
 		t.Errorf("a repeated update job reached Zoom %d more times; want 0", got)
 	}
 }
 
 func TestDeleteMeetingAndUser(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.createMeeting("c-2")
+	e, id := withMeeting(t, (*testEnv).createMeeting, "c-2")
 	e.publish(messages.SubjectMeetingDelete, fmt.Sprintf(`{"job_id":"del-1","meeting_id":%d,"cancel_meeting_reminder":true}`, id), "")
 	ev := decode[messages.MeetingDeleted](t, e.waitEvent("del-1", messages.SubjectMeetingDeleted, 1))
 	if ev.MeetingID != id || ev.AlreadyGone {
@@ -65,7 +71,7 @@ func TestDeleteMeetingAndUser(t *testing.T) {
 		t.Errorf("second delete = %+v; want already_gone true", ev)
 	}
 
-	u := e.fake.AddUser("leaver@bond.com", "Lea", "Ver", 1)
+	u := e.Fake.AddUser("leaver@bond.com", "Lea", "Ver", 1)
 	e.publish(messages.SubjectUserDelete, `{"job_id":"ud-1","user_id":"leaver@bond.com","action":"delete"}`, "")
 	uev := decode[messages.UserDeleted](t, e.waitEvent("ud-1", messages.SubjectUserDeleted, 1))
 	if uev.UserID != "leaver@bond.com" || uev.Action != "delete" || uev.AlreadyGone {
@@ -91,11 +97,9 @@ func TestRecurringMeetingCarriesOccurrences(t *testing.T) {
 }
 
 func TestUpdatesOfOneMeetingRunInOrder(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.Concurrency = 32 })
-	e.start()
-	id := e.createMeeting("c-3")
+	e, id := withMeeting(t, (*testEnv).createMeeting, "c-3", func(c *worker.Config) { c.Concurrency = 32 })
 	// Slow Zoom down so that many updates are in flight at once.
-	e.fake.SetLatency(30 * time.Millisecond)
+	e.Fake.SetLatency(30 * time.Millisecond)
 	const n = 12
 	for i := range n {
 		e.publish(messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"ord-%d","meeting_id":%d,"meeting":{"agenda":"step %d"}}`, i, id, i), "")
@@ -114,27 +118,23 @@ func TestUpdatesOfOneMeetingRunInOrder(t *testing.T) {
 }
 
 func TestUpdateIsSentOnceWhenReadingBackFails(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.createMeeting("c-4")
-	before := e.fake.Stats().MeetingsUpdated
+	e, id := withMeeting(t, (*testEnv).createMeeting, "c-4")
+	before := e.Fake.Stats().MeetingsUpdated
 	// The PATCH succeeds; the GET that reads the meeting back fails twice.
-	e.fake.FailNextAfter(1, 2, 503)
+	e.Fake.FailNextAfter(1, 2, 503)
 	e.publish(messages.SubjectMeetingUpdate, fmt.Sprintf(`{"job_id":"up-once","meeting_id":%d,"meeting":{"topic":"Once"}}`, id), "")
 	ev := decode[messages.MeetingUpdated](t, e.waitEvent("up-once", messages.SubjectMeetingUpdated, 1))
 	if ev.Meeting.Topic != "Once" {
 		t.Errorf("meeting.updated topic = %q; want Once", ev.Meeting.Topic)
 	}
-	if got := e.fake.Stats().MeetingsUpdated - before; got != 1 {
+	if got := e.Fake.Stats().MeetingsUpdated - before; got != 1 {
 		t.Errorf("PATCH reached Zoom %d times; want 1", got)
 	}
 }
 
 func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.createMeeting("c-5")
-	e.fake.AddUser("temp@bond.com", "Temp", "User", 1)
+	e, id := withMeeting(t, (*testEnv).createMeeting, "c-5")
+	e.Fake.AddUser("temp@bond.com", "Temp", "User", 1)
 	tests := []struct {
 		name, subject, body, event string
 	}{
@@ -144,7 +144,7 @@ func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.fake.FailNext(2, 503)
+			e.Fake.FailNext(2, 503)
 			var jobID string
 			_ = json.Unmarshal([]byte(tt.body), &struct {
 				JobID *string `json:"job_id"`
@@ -152,13 +152,13 @@ func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
 			e.publish(tt.subject, tt.body, "")
 			e.waitEvent(jobID, tt.event, 1)
 			// A repeat of the same job id reaches Zoom no more and yields the same event.
-			before := e.fake.Stats().Requests
+			before := e.Fake.Stats().Requests
 			e.publish(tt.subject, tt.body, "")
 			again := e.waitEvent(jobID, tt.event, 2)
 			if first := e.waitEvent(jobID, tt.event, 1); string(first.Data) != string(again.Data) {
 				t.Errorf("repeated event differs:\n %s\n %s", first.Data, again.Data)
 			}
-			if got := e.fake.Stats().Requests - before; got != 0 {
+			if got := e.Fake.Stats().Requests - before; got != 0 {
 				t.Errorf("a repeated %s job made %d Zoom requests; want 0", tt.name, got)
 			}
 		})
@@ -171,8 +171,8 @@ func TestLifecycleJobsSurviveTransientFailures(t *testing.T) {
 func TestJobsOfOneUserRunInOrder(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.Concurrency = 32 })
 	e.start()
-	e.fake.SetOpLatency("userCreate", 300*time.Millisecond)
-	e.fake.SetOpLatency("userDelete", 100*time.Millisecond)
+	e.Fake.SetOpLatency("userCreate", 300*time.Millisecond)
+	e.Fake.SetOpLatency("userDelete", 100*time.Millisecond)
 	create := `{"job_id":"uo-%d","user_info":{"email":"Order@Bond.com","type":1,"first_name":"O"}}`
 	del := `{"job_id":"uo-%d","user_id":"order@bond.com","action":"delete"}`
 	for i := range 4 {
@@ -197,12 +197,12 @@ func TestJobsOfOneUserRunInOrder(t *testing.T) {
 		}
 	}
 	e.waitIdle()
-	for _, u := range e.fake.Users() {
+	for _, u := range e.Fake.Users() {
 		if strings.EqualFold(u.Email, "order@bond.com") {
 			t.Errorf("the user exists at the end; want it deleted (the last job is a delete)")
 		}
 	}
-	if st := e.fake.Stats(); st.UsersCreated != 2 || st.UsersDeleted != 2 {
+	if st := e.Fake.Stats(); st.UsersCreated != 2 || st.UsersDeleted != 2 {
 		t.Errorf("users created %d, deleted %d; want 2 and 2", st.UsersCreated, st.UsersDeleted)
 	}
 }
@@ -223,9 +223,7 @@ func registrantJob(jobID string, meetingID int64, email string) string {
 }
 
 func TestAddRegistrant(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.registrationMeeting("reg-m1")
+	e, id := withMeeting(t, (*testEnv).registrationMeeting, "reg-m1")
 
 	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-1", id, "jill@example.com"), "")
 	ev := decode[messages.RegistrantAdded](t, e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 1))
@@ -235,19 +233,19 @@ func TestAddRegistrant(t *testing.T) {
 		!strings.Contains(r.JoinURL, fmt.Sprint(id)) || !strings.Contains(r.JoinURL, "tk=") {
 		t.Errorf("registrant.added = %+v; want the registrant's own join_url for meeting %d", ev, id)
 	}
-	if got := e.fake.Registrants(id); len(got) != 1 || got[0].Email != "jill@example.com" || got[0].ID != r.RegistrantID {
+	if got := e.Fake.Registrants(id); len(got) != 1 || got[0].Email != "jill@example.com" || got[0].ID != r.RegistrantID {
 		t.Errorf("Zoom's registrants = %+v; want jill@example.com as %s", got, r.RegistrantID)
 	}
 
 	// The same job again (a publisher's retry outside the duplicate
 	// window): the same event, no second registration at Zoom.
-	requests := e.fake.Stats().Requests
+	requests := e.Fake.Stats().Requests
 	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-1", id, "jill@example.com"), "reg-1-again")
 	again := e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 2)
 	if first := e.waitEvent("reg-1", messages.SubjectRegistrantAdded, 1); string(again.Data) != string(first.Data) {
 		t.Errorf("repeated event = %s; want the first one's body %s", again.Data, first.Data)
 	}
-	if n := e.fake.Stats().Requests - requests; n != 0 {
+	if n := e.Fake.Stats().Requests - requests; n != 0 {
 		t.Errorf("the repeated job made %d requests to Zoom; want 0", n)
 	}
 }
@@ -255,9 +253,7 @@ func TestAddRegistrant(t *testing.T) {
 // An email already registered for the meeting ends as a success with that
 // registration, and so does one whose 3 registrations of the day are spent.
 func TestAddRegistrantAlreadyRegistered(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{})
-	e.start()
-	id := e.registrationMeeting("reg-m2")
+	e, id := withMeeting(t, (*testEnv).registrationMeeting, "reg-m2")
 
 	var first string
 	for i, job := range []string{"reg-a", "reg-b", "reg-c"} {
@@ -281,10 +277,10 @@ func TestAddRegistrantAlreadyRegistered(t *testing.T) {
 	if !ev.Existing || ev.Registrant.RegistrantID != first || ev.Registrant.Status != "approved" || ev.Registrant.JoinURL == "" {
 		t.Errorf("fourth registration: %+v; want existing: true with registration %s", ev, first)
 	}
-	if st := e.fake.Stats(); st.RegistrantsAdded != 1 || st.RateLimited != 1 {
+	if st := e.Fake.Stats(); st.RegistrantsAdded != 1 || st.RateLimited != 1 {
 		t.Errorf("registrants, 429s at Zoom = %d, %d; want 1, 1", st.RegistrantsAdded, st.RateLimited)
 	}
-	if got := e.fake.Registrants(id); len(got) != 1 {
+	if got := e.Fake.Registrants(id); len(got) != 1 {
 		t.Errorf("Zoom's registrants = %v; want one", got)
 	}
 	if n := len(e.eventsFor("reg-d")); n != 1 {
@@ -295,13 +291,11 @@ func TestAddRegistrantAlreadyRegistered(t *testing.T) {
 // A registration whose answer was lost is found again by email: the next
 // attempt adopts it instead of registering a second time.
 func TestAddRegistrantAfterALostAnswer(t *testing.T) {
-	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.AttemptTimeout, c.RetryBudget = 2*time.Second, 500*time.Millisecond })
-	e.start()
-	id := e.registrationMeeting("reg-m3")
+	e, id := withMeeting(t, (*testEnv).registrationMeeting, "reg-m3", func(c *worker.Config) { c.AttemptTimeout, c.RetryBudget = 2*time.Second, 500*time.Millisecond })
 
 	// Zoom registers, but its answer never comes: every add is held after
 	// it was carried out, so a second add would never end either.
-	hold := e.fake.HoldRegistrantCreates()
+	hold := e.Fake.HoldRegistrantCreates()
 	t.Cleanup(hold.Release)
 	e.publish(messages.SubjectRegistrantAdd, registrantJob("reg-lost", id, "leon@example.com"), "")
 
@@ -312,7 +306,7 @@ func TestAddRegistrantAfterALostAnswer(t *testing.T) {
 	if n := len(hold.Arrived()); n != 1 {
 		t.Errorf("add-registrant requests at Zoom = %d; want 1", n)
 	}
-	if got := e.fake.Registrants(id); len(got) != 1 || got[0].ID != ev.Registrant.RegistrantID {
+	if got := e.Fake.Registrants(id); len(got) != 1 || got[0].ID != ev.Registrant.RegistrantID {
 		t.Errorf("Zoom's registrants = %+v; want the one adopted", got)
 	}
 }
@@ -330,7 +324,7 @@ func TestAddRegistrantRefusedCarriesZoomsTrackingID(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := e.js.Stream(ctx, messages.StreamDeadLetters)
+	s, err := e.JS.Stream(ctx, messages.StreamDeadLetters)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +336,7 @@ func TestAddRegistrantRefusedCarriesZoomsTrackingID(t *testing.T) {
 		t.Errorf("dead letter %s = %q; want %q", worker.HeaderZoomTrackingID, got, fe.ZoomTrackingID)
 	}
 	// zoom-worker dlq list --json shows it.
-	list, err := worker.ListDeadLetters(ctx, e.js)
+	list, err := worker.ListDeadLetters(ctx, e.JS)
 	if err != nil || len(list) != 1 || list[0].ZoomTrackingID != fe.ZoomTrackingID {
 		t.Errorf("ListDeadLetters = %+v, %v; want the one dead letter with tracking id %s", list, err, fe.ZoomTrackingID)
 	}

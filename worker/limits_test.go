@@ -25,7 +25,7 @@ import (
 // used is measured by `make bench`, which times it; this test only counts.)
 func TestSharedQuotaWithAnotherApp(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{Plan: zoomtest.PlanBusiness, Latency: 5 * time.Millisecond})
-	e.fake.SetOtherAppLoad(zoomtest.CategoryMedium, 30)
+	e.Fake.SetOtherAppLoad(zoomtest.CategoryMedium, 30)
 	limits := &redisstore.Limits{Plan: redisstore.PlanBusiness, MaxWait: 2 * time.Second}
 	// Two processes, as a fleet shares the account.
 	for range 2 {
@@ -33,7 +33,7 @@ func TestSharedQuotaWithAnotherApp(t *testing.T) {
 	}
 	const hosts, n = 4, 300
 	for h := range hosts {
-		e.fake.AddUser(fmt.Sprintf("host-%d@example.com", h), "Host", fmt.Sprint(h), 1)
+		e.Fake.AddUser(fmt.Sprintf("host-%d@example.com", h), "Host", fmt.Sprint(h), 1)
 	}
 	start := time.Now()
 	for i := range n {
@@ -44,7 +44,7 @@ func TestSharedQuotaWithAnotherApp(t *testing.T) {
 	}
 	e.waitAll("q-", n)
 	took := time.Since(start)
-	st := e.fake.Stats()
+	st := e.Fake.Stats()
 	share := float64(st.RateLimited) / float64(st.RateLimited+n)
 	t.Logf("%d meetings in %s (%.1f/s of the ~30/s left), %d 429s (%.2f%% of Medium calls)",
 		n, took.Round(time.Millisecond), float64(n)/took.Seconds(), st.RateLimited, 100*share)
@@ -71,7 +71,7 @@ func TestDailyPoolUsedUpDefersJobs(t *testing.T) {
 	if ev.Until != reset.Format(time.RFC3339) || !strings.Contains(ev.Reason, "daily quota") {
 		t.Errorf("job.deferred = %+v; want until %s with the pool's reason", ev, reset.Format(time.RFC3339))
 	}
-	if n := e.fake.Stats().MeetingsCreated; n != 0 {
+	if n := e.Fake.Stats().MeetingsCreated; n != 0 {
 		t.Errorf("Zoom created %d meetings; want none while the pool is used up", n)
 	}
 	// Light is not in that pool: a user job still runs.
@@ -100,10 +100,10 @@ func TestA429PausesOnlyItsCategory(t *testing.T) {
 	pc := &pauseCounter{Limiter: acct.Limiter.(*redisstore.Limiter)}
 	acct.Limiter = pc // what the worker is told of; the client keeps the limiter itself
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: acct})
-	e.fake.FailNext(1, 429)
+	e.Fake.FailNext(1, 429)
 	e.publish(messages.SubjectMeetingCreate, meetingJob("p-1"), "")
 	e.waitEvent("p-1", messages.SubjectMeetingCreated, 1)
-	if st := e.fake.Stats(); st.RateLimited != 1 {
+	if st := e.Fake.Stats(); st.RateLimited != 1 {
 		t.Fatalf("the fake answered %d 429s; want 1", st.RateLimited)
 	}
 	if n := pc.pauses.Load(); n != 0 {
@@ -120,7 +120,7 @@ func TestA429PausesOnlyItsCategory(t *testing.T) {
 // after it.
 func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{})
-	spec := e.stack.AccountSpec("backlog")
+	spec := e.AccountSpec("backlog")
 	spec.Limits = redisstore.Limits{PerSecond: 10}
 	backlog, err := account.New(spec, e.store)
 	if err != nil {
@@ -129,7 +129,7 @@ func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(nil), "backlog": backlog})
 
 	const nb, n = 90, 20 // under a host's 100 meetings a day
-	e.fake.AddUser("backlog-host@example.com", "Backlog", "Host", 1)
+	e.Fake.AddUser("backlog-host@example.com", "Backlog", "Host", 1)
 	for i := range nb {
 		body := strings.Replace(meetingJob(fmt.Sprintf("bl-%d", i)), "{", `{"account":"backlog",`, 1)
 		body = strings.Replace(body, "james@bond.com", "backlog-host@example.com", 1)
@@ -146,7 +146,7 @@ func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 		e.events.Wait(t, fmt.Sprintf("bl-%d", i), messages.SubjectMeetingCreated, 1, 120*time.Second)
 	}
 	e.waitIdle()
-	cons, err := e.js.Consumer(e.t.Context(), messages.StreamJobs, messages.ConsumerName)
+	cons, err := e.JS.Consumer(e.t.Context(), messages.StreamJobs, messages.ConsumerName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestBacklogOfOneAccountDoesNotDelayAnother(t *testing.T) {
 	if per > 2.5 {
 		t.Errorf("%.2f deliveries per job; want at most 2.5 (handed-back jobs come back spread by the account's pace)", per)
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != nb+n {
+	if got := e.Fake.Stats().MeetingsCreated; got != nb+n {
 		t.Errorf("meetings created = %d; want %d", got, nb+n)
 	}
 }
@@ -175,7 +175,7 @@ func TestBacklogOfOneHostDoesNotDelayAnother(t *testing.T) {
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(&redisstore.Limits{PerSecond: 10})})
 
 	const na, nb = 90, 10 // under a host's 100 meetings a day
-	e.fake.AddUser("host-a@example.com", "Host", "A", 1)
+	e.Fake.AddUser("host-a@example.com", "Host", "A", 1)
 	for i := range na {
 		body := strings.Replace(meetingJob(fmt.Sprintf("a-%d", i)), "james@bond.com", "host-a@example.com", 1)
 		e.publish(messages.SubjectMeetingCreate, body, "")
@@ -191,7 +191,7 @@ func TestBacklogOfOneHostDoesNotDelayAnother(t *testing.T) {
 		e.events.Wait(t, fmt.Sprintf("a-%d", i), messages.SubjectMeetingCreated, 1, 120*time.Second)
 	}
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != na+nb {
+	if got := e.Fake.Stats().MeetingsCreated; got != na+nb {
 		t.Errorf("meetings created = %d; want %d", got, na+nb)
 	}
 }
@@ -228,10 +228,10 @@ func TestDailyHostLimitDefersJobs(t *testing.T) {
 	}
 	// The job waits in ZOOM_JOBS; a fourth job for the host is deferred
 	// without a call to Zoom.
-	callsBefore := e.fake.Stats().Requests
+	callsBefore := e.Fake.Stats().Requests
 	e.publish(messages.SubjectMeetingCreate, meetingJob("d-3"), "")
 	e.waitEvent("d-3", messages.SubjectJobDeferred, 1)
-	if got := e.fake.Stats().Requests - callsBefore; got != 0 {
+	if got := e.Fake.Stats().Requests - callsBefore; got != 0 {
 		t.Errorf("Zoom requests for a host known to be limited = %d; want 0", got)
 	}
 	if got := e.streamCount(messages.StreamJobs, messages.SubjectMeetingCreate); got != 2 {
@@ -267,7 +267,7 @@ func TestSharedRateLimitAvoids429s(t *testing.T) {
 	e.publishMeetings("rl-", n)
 	e.waitAll("rl-", n)
 	took := time.Since(start)
-	st := e.fake.Stats()
+	st := e.Fake.Stats()
 	if st.RateLimited > n/100+1 {
 		t.Errorf("fake Zoom answered %d of %d requests with 429; want (almost) none", st.RateLimited, st.Requests)
 	}
@@ -284,10 +284,10 @@ func TestZoom429SlowsEveryone(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{})
 	limits := &redisstore.Limits{PerSecond: 1000}
 	e.startWith(map[string]worker.Account{worker.DefaultAccount: e.account(limits)})
-	e.fake.FailNext(1, 429)
+	e.Fake.FailNext(1, 429)
 	e.publish(messages.SubjectMeetingCreate, meetingJob("p-0"), "")
 	e.waitEvent("p-0", messages.SubjectMeetingCreated, 1)
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
 	}
 }
@@ -348,7 +348,7 @@ func TestTwoAccountsOneRateLimited(t *testing.T) {
 			t.Errorf("event account = %q; want school-b", ev.Account)
 		}
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != n+0 {
+	if got := e.Fake.Stats().MeetingsCreated; got != n+0 {
 		t.Errorf("default account meetings = %d; want %d", got, n)
 	}
 	if got := slow.Stats().MeetingsCreated; got != n {

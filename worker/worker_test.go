@@ -47,7 +47,7 @@ func TestCreateMeeting(t *testing.T) {
 			t.Errorf("header %s = %q; want %q", h, got, want)
 		}
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created at Zoom = %d; want 1", got)
 	}
 	e.waitIdle()
@@ -78,7 +78,7 @@ func TestCreateUser(t *testing.T) {
 	if ev.Existing || ev.User.ID == "" || ev.User.Email != "new.user@bond.com" || ev.User.FirstName != "James" {
 		t.Errorf("event = %+v; want a new user with an id", ev)
 	}
-	if got := e.fake.Stats().UsersCreated; got != 1 {
+	if got := e.Fake.Stats().UsersCreated; got != 1 {
 		t.Errorf("users created = %d; want 1", got)
 	}
 	e.waitIdle()
@@ -90,14 +90,14 @@ func TestCreateUser(t *testing.T) {
 
 func TestCreateUserThatExists(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{})
-	existing := e.fake.AddUser("taken@bond.com", "Taken", "User", 1)
+	existing := e.Fake.AddUser("taken@bond.com", "Taken", "User", 1)
 	e.start()
 	e.publish(messages.SubjectUserCreate, `{"job_id":"u-1","user_info":{"email":"taken@bond.com","type":1}}`, "")
 	ev := decode[messages.UserCreated](t, e.waitEvent("u-1", messages.SubjectUserCreated, 1))
 	if !ev.Existing || ev.User.ID != existing.ID {
 		t.Errorf("event = %+v; want existing: true and user id %s", ev, existing.ID)
 	}
-	if got := e.fake.Stats().UsersCreated; got != 0 {
+	if got := e.Fake.Stats().UsersCreated; got != 0 {
 		t.Errorf("users created = %d; want 0", got)
 	}
 }
@@ -125,7 +125,7 @@ func TestSameJobTwiceCreatesOneMeeting(t *testing.T) {
 				}
 			}
 			e.waitIdle()
-			if got := e.fake.Stats().MeetingsCreated; got != 1 {
+			if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 				t.Errorf("meetings created = %d; want 1", got)
 			}
 			if got := e.streamCount(messages.StreamEvents, messages.SubjectMeetingCreated); got != 1 {
@@ -186,7 +186,7 @@ func TestJobsThatCannotSucceedFailOnce(t *testing.T) {
 		})
 	}
 	e.waitIdle()
-	list, err := worker.ListDeadLetters(t.Context(), e.js)
+	list, err := worker.ListDeadLetters(t.Context(), e.JS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,14 +201,14 @@ func TestJobsThatCannotSucceedFailOnce(t *testing.T) {
 func TestTransientZoomFailuresRecover(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{})
 	e.start()
-	e.fake.FailNext(4, 503)
+	e.Fake.FailNext(4, 503)
 	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
 	e.waitEvent("m-7", messages.SubjectMeetingCreated, 1)
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
 	}
-	if got := e.fake.Stats().ServerErrors; got < 4 {
+	if got := e.Fake.Stats().ServerErrors; got < 4 {
 		t.Errorf("fake served %d 5xx; want at least 4", got)
 	}
 }
@@ -216,7 +216,7 @@ func TestTransientZoomFailuresRecover(t *testing.T) {
 func TestRetriesExhausted(t *testing.T) {
 	e := newTestEnv(t, zoomtest.Options{}, func(c *worker.Config) { c.MaxAttempts = 2 })
 	e.start()
-	e.fake.SetFailRate(1)
+	e.Fake.SetFailRate(1)
 	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
 	ev := decode[messages.JobFailed](t, e.waitEvent("m-7", messages.SubjectJobFailed, 1))
 	if ev.Error.Kind != messages.KindRetriesExhausted || ev.Attempts != 2 {
@@ -230,10 +230,10 @@ func TestExpiredTokenMidRun(t *testing.T) {
 	e.start()
 	e.publish(messages.SubjectMeetingCreate, contractMeetingJob, "")
 	e.waitEvent("m-7", messages.SubjectMeetingCreated, 1)
-	e.fake.ExpireTokens()
+	e.Fake.ExpireTokens()
 	e.publish(messages.SubjectUserCreate, contractUserJob, "")
 	e.waitEvent("u-42", messages.SubjectUserCreated, 1)
-	if got := e.fake.Stats().TokensIssued; got != 2 {
+	if got := e.Fake.Stats().TokensIssued; got != 2 {
 		t.Errorf("tokens issued = %d; want 2 (one, then one after expiry)", got)
 	}
 }
@@ -260,10 +260,10 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 		e.waitEvent("s-"+strconv.Itoa(i), messages.SubjectMeetingCreated, 1)
 	}
 	e.waitIdle()
-	if got := e.fake.Stats().MeetingsCreated; got != n {
+	if got := e.Fake.Stats().MeetingsCreated; got != n {
 		t.Errorf("meetings created = %d; want %d (one per job)", got, n)
 	}
-	if got := len(e.fake.MeetingsForHost("james@bond.com")); got != n {
+	if got := len(e.Fake.MeetingsForHost("james@bond.com")); got != n {
 		t.Errorf("host has %d meetings; want %d", got, n)
 	}
 }
@@ -287,7 +287,7 @@ func TestLongZoomCallIsNotRedelivered(t *testing.T) {
 			t.Errorf("jobs with outcome %s = %v; want 0 (the job must not be redelivered under its running call)", outcome, got)
 		}
 	}
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
 	}
 }
@@ -322,7 +322,7 @@ func TestJobIDReusedWithAnotherBody(t *testing.T) {
 		t.Errorf("the repeat names meeting %d; want the first job's %d", again.Meeting.ID, first.Meeting.ID)
 	}
 
-	if got := e.fake.Stats().MeetingsCreated; got != 1 {
+	if got := e.Fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1 (the second body never ran)", got)
 	}
 	if got := e.streamCount(messages.StreamDeadLetters, ">"); got != 0 {
@@ -343,7 +343,7 @@ func TestNotFoundAboutAnotherObjectIsNoSuccess(t *testing.T) {
 	t.Run("user delete: transfer_email does not exist", func(t *testing.T) {
 		e := newTestEnv(t, zoomtest.Options{})
 		e.start()
-		e.fake.AddUser("leaver@bond.com", "Lea", "Ver", 1)
+		e.Fake.AddUser("leaver@bond.com", "Lea", "Ver", 1)
 		e.publish(messages.SubjectUserDelete, `{"job_id":"ud-t","user_id":"leaver@bond.com","action":"delete",`+
 			`"transfer_email":"nobody@bond.com","transfer_meeting":true}`, "")
 		ev := decode[messages.JobFailed](t, e.waitEvent("ud-t", messages.SubjectJobFailed, 1))
@@ -356,7 +356,7 @@ func TestNotFoundAboutAnotherObjectIsNoSuccess(t *testing.T) {
 			t.Errorf("%d user.deleted events; want 0 (nothing was deleted)", got)
 		}
 		found := false
-		for _, u := range e.fake.Users() {
+		for _, u := range e.Fake.Users() {
 			found = found || u.Email == "leaver@bond.com"
 		}
 		if !found {
@@ -364,17 +364,15 @@ func TestNotFoundAboutAnotherObjectIsNoSuccess(t *testing.T) {
 		}
 	})
 	t.Run("meeting delete: a 404 that is not 3001", func(t *testing.T) {
-		e := newTestEnv(t, zoomtest.Options{})
-		e.start()
-		id := e.createMeeting("c-nf")
+		e, id := withMeeting(t, (*testEnv).createMeeting, "c-nf")
 		e.waitIdle()
-		e.fake.FailNext(1, http.StatusNotFound) // code 404, not 3001 (meeting not found)
+		e.Fake.FailNext(1, http.StatusNotFound) // code 404, not 3001 (meeting not found)
 		e.publish(messages.SubjectMeetingDelete, fmt.Sprintf(`{"job_id":"md-nf","meeting_id":%d}`, id), "")
 		ev := decode[messages.JobFailed](t, e.waitEvent("md-nf", messages.SubjectJobFailed, 1))
 		if ev.Error.Kind != messages.KindZoomRejected || ev.Error.HTTPStatus != http.StatusNotFound {
 			t.Errorf("job.failed error = %+v; want zoom_rejected 404", ev.Error)
 		}
-		if _, ok := e.fake.Meeting(id); !ok {
+		if _, ok := e.Fake.Meeting(id); !ok {
 			t.Error("the meeting is gone at Zoom; want it kept")
 		}
 	})
