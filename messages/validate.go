@@ -48,6 +48,9 @@ const (
 	maxRecurrenceEndTimes = 60 // 2025 spec (365 in older ones)
 )
 
+// Each job's Validate hands its checks, in the order of the job's fields,
+// to cmp.Or: they all run (each is cheap) and the first problem is the one
+// reported.
 var (
 	_ Job = (*CreateUserJob)(nil)
 	_ Job = (*CreateMeetingJob)(nil)
@@ -73,20 +76,23 @@ func (j *CreateUserJob) EffectiveAction() string { return cmp.Or(j.Action, UserA
 // password of 8–32 characters only with autoCreate, the one action that uses it.
 func (j *CreateUserJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
-	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkAction(j.Action, UserActionCustCreate, UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate); err != nil {
-		return err
+		return noJob()
 	}
 	u := &j.UserInfo
-	if err := checkRequiredEmail("user_info.email", u.Email); err != nil {
-		return err
-	}
+	return cmp.Or(j.check(),
+		checkAction(j.Action, UserActionCustCreate, UserActionCreate, UserActionAutoCreate, UserActionCustCreate, UserActionSSOCreate),
+		checkRequiredEmail("user_info.email", u.Email),
+		j.checkUserType(),
+		checkMaxLen("user_info.first_name", u.FirstName, maxNameLen),
+		checkMaxLen("user_info.last_name", u.LastName, maxNameLen),
+		checkMaxLen("user_info.display_name", u.DisplayName, maxDisplayNameLen),
+		j.checkPassword())
+}
+
+// checkUserType checks user_info.type: required, and 99 only with ssoCreate.
+func (j *CreateUserJob) checkUserType() error {
 	const types = "1 (basic), 2 (licensed), 4 (unassigned without meetings basic) or 99 (none, only with action ssoCreate)"
-	switch u.Type {
+	switch t := j.UserInfo.Type; t {
 	case 0:
 		return &ValidationError{Field: "user_info.type", Reason: "is required: " + types}
 	case 1, 2, 4:
@@ -95,25 +101,23 @@ func (j *CreateUserJob) Validate() error {
 			return &ValidationError{Field: "user_info.type", Reason: "99 (none) can only be set with action ssoCreate"}
 		}
 	default:
-		return &ValidationError{Field: "user_info.type", Reason: fmt.Sprintf("must be %s, got %d", types, u.Type)}
+		return &ValidationError{Field: "user_info.type", Reason: fmt.Sprintf("must be %s, got %d", types, t)}
 	}
-	if err := checkMaxLen("user_info.first_name", u.FirstName, maxNameLen); err != nil {
-		return err
+	return nil
+}
+
+// checkPassword checks user_info.password: only with autoCreate, 8–32 characters.
+func (j *CreateUserJob) checkPassword() error {
+	pw := j.UserInfo.Password
+	if pw == "" {
+		return nil
 	}
-	if err := checkMaxLen("user_info.last_name", u.LastName, maxNameLen); err != nil {
-		return err
+	if j.EffectiveAction() != UserActionAutoCreate {
+		return &ValidationError{Field: "user_info.password", Reason: "is only used with action autoCreate; Zoom would ignore it"}
 	}
-	if err := checkMaxLen("user_info.display_name", u.DisplayName, maxDisplayNameLen); err != nil {
-		return err
-	}
-	if u.Password != "" {
-		if j.EffectiveAction() != UserActionAutoCreate {
-			return &ValidationError{Field: "user_info.password", Reason: "is only used with action autoCreate; Zoom would ignore it"}
-		}
-		if n := utf8.RuneCountInString(u.Password); n < minUserPasswordLen || n > maxUserPasswordLen {
-			return &ValidationError{Field: "user_info.password", Reason: fmt.Sprintf(
-				"must be %d to %d characters long, got %d", minUserPasswordLen, maxUserPasswordLen, n)}
-		}
+	if n := utf8.RuneCountInString(pw); n < minUserPasswordLen || n > maxUserPasswordLen {
+		return &ValidationError{Field: "user_info.password", Reason: fmt.Sprintf(
+			"must be %d to %d characters long, got %d", minUserPasswordLen, maxUserPasswordLen, n)}
 	}
 	return nil
 }
@@ -128,15 +132,9 @@ func (j *CreateMeetingJob) Subject() string { return SubjectMeetingCreate }
 // uses its defaults.
 func (j *CreateMeetingJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
+		return noJob()
 	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkUserID("user_id", j.UserID); err != nil {
-		return err
-	}
-	return j.Meeting.validate("meeting", false)
+	return cmp.Or(j.check(), checkUserID("user_id", j.UserID), j.Meeting.validate("meeting", false))
 }
 
 // Subject returns SubjectMeetingUpdate.
@@ -149,21 +147,9 @@ func (j *UpdateMeetingJob) Subject() string { return SubjectMeetingUpdate }
 // MeetingSpec.Validate).
 func (j *UpdateMeetingJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
+		return noJob()
 	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkMeetingID(j.MeetingID); err != nil {
-		return err
-	}
-	if err := checkOccurrenceID(j.OccurrenceID); err != nil {
-		return err
-	}
-	if j.Meeting.isEmpty() {
-		return &ValidationError{Field: "meeting", Reason: "names no field to change"}
-	}
-	return j.Meeting.validate("meeting", true)
+	return cmp.Or(j.check(), checkMeetingID(j.MeetingID), checkOccurrenceID(j.OccurrenceID), j.Meeting.validateChange("meeting"))
 }
 
 // Subject returns SubjectMeetingDelete.
@@ -174,15 +160,9 @@ func (j *DeleteMeetingJob) Subject() string { return SubjectMeetingDelete }
 // of 1–64 characters of A-Z a-z 0-9 _ -.
 func (j *DeleteMeetingJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
+		return noJob()
 	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkMeetingID(j.MeetingID); err != nil {
-		return err
-	}
-	return checkOccurrenceID(j.OccurrenceID)
+	return cmp.Or(j.check(), checkMeetingID(j.MeetingID), checkOccurrenceID(j.OccurrenceID))
 }
 
 // Subject returns SubjectUserDelete.
@@ -198,21 +178,11 @@ func (j *DeleteUserJob) EffectiveAction() string { return cmp.Or(j.Action, UserA
 // bare email address.
 func (j *DeleteUserJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
+		return noJob()
 	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkUserID("user_id", j.UserID); err != nil {
-		return err
-	}
-	if err := checkAction(j.Action, UserActionDisassociate, UserActionDisassociate, UserActionDelete); err != nil {
-		return err
-	}
-	if j.TransferEmail != "" {
-		return checkEmail("transfer_email", j.TransferEmail)
-	}
-	return nil
+	return cmp.Or(j.check(), checkUserID("user_id", j.UserID),
+		checkAction(j.Action, UserActionDisassociate, UserActionDisassociate, UserActionDelete),
+		checkOptionalEmail("transfer_email", j.TransferEmail))
 }
 
 // Validate reports the first problem with m as Zoom's create-meeting body,
@@ -304,6 +274,15 @@ func (m *MeetingSpec) validate(path string, update bool) error {
 		}
 	}
 	return nil
+}
+
+// validateChange checks m as an update's body: it names a field to change,
+// and each is within Zoom's limits.
+func (m *MeetingSpec) validateChange(path string) error {
+	if m.isEmpty() {
+		return &ValidationError{Field: path, Reason: "names no field to change"}
+	}
+	return m.validate(path, true)
 }
 
 // isEmpty reports whether m has no field at all: it would send Zoom "{}".
@@ -480,6 +459,9 @@ func checkObject(field string, raw json.RawMessage) error {
 	return nil
 }
 
+// noJob is what Validate says of a nil job.
+func noJob() error { return &ValidationError{Reason: "no job"} }
+
 // check checks the header every job's Validate begins with: job_id and
 // account, where present, are tokens of the contract's alphabet and length.
 func (h *JobHeader) check() error {
@@ -567,11 +549,24 @@ func checkAction(action, def string, actions ...string) error {
 		"must be %s (default %s), got %q", names, def, clip(action))}
 }
 
+// checkRequired checks that a required string is there.
+func checkRequired(field, s string) error {
+	if s == "" {
+		return &ValidationError{Field: field, Reason: "is required"}
+	}
+	return nil
+}
+
 // checkRequiredEmail checks a required email address: present, and as
 // checkEmail says.
 func checkRequiredEmail(field, s string) error {
+	return cmp.Or(checkRequired(field, s), checkOptionalEmail(field, s))
+}
+
+// checkOptionalEmail checks an email address where one is given.
+func checkOptionalEmail(field, s string) error {
 	if s == "" {
-		return &ValidationError{Field: field, Reason: "is required"}
+		return nil
 	}
 	return checkEmail(field, s)
 }
@@ -634,34 +629,30 @@ const maxOccurrenceIDsLen = 60 * 14
 // characters), first_name required, names of at most 64 characters.
 func (j *AddRegistrantJob) Validate() error {
 	if j == nil {
-		return &ValidationError{Reason: "no job"}
-	}
-	if err := j.JobHeader.check(); err != nil {
-		return err
-	}
-	if err := checkMeetingID(j.MeetingID); err != nil {
-		return err
-	}
-	if ids := j.OccurrenceIDs; ids != "" {
-		bad := len(ids) > maxOccurrenceIDsLen
-		for _, id := range strings.Split(ids, ",") {
-			bad = bad || id == "" || len(id) > maxZoomIDLen || !isToken(id, "_-")
-		}
-		if bad {
-			return &ValidationError{Field: "occurrence_ids", Reason: fmt.Sprintf(
-				"must be a comma-separated list of occurrence ids (1 to %d characters of A-Z a-z 0-9 _ - each, no spaces), at most %d characters, got %q",
-				maxZoomIDLen, maxOccurrenceIDsLen, clip(ids))}
-		}
+		return noJob()
 	}
 	r := &j.Registrant
-	if err := checkRequiredEmail("registrant.email", r.Email); err != nil {
-		return err
+	return cmp.Or(j.check(), checkMeetingID(j.MeetingID), checkOccurrenceIDs(j.OccurrenceIDs),
+		checkRequiredEmail("registrant.email", r.Email),
+		checkRequired("registrant.first_name", r.FirstName),
+		checkMaxLen("registrant.first_name", r.FirstName, maxNameLen),
+		checkMaxLen("registrant.last_name", r.LastName, maxNameLen))
+}
+
+// checkOccurrenceIDs checks an optional occurrence_ids: a comma-separated
+// list of occurrence ids.
+func checkOccurrenceIDs(ids string) error {
+	if ids == "" {
+		return nil
 	}
-	if r.FirstName == "" {
-		return &ValidationError{Field: "registrant.first_name", Reason: "is required"}
+	bad := len(ids) > maxOccurrenceIDsLen
+	for _, id := range strings.Split(ids, ",") {
+		bad = bad || id == "" || len(id) > maxZoomIDLen || !isToken(id, "_-")
 	}
-	if err := checkMaxLen("registrant.first_name", r.FirstName, maxNameLen); err != nil {
-		return err
+	if bad {
+		return &ValidationError{Field: "occurrence_ids", Reason: fmt.Sprintf(
+			"must be a comma-separated list of occurrence ids (1 to %d characters of A-Z a-z 0-9 _ - each, no spaces), at most %d characters, got %q",
+			maxZoomIDLen, maxOccurrenceIDsLen, clip(ids))}
 	}
-	return checkMaxLen("registrant.last_name", r.LastName, maxNameLen)
+	return nil
 }
