@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/zoom"
@@ -149,13 +148,7 @@ func TestCrashLostRecord(t *testing.T) {
 			}
 			_ = json.Unmarshal([]byte(tt.body), &job)
 			e.crashAt("after_zoom", tt.subject, job.JobID, tt.body)
-			opts, err := redis.ParseURL(e.redis.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rdb := redis.NewClient(opts)
-			defer rdb.Close()
-			if err := rdb.FlushAll(t.Context()).Err(); err != nil {
+			if err := redisClient(t, e.redis).FlushAll(t.Context()).Err(); err != nil {
 				t.Fatal(err)
 			}
 

@@ -550,10 +550,7 @@ func TestDeployDeployment(t *testing.T) {
 		return sc != nil && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && (sc.RunAsUser == nil || *sc.RunAsUser != 0)
 	}
 
-	tests := []struct {
-		name  string
-		check func() error
-	}{
+	tests := []manifestCheck{
 		{"liveness probe is /healthz on the HTTP port", func() error { return probeCheck(c.LivenessProbe, "liveness", "/healthz") }},
 		{"readiness probe is /readyz on the HTTP port", func() error { return probeCheck(c.ReadinessProbe, "readiness", "/readyz") }},
 		{"container exposes the HTTP port", func() error {
@@ -639,13 +636,7 @@ func TestDeployDeployment(t *testing.T) {
 			return nil
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.check(); err != nil {
-				t.Error("deployment:", err)
-			}
-		})
-	}
+	runChecks(t, "deployment", tests)
 }
 
 func TestDeployServicePDBAndScaledObject(t *testing.T) {
@@ -691,10 +682,7 @@ func TestDeployServicePDBAndScaledObject(t *testing.T) {
 	}
 	oneOfKind(t, docs, "ScaledObject").decode(t, &so)
 
-	tests := []struct {
-		name  string
-		check func() error
-	}{
+	tests := []manifestCheck{
 		{"service selects the pods", func() error {
 			if !subsetOf(svc.Spec.Selector, podLabels) {
 				return fmt.Errorf("service selector %v does not match pod labels %v", svc.Spec.Selector, podLabels)
@@ -750,13 +738,7 @@ func TestDeployServicePDBAndScaledObject(t *testing.T) {
 			return nil
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.check(); err != nil {
-				t.Error(err)
-			}
-		})
-	}
+	runChecks(t, "", tests)
 }
 
 func TestDeployKustomization(t *testing.T) {
@@ -860,10 +842,7 @@ func TestDeployDockerfile(t *testing.T) {
 		}
 		return nil
 	}
-	tests := []struct {
-		name  string
-		check func() error
-	}{
+	tests := []manifestCheck{
 		{"multi-stage build", func() error {
 			if len(stages) < 2 {
 				return fmt.Errorf("%d stage(s), want a build stage and a runtime stage", len(stages))
@@ -913,13 +892,7 @@ func TestDeployDockerfile(t *testing.T) {
 			return nil
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.check(); err != nil {
-				t.Error("Dockerfile:", err)
-			}
-		})
-	}
+	runChecks(t, "Dockerfile", tests)
 }
 
 func TestDeployCompose(t *testing.T) {
@@ -961,11 +934,7 @@ func TestDeployCompose(t *testing.T) {
 		return nil
 	}
 
-	type check struct {
-		name  string
-		check func() error
-	}
-	tests := []check{
+	tests := []manifestCheck{
 		{"three NATS nodes, one Redis, three workers", func() error {
 			if len(natsNames) != 3 || redisName == "" || len(workerNames) != 3 {
 				return fmt.Errorf("nats %v, redis %q, workers %v", natsNames, redisName, workerNames)
@@ -978,7 +947,7 @@ func TestDeployCompose(t *testing.T) {
 	}
 	volumes := map[string]string{}
 	for _, n := range natsNames {
-		tests = append(tests, check{"nats " + n + " is a JetStream cluster node with its own volume", func() error {
+		tests = append(tests, manifestCheck{"nats " + n + " is a JetStream cluster node with its own volume", func() error {
 			s := svc(n)
 			cmd := words(s["command"])
 			if !slices.Contains(cmd, "-js") && !slices.Contains(cmd, "--jetstream") {
@@ -1006,7 +975,7 @@ func TestDeployCompose(t *testing.T) {
 		}})
 	}
 	for _, n := range workerNames {
-		tests = append(tests, check{"worker " + n + " uses the whole cluster", func() error {
+		tests = append(tests, manifestCheck{"worker " + n + " uses the whole cluster", func() error {
 			env := composeEnv(svc(n)["environment"])
 			natsURL := fmt.Sprint(env["NATS_URL"])
 			for _, node := range natsNames {
@@ -1022,7 +991,7 @@ func TestDeployCompose(t *testing.T) {
 			}
 			return nil
 		}})
-		tests = append(tests, check{"worker " + n + " stops gracefully", func() error {
+		tests = append(tests, manifestCheck{"worker " + n + " stops gracefully", func() error {
 			g, err := time.ParseDuration(fmt.Sprint(svc(n)["stop_grace_period"]))
 			if err != nil || g < shutdown+5*time.Second {
 				return fmt.Errorf("stop_grace_period %v, want at least ZOOMW_SHUTDOWN_TIMEOUT (%v) + 5s", svc(n)["stop_grace_period"], shutdown)
@@ -1031,7 +1000,7 @@ func TestDeployCompose(t *testing.T) {
 		}})
 	}
 	for _, n := range append(append(slices.Clone(natsNames), redisName), workerNames...) {
-		tests = append(tests, check{"service " + n + " has a healthcheck", func() error {
+		tests = append(tests, manifestCheck{"service " + n + " has a healthcheck", func() error {
 			hc, _ := svc(n)["healthcheck"].(map[string]any)
 			if len(words(hc["test"])) == 0 {
 				return fmt.Errorf("no healthcheck test")
@@ -1039,10 +1008,26 @@ func TestDeployCompose(t *testing.T) {
 			return nil
 		}})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.check(); err != nil {
-				t.Error("compose.yaml:", err)
+	runChecks(t, "compose.yaml", tests)
+}
+
+// manifestCheck is one property of a shipped file.
+type manifestCheck struct {
+	name  string
+	check func() error
+}
+
+// runChecks runs each check as a subtest; what (if any) names the file in
+// the error.
+func runChecks(t *testing.T, what string, checks []manifestCheck) {
+	t.Helper()
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.check(); err != nil {
+				if what != "" {
+					err = fmt.Errorf("%s: %w", what, err)
+				}
+				t.Error(err)
 			}
 		})
 	}

@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
@@ -35,9 +33,8 @@ type devProc struct {
 func startDevProc(t *testing.T, env ...string) *devProc {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(binary, "dev")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
-	d := &devProc{proc: startBackground(t, cmd), url: "nats://" + addr}
+	env = append([]string{"PATH=" + os.Getenv("PATH"), "ZOOMW_DEV_NATS_ADDR=" + addr}, env...)
+	d := &devProc{proc: startBinary(t, env, "dev"), url: "nats://" + addr}
 	d.waitLog(t, "worker started", 20*time.Second)
 	return d
 }
@@ -45,17 +42,10 @@ func startDevProc(t *testing.T, env ...string) *devProc {
 // meetingCreated sends the contract's example job and returns its event.
 func (d *devProc) meetingCreated(t *testing.T, jobID string) *nats.Msg {
 	t.Helper()
-	nc, err := nats.Connect(d.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	events := testenv.RecordEvents(t, nc)
-	js, _ := jetstream.New(nc)
-	testenv.PublishJob(t, js, messages.SubjectMeetingCreate, `{"job_id": "`+jobID+`", "user_id": "james@bond.com",
+	return jobEvent(t, d.url, messages.SubjectMeetingCreate, `{"job_id": "`+jobID+`", "user_id": "james@bond.com",
  "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
-             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description"}}`, "")
-	return events.Wait(t, jobID, messages.SubjectMeetingCreated, 1, 20*time.Second)
+             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description"}}`,
+		jobID, messages.SubjectMeetingCreated, 20*time.Second)
 }
 
 // TestDevRunsEverythingInOneProcess runs `zoom-worker dev` as a user would
@@ -86,8 +76,7 @@ func TestDevRunsEverythingInOneProcess(t *testing.T) {
 // earlier run is served) and says so; a worker's keys stay untouched.
 func TestDevKeepsOutOfTheUsersRedis(t *testing.T) {
 	r := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := redisClient(t, r)
 	ctx := context.Background()
 	if err := rdb.Set(ctx, "zw:default:job:users-own", "keep", 0).Err(); err != nil {
 		t.Fatal(err)

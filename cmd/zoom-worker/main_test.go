@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
@@ -134,10 +135,16 @@ func (e *e2e) spawn(command string, extra ...string) *proc {
 	e.t.Helper()
 	var p *proc
 	e.t.Cleanup(func() { e.checkNoSecrets(p.logs.String()) }) // after startBackground's kill
-	cmd := exec.Command(binary, command)
-	cmd.Env = e.env(extra...)
-	p = startBackground(e.t, cmd)
+	p = startBinary(e.t, e.env(extra...), command)
 	return p
+}
+
+// startBinary runs `zoom-worker args...` with env only (startBackground).
+func startBinary(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	return startBackground(t, cmd)
 }
 
 // startBackground starts cmd with its output in p.logs, and kills it (its
@@ -282,6 +289,29 @@ func waitReadyz(t *testing.T, base string, code int, limit time.Duration, says .
 		return ""
 	})
 	return body
+}
+
+// jobEvent publishes a job to the NATS at url (not the stack's) and returns
+// the event subject the job jobID causes there.
+func jobEvent(t *testing.T, url, subject, body, jobID, event string, limit time.Duration) *nats.Msg {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	events := testenv.RecordEvents(t, nc)
+	js, _ := jetstream.New(nc)
+	testenv.PublishJob(t, js, subject, body, "")
+	return events.Wait(t, jobID, event, 1, limit)
+}
+
+// redisClient is a client of r, closed when the test ends.
+func redisClient(t *testing.T, r *testenv.Redis) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
 }
 
 // freeAddr is a loopback address on a port nothing listens on (yet).

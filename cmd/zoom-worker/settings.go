@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,12 +126,35 @@ func boolean(p func(*Config) *bool) func(*Config, string) error {
 	}
 }
 
+// oneOf takes one of values, as given.
+func oneOf(p func(*Config) *string, values ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if !slices.Contains(values, v) {
+			return fmt.Errorf("want %s", orList(values))
+		}
+		*p(c) = v
+		return nil
+	}
+}
+
+// parsed takes what parse makes of the value; parse's error says what is wrong.
+func parsed[T any](p func(*Config) *T, parse func(string) (T, error)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		x, err := parse(v)
+		if err != nil {
+			return err
+		}
+		*p(c) = x
+		return nil
+	}
+}
+
 func urlOf(schemes ...string) func(p func(*Config) *string) func(*Config, string) error {
 	return func(p func(*Config) *string) func(*Config, string) error {
 		return func(c *Config, v string) error {
 			for _, part := range strings.Split(v, ",") {
 				u, err := url.Parse(strings.TrimSpace(part))
-				if err != nil || u.Host == "" || !contains(schemes, u.Scheme) {
+				if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
 					return fmt.Errorf("want a URL with scheme %s", strings.Join(schemes, " or "))
 				}
 			}
@@ -138,15 +162,6 @@ func urlOf(schemes ...string) func(p func(*Config) *string) func(*Config, string
 			return nil
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Settings is the table of every setting the binary knows, in the order the
@@ -191,14 +206,7 @@ var Settings = []setting{
 	{env: "ZOOMW_RATE_LIMIT_MEDIUM", flag: "rate-limit-medium", def: "0", usage: "requests per second for Zoom's Medium APIs (meeting create, list); 0 = only ZOOMW_RATE_LIMIT",
 		set: rate(func(c *Config) *float64 { return &c.RateLimitMed })},
 	{env: "ZOOMW_ZOOM_PLAN", flag: "zoom-plan", def: "none", usage: "the Zoom account's plan, whose per-category rate limits the shared limiter keeps: pro (Light 30/s, Medium 20/s, Heavy 10/s), business (80/60/40); none = only what Zoom's X-RateLimit headers say",
-		set: func(c *Config, v string) error {
-			p, err := redisstore.ParsePlan(v)
-			if err != nil {
-				return err
-			}
-			c.ZoomPlan = p
-			return nil
-		}},
+		set: parsed(func(c *Config) *redisstore.Plan { return &c.ZoomPlan }, redisstore.ParsePlan)},
 	{env: "ZOOMW_RATE_LIMIT_BURST", flag: "rate-limit-burst", def: "1", usage: "requests that may go at once after a quiet spell",
 		set: posInt(func(c *Config) *int { return &c.RateLimitBurst }, 1)},
 	{env: "ZOOMW_HTTP_ADDR", flag: "http-addr", def: ":9090", usage: "address for /metrics, /healthz, /readyz; \"off\" = none",
@@ -243,13 +251,7 @@ var Settings = []setting{
 	{env: "ZOOMW_REDELIVERY_MAX_DELAY", flag: "redelivery-max-delay", def: worker.DefaultRedeliveryMaxDelay.String(), usage: "largest NAK delay",
 		set: dur(func(c *Config) *time.Duration { return &c.Worker.RedeliveryMaxDelay })},
 	{env: "ZOOMW_DAILY_LIMIT", flag: "daily-limit", def: worker.DailyLimitDefer, usage: "what to do with a job that reached one of Zoom's daily limits (a host's meetings, a registrant's registrations): defer or fail",
-		set: func(c *Config, v string) error {
-			if v != worker.DailyLimitDefer && v != worker.DailyLimitFail {
-				return fmt.Errorf("want defer or fail")
-			}
-			c.Worker.DailyLimit = v
-			return nil
-		}},
+		set: oneOf(func(c *Config) *string { return &c.Worker.DailyLimit }, worker.DailyLimitDefer, worker.DailyLimitFail)},
 	{env: "ZOOMW_STREAM_REPLICAS", flag: "stream-replicas", def: "1", usage: "replicas of the streams (3 on a JetStream cluster)",
 		set: posInt(func(c *Config) *int { return &c.Worker.StreamReplicas }, 1)},
 	{env: "ZOOMW_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: worker.DefaultShutdownTimeout.String(), usage: "time a stop lets jobs in flight finish before handing them back",
@@ -281,22 +283,9 @@ var Settings = []setting{
 	{env: "ZOOMW_INSTANCE_ID", flag: "instance-id", usage: "name of this process in logs and leases (default: random)",
 		set: str(func(c *Config) *string { return &c.Worker.InstanceID })},
 	{env: "ZOOMW_LOG_FORMAT", flag: "log-format", def: "json", usage: "json or text",
-		set: func(c *Config, v string) error {
-			if v != "json" && v != "text" {
-				return fmt.Errorf("want json or text")
-			}
-			c.LogFormat = v
-			return nil
-		}},
+		set: oneOf(func(c *Config) *string { return &c.LogFormat }, "json", "text")},
 	{env: "ZOOMW_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error",
-		set: func(c *Config, v string) error {
-			switch v {
-			case "debug", "info", "warn", "error":
-				c.LogLevel = v
-				return nil
-			}
-			return fmt.Errorf("want debug, info, warn or error")
-		}},
+		set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{env: "ZOOMW_CONSOLE_ADDR", flag: "console-addr", def: "127.0.0.1:8080", usage: "console: listen address of the operator console (without ZOOMW_CONSOLE_TOKEN only a loopback address)",
 		set: str(func(c *Config) *string { return &c.ConsoleAddr })},
 	{env: "ZOOMW_CONSOLE_TOKEN", usage: "console: token every request must carry (Authorization: Bearer, or the login form's cookie)", secret: true,

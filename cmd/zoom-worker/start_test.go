@@ -1,18 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
@@ -43,15 +37,7 @@ func TestThreeWorkersStartTogetherOnAFreshCluster(t *testing.T) {
 		p.waitLog(t, "worker started", 2*time.Minute)
 	}
 	// And they work: a job published to the cluster ends once.
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	events := testenv.RecordEvents(t, nc)
-	testenv.PublishJob(t, js, messages.SubjectMeetingCreate, meetingJob("cluster-1"), "")
-	events.Wait(t, "cluster-1", messages.SubjectMeetingCreated, 1, time.Minute)
+	jobEvent(t, c.URL(), messages.SubjectMeetingCreate, meetingJob("cluster-1"), "cluster-1", messages.SubjectMeetingCreated, time.Minute)
 	if got := e.fake.Stats().MeetingsCreated; got != 1 {
 		t.Errorf("meetings created = %d; want 1", got)
 	}
@@ -69,11 +55,9 @@ func startWaitEnv(t *testing.T, startTimeout string) []string {
 // runs, and waits for it to end; limit only detects a hang.
 func runUntil(t *testing.T, env []string, during func(*os.Process), limit time.Duration) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, "run")
-	cmd.Env = env
-	p := startBackground(t, cmd)
+	p := startBinary(t, env, "run")
 	if during != nil {
-		during(cmd.Process)
+		during(p.cmd.Process)
 	}
 	return p.wait(t, limit), p.logs.String()
 }
@@ -169,11 +153,9 @@ func TestRejectedCredentialsReadiness(t *testing.T) {
 func TestWrongRedisPasswordIsSaid(t *testing.T) {
 	e := newE2E(t, zoomtest.Options{})
 	const right, wrong = "r1ght-Pw", "wr0ng-Pw"
-	rdb := redis.NewClient(&redis.Options{Addr: e.redis.Addr})
-	if err := rdb.ConfigSet(t.Context(), "requirepass", right).Err(); err != nil {
+	if err := redisClient(t, e.redis).ConfigSet(t.Context(), "requirepass", right).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_ = rdb.Close()
 	p, base := e.startServing("REDIS_URL=redis://:" + wrong + "@" + e.redis.Addr + "/0")
 	waitReadyz(t, base, 503, 60*time.Second, "authentication failed", "REDIS_URL")
 	p.waitLog(t, `"level":"ERROR","msg":"redis authentication failed (check the user and password in REDIS_URL)`, 60*time.Second)
@@ -207,9 +189,7 @@ func TestRunOnSentinelAndCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rdb.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if state, err := rdb.HGet(ctx, jobKey, "state").Result(); err != nil || state != "succeeded" {
+			if state, err := rdb.HGet(t.Context(), jobKey, "state").Result(); err != nil || state != "succeeded" {
 				t.Errorf("HGET %s state = %q, %v; want succeeded", jobKey, state, err)
 			}
 		})
