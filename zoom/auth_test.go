@@ -301,25 +301,26 @@ func TestOAuthUsesTokenCache(t *testing.T) {
 }
 
 func TestOAuthTokenEndpointErrors(t *testing.T) {
-	tests := []struct {
+	type tokenCase struct {
 		name      string
 		status    int
 		body      string
 		wantClass Class
-		wantCode  string
-	}{
-		{name: "invalid client", status: 401, body: `{"reason":"Invalid client_id or client_secret","error":"invalid_client"}`,
-			wantClass: AccountFault, wantCode: "invalid_client"},
-		{name: "wrong account", status: 400, body: `{"reason":"Invalid request : Account does not exist.","error":"invalid_request"}`,
-			wantClass: AccountFault, wantCode: "invalid_request"},
-		{name: "echoes the secret", status: 400, body: `{"reason":"bad secret ` + testSecret + `","error":"invalid_client"}`,
-			wantClass: AccountFault, wantCode: "invalid_client"},
-		{name: "invalid grant", status: 400, body: `{"reason":"Invalid Token!","error":"invalid_grant"}`,
-			wantClass: AccountFault, wantCode: "invalid_grant"},
-		{name: "app not enabled", status: 400, body: `{"reason":"Account not enabled for Server-to-Server OAuth","error":"invalid_request"}`,
-			wantClass: AccountFault, wantCode: "invalid_request"},
-		{name: "forbidden", status: 403, body: `{"reason":"Forbidden","error":"access_denied"}`,
-			wantClass: AccountFault, wantCode: "access_denied"},
+		wantCode  string // OAuth's "error"
+	}
+	// refused is the endpoint refusing the app, with OAuth's error code and
+	// reason: an AccountFault.
+	refused := func(name string, status int, code, reason string) tokenCase {
+		body := `{"reason":"` + reason + `","error":"` + code + `"}`
+		return tokenCase{name: name, status: status, body: body, wantClass: AccountFault, wantCode: code}
+	}
+	tests := []tokenCase{
+		refused("invalid client", 401, "invalid_client", "Invalid client_id or client_secret"),
+		refused("wrong account", 400, "invalid_request", "Invalid request : Account does not exist."),
+		refused("echoes the secret", 400, "invalid_client", "bad secret "+testSecret),
+		refused("invalid grant", 400, "invalid_grant", "Invalid Token!"),
+		refused("app not enabled", 400, "invalid_request", "Account not enabled for Server-to-Server OAuth"),
+		refused("forbidden", 403, "access_denied", "Forbidden"),
 		{name: "request timeout", status: 408, body: ``, wantClass: RetrySoon},
 		{name: "server error", status: 503, body: `<html>down</html>`, wantClass: RetrySoon},
 		{name: "rate limited", status: 429, body: `{"reason":"slow down","error":"too_many_requests"}`,
