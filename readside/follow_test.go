@@ -33,8 +33,8 @@ type followEnv struct {
 func newFollowEnv(t *testing.T) *followEnv {
 	t.Helper()
 	e := &followEnv{svcEnv: newSvcEnv(t, zoomtest.Options{})}
-	t.Cleanup(e.fake.Close)
-	js, _ := jetstream.New(e.nc)
+	t.Cleanup(e.Fake.Close)
+	js, _ := jetstream.New(e.NC)
 	if _, err := webhook.SetupStream(context.Background(), js, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -46,15 +46,15 @@ func newFollowEnv(t *testing.T) *followEnv {
 	hs := httptest.NewServer(recv)
 	t.Cleanup(hs.Close)
 	e.hooks = hs.URL
-	e.fake.SetWebhook(hs.URL, hookSecret)
-	e.fake.SetWebhookRetryDelays(50*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond)
+	e.Fake.SetWebhook(hs.URL, hookSecret)
+	e.Fake.SetWebhookRetryDelays(50*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := readside.Follow(ctx, readside.FollowConfig{JetStream: js, Cache: e.store, Logger: testenv.Logger(),
+		err := readside.Follow(ctx, readside.FollowConfig{JetStream: js, Cache: e.Store, Logger: testenv.Logger(),
 			Accounts: map[string]readside.Zoom{worker.DefaultAccount: e.zoom}, Ready: func() { close(ready) }})
 		if err != nil {
 			t.Errorf("Follow: %v", err)
@@ -131,7 +131,7 @@ func TestCacheFollowsZoom(t *testing.T) {
 
 	// Changed "in Zoom's web portal": Zoom's meeting.updated reaches the
 	// receiver, and the cache follows.
-	if err := e.fake.SimUpdateMeeting(zm.ID, "", map[string]any{"topic": "After"}); err != nil {
+	if err := e.Fake.SimUpdateMeeting(zm.ID, "", map[string]any{"topic": "After"}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "new topic served", func() string {
@@ -157,7 +157,7 @@ func TestCacheFollowsZoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "marker meeting cached by its meeting.created webhook", func() string {
-		e, err := e.store.Read(ctx(t), worker.DefaultAccount, readside.MeetingKey(marker.ID))
+		e, err := e.Store.Read(ctx(t), worker.DefaultAccount, readside.MeetingKey(marker.ID))
 		if err != nil || e.JSON == nil {
 			return "not cached"
 		}
@@ -168,7 +168,7 @@ func TestCacheFollowsZoom(t *testing.T) {
 	}
 
 	// Deleted in Zoom: 404, and remembered.
-	if err := e.fake.SimDeleteMeeting(zm.ID, ""); err != nil {
+	if err := e.Fake.SimDeleteMeeting(zm.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "deleted meeting answers 404", func() string {
@@ -189,7 +189,7 @@ func TestCacheFollowsUsers(t *testing.T) {
 	if a := user(); a.Code != "" {
 		t.Fatalf("user: %s %s", a.Code, a.Description)
 	}
-	if err := e.fake.SimUpdateUser(u.ID, map[string]any{"first_name": "Renamed"}); err != nil {
+	if err := e.Fake.SimUpdateUser(u.ID, map[string]any{"first_name": "Renamed"}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "renamed user served", func() string {
@@ -199,7 +199,7 @@ func TestCacheFollowsUsers(t *testing.T) {
 		return ""
 	})
 	// Deactivated in Zoom: the copy is fetched again and says so.
-	if err := e.fake.SimSetUserStatus(u.ID, "deactivate"); err != nil {
+	if err := e.Fake.SimSetUserStatus(u.ID, "deactivate"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "deactivated user served as inactive", func() string {
@@ -208,7 +208,7 @@ func TestCacheFollowsUsers(t *testing.T) {
 		}
 		return ""
 	})
-	if err := e.fake.SimDeleteUser(u.ID, "delete"); err != nil {
+	if err := e.Fake.SimDeleteUser(u.ID, "delete"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "deleted user answers 404", func() string {

@@ -21,8 +21,8 @@ func meetingBody(id int64) string { return `{"meeting_id": ` + strconv.FormatInt
 func TestMissesCoalescedAndWrittenBack(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 	f := e.fixtures()
-	e.fake.SetLatency(300 * time.Millisecond) // the misses overlap
-	before := e.fake.Stats().Requests
+	e.Fake.SetLatency(300 * time.Millisecond) // the misses overlap
+	before := e.Fake.Stats().Requests
 
 	const n = 32
 	var wg sync.WaitGroup
@@ -40,26 +40,26 @@ func TestMissesCoalescedAndWrittenBack(t *testing.T) {
 			t.Fatalf("read %d: %s %s", i, a.Code, a.Body)
 		}
 	}
-	if got := e.fake.Stats().Requests - before; got != 1 {
+	if got := e.Fake.Stats().Requests - before; got != 1 {
 		t.Errorf("%d concurrent misses made %d Zoom calls, want 1", n, got)
 	}
 	if a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting)); !strings.Contains(string(a.Body), `"source":"cache"`) {
 		t.Errorf("after the miss: %s, want it from the cache", a.Body)
 	}
-	if got := e.fake.Stats().Requests - before; got != 1 {
+	if got := e.Fake.Stats().Requests - before; got != 1 {
 		t.Errorf("the written-back copy was not used: %d Zoom calls", got)
 	}
 }
 
 func TestNotFoundRemembered(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{}, func(c *readside.Config) { c.NotFoundTTL = time.Hour })
-	before := e.fake.Stats().Requests
+	before := e.Fake.Stats().Requests
 	for i := range 20 {
 		if a := e.request(readside.SubjectMeetingGet, meetingBody(999000111)); a.Code != "404" {
 			t.Fatalf("read %d of an unknown meeting: %q %s", i, a.Code, a.Description)
 		}
 	}
-	if got := e.fake.Stats().Requests - before; got != 1 {
+	if got := e.Fake.Stats().Requests - before; got != 1 {
 		t.Errorf("20 reads of an unknown meeting made %d Zoom calls, want 1", got)
 	}
 }
@@ -67,7 +67,7 @@ func TestNotFoundRemembered(t *testing.T) {
 func TestHitNeverWaitsForMiss(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 	e.fixtures()
-	e.fake.SetLatency(3 * time.Second)
+	e.Fake.SetLatency(3 * time.Second)
 	missDone := make(chan answer, 1)
 	go func() { missDone <- e.request(readside.SubjectMeetingGet, meetingBody(999000222)) }()
 	time.Sleep(100 * time.Millisecond) // let the miss reach Zoom first
@@ -91,11 +91,11 @@ func TestStaleCopyWhenZoomCannotAnswer(t *testing.T) {
 		t.Fatal(a.Description)
 	}
 	// A webhook said it changed; Zoom then fails every call.
-	if _, _, err := e.store.Apply(ctx(t), worker.DefaultAccount, readside.MeetingKey(f.zoomMeeting),
+	if _, _, err := e.Store.Apply(ctx(t), worker.DefaultAccount, readside.MeetingKey(f.zoomMeeting),
 		time.Now().UnixMilli(), false, false, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	e.fake.SetFailRate(1)
+	e.Fake.SetFailRate(1)
 	a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting))
 	if a.Code != "" {
 		t.Fatalf("with Zoom failing and a stale copy: %s %s, want the copy", a.Code, a.Description)
@@ -108,7 +108,7 @@ func TestStaleCopyWhenZoomCannotAnswer(t *testing.T) {
 		t.Errorf("a stale copy carries start_url: %s", a.Body)
 	}
 	// Zoom answers again: the copy is fresh again.
-	e.fake.SetFailRate(0)
+	e.Fake.SetFailRate(0)
 	if a := e.request(readside.SubjectMeetingGet, meetingBody(f.zoomMeeting)); strings.Contains(string(a.Body), `"stale"`) ||
 		!strings.Contains(string(a.Body), "start_url") {
 		t.Errorf("after Zoom recovered: %s", a.Body)
@@ -119,20 +119,20 @@ func TestReadsHaveTheirOwnRateShare(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 	_ = e.svc.Stop()
 	// The read side's line: one call a minute, waits of at most 100 ms.
-	spec := e.stack.AccountSpec("")
+	spec := e.AccountSpec("")
 	spec.LimiterName, spec.Limits = "default:read", redisstore.Limits{PerSecond: 1.0 / 60, MaxWait: 100 * time.Millisecond}
-	reads, err := account.New(spec, e.store)
+	reads, err := account.New(spec, e.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Logger: testenv.Logger(),
+	svc, err := readside.Start(e.NC, readside.Config{Jobs: e.Store, Cache: e.Store, Logger: testenv.Logger(),
 		Accounts: map[string]readside.Zoom{worker.DefaultAccount: reads.Zoom}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
 	// The jobs' line of the same account is used up: it does not matter.
-	jobs := e.store.NewLimiter("default", redisstore.Limits{PerSecond: 1.0 / 60, MaxWait: time.Millisecond})
+	jobs := e.Store.NewLimiter("default", redisstore.Limits{PerSecond: 1.0 / 60, MaxWait: time.Millisecond})
 	_ = jobs.Wait(ctx(t), zoom.Light)
 
 	if a := e.request(readside.SubjectMeetingGet, meetingBody(999000333)); a.Code != "404" {
@@ -149,7 +149,7 @@ func TestReadsHaveTheirOwnRateShare(t *testing.T) {
 func TestJobCopyAfterWebhookFetchedAgain(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 	f := e.fixtures()
-	if _, _, err := e.store.Apply(ctx(t), worker.DefaultAccount, readside.MeetingKey(f.zoomMeeting),
+	if _, _, err := e.Store.Apply(ctx(t), worker.DefaultAccount, readside.MeetingKey(f.zoomMeeting),
 		time.Now().UnixMilli(), false, true, time.Minute); err != nil {
 		t.Fatal(err)
 	}

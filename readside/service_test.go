@@ -23,16 +23,10 @@ import (
 // the worker's store on it, the fake Zoom behind the real Zoom client) and
 // the read side.
 type svcEnv struct {
-	t     *testing.T
-	stack *testenv.Stack
-	redis *testenv.Redis
-	nc    *nats.Conn
-	store *redisstore.Store
-	zoom  worker.ZoomAPI
-	fake  *zoomtest.Server
-	zurl  string // the fake's URL
-	svc   *readside.Service
-	nats  *testenv.NATS
+	*testenv.Stack
+	t    *testing.T
+	zoom worker.ZoomAPI // the default account's Zoom client
+	svc  *readside.Service
 }
 
 func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Config)) *svcEnv {
@@ -42,11 +36,11 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &svcEnv{t: t, stack: st, redis: st.Redis, nats: st.NATS, nc: st.NC, store: st.Store, zoom: acct.Zoom, fake: st.Fake, zurl: st.ZoomURL}
+	e := &svcEnv{Stack: st, t: t, zoom: acct.Zoom}
 
 	cfg := readside.Config{
-		Jobs:     e.store,
-		Cache:    e.store,
+		Jobs:     e.Store,
+		Cache:    e.Store,
 		Accounts: map[string]readside.Zoom{worker.DefaultAccount: e.zoom},
 		Version:  "v1.2.3",
 		Logger:   testenv.Logger(),
@@ -54,7 +48,7 @@ func newSvcEnv(t *testing.T, fake zoomtest.Options, edit ...func(*readside.Confi
 	for _, f := range edit {
 		f(&cfg)
 	}
-	if e.svc, err = readside.Start(e.nc, cfg); err != nil {
+	if e.svc, err = readside.Start(e.NC, cfg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.svc.Stop() })
@@ -75,7 +69,7 @@ type answer struct {
 
 func (e *svcEnv) request(subject, body string) answer {
 	e.t.Helper()
-	m, err := e.nc.Request(subject, []byte(body), 5*time.Second)
+	m, err := e.NC.Request(subject, []byte(body), 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("request %s %s: %v", subject, body, err)
 	}
@@ -140,7 +134,7 @@ func (e *svcEnv) fixtures() fixtures {
 
 func (e *svcEnv) begin(jobID, subject string) {
 	e.t.Helper()
-	_, err := e.store.Begin(ctx(e.t), worker.Begin{Account: worker.DefaultAccount, JobID: jobID, Subject: subject,
+	_, err := e.Store.Begin(ctx(e.t), worker.Begin{Account: worker.DefaultAccount, JobID: jobID, Subject: subject,
 		Owner: "test", Lease: time.Minute})
 	if err != nil {
 		e.t.Fatal(err)
@@ -150,7 +144,7 @@ func (e *svcEnv) begin(jobID, subject string) {
 func (e *svcEnv) finish(f worker.Finish) {
 	e.t.Helper()
 	f.Account, f.Owner = worker.DefaultAccount, "test"
-	if err := e.store.Finish(ctx(e.t), f); err != nil {
+	if err := e.Store.Finish(ctx(e.t), f); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -168,7 +162,7 @@ func TestDiscovery(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
 
 	// As `nats micro ping` and `nats micro ls` do.
-	m, err := e.nc.Request("$SRV.PING."+readside.Name, nil, 5*time.Second)
+	m, err := e.NC.Request("$SRV.PING."+readside.Name, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("$SRV.PING: %v", err)
 	}
@@ -177,7 +171,7 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("ping = %+v, want zoom-worker 1.2.3", ping)
 	}
 
-	m, err = e.nc.Request("$SRV.INFO."+readside.Name, nil, 5*time.Second)
+	m, err = e.NC.Request("$SRV.INFO."+readside.Name, nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("$SRV.INFO: %v", err)
 	}
@@ -220,7 +214,7 @@ func TestDiscovery(t *testing.T) {
 		found bool
 	)
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		m, err = e.nc.Request("$SRV.STATS."+readside.Name, nil, 5*time.Second)
+		m, err = e.NC.Request("$SRV.STATS."+readside.Name, nil, 5*time.Second)
 		if err != nil {
 			t.Fatalf("$SRV.STATS: %v", err)
 		}
@@ -292,6 +286,22 @@ func TestEndpoints(t *testing.T) {
 	f := e.fixtures()
 
 	type check func(t *testing.T, body []byte)
+	// meetingFrom and userFrom check an answer from source whose meeting
+	// or user ok accepts.
+	meetingFrom := func(source string, ok func(m *messages.Meeting) bool) check {
+		return func(t *testing.T, b []byte) {
+			if r := decodeAs[readside.MeetingResponse](t, b); r.Source != source || r.Meeting == nil || !ok(r.Meeting) {
+				t.Errorf("answer = %s", b)
+			}
+		}
+	}
+	userFrom := func(source string, ok func(u *messages.User) bool) check {
+		return func(t *testing.T, b []byte) {
+			if r := decodeAs[readside.UserResponse](t, b); r.Source != source || r.User == nil || !ok(r.User) {
+				t.Errorf("answer = %s", b)
+			}
+		}
+	}
 	tests := []struct {
 		name     string
 		subject  string
@@ -351,27 +361,14 @@ func TestEndpoints(t *testing.T) {
 			wantCode: "400", wantDesc: `unknown account "other"`},
 
 		{name: "meeting cached", subject: readside.SubjectMeetingGet, body: `{"meeting_id": 111}`,
-			check: func(t *testing.T, b []byte) {
-				r := decodeAs[readside.MeetingResponse](t, b)
-				if r.Source != "cache" || r.Meeting.ID != 111 || r.Meeting.Topic != "Cached topic" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: meetingFrom("cache", func(m *messages.Meeting) bool { return m.ID == 111 && m.Topic == "Cached topic" })},
 		{name: "meeting id as string", subject: readside.SubjectMeetingGet, body: `{"meeting_id": "111"}`,
-			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[readside.MeetingResponse](t, b); r.Source != "cache" || r.Meeting.ID != 111 {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: meetingFrom("cache", func(m *messages.Meeting) bool { return m.ID == 111 })},
 		{name: "meeting from zoom", subject: readside.SubjectMeetingGet,
 			body: `{"meeting_id": ` + jsonInt(f.zoomMeeting) + `}`,
-			check: func(t *testing.T, b []byte) {
-				r := decodeAs[readside.MeetingResponse](t, b)
-				if r.Source != "zoom" || r.Meeting.ID != f.zoomMeeting || r.Meeting.Topic != "Gadgets" ||
-					r.Meeting.HostID != f.zoomUserID || r.Meeting.JoinURL == "" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: meetingFrom("zoom", func(m *messages.Meeting) bool {
+				return m.ID == f.zoomMeeting && m.Topic == "Gadgets" && m.HostID == f.zoomUserID && m.JoinURL != ""
+			})},
 		{name: "meeting unknown", subject: readside.SubjectMeetingGet, body: `{"meeting_id": 999999999}`,
 			wantCode: "404", wantDesc: "not found"},
 		{name: "meeting without id", subject: readside.SubjectMeetingGet, body: `{"account": "default"}`,
@@ -384,31 +381,13 @@ func TestEndpoints(t *testing.T) {
 			wantCode: "400", wantDesc: "JSON object"},
 
 		{name: "user cached by email", subject: readside.SubjectUserGet, body: `{"user_id": "James@Bond.com"}`,
-			check: func(t *testing.T, b []byte) {
-				r := decodeAs[readside.UserResponse](t, b)
-				if r.Source != "cache" || r.User.ID != "cachedhost" || r.User.LastName != "Bond" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: userFrom("cache", func(u *messages.User) bool { return u.ID == "cachedhost" && u.LastName == "Bond" })},
 		{name: "user cached by id", subject: readside.SubjectUserGet, body: `{"user_id": "cachedhost"}`,
-			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[readside.UserResponse](t, b); r.Source != "cache" || r.User.Email != "james@bond.com" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: userFrom("cache", func(u *messages.User) bool { return u.Email == "james@bond.com" })},
 		{name: "user from zoom by email", subject: readside.SubjectUserGet, body: `{"user_id": "q@mi6.example"}`,
-			check: func(t *testing.T, b []byte) {
-				r := decodeAs[readside.UserResponse](t, b)
-				if r.Source != "zoom" || r.User.ID != f.zoomUserID || r.User.FirstName != "Q" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: userFrom("zoom", func(u *messages.User) bool { return u.ID == f.zoomUserID && u.FirstName == "Q" })},
 		{name: "user from zoom written back", subject: readside.SubjectUserGet, body: `{"user_id": "` + f.zoomUserID + `"}`,
-			check: func(t *testing.T, b []byte) {
-				if r := decodeAs[readside.UserResponse](t, b); r.Source != "cache" || r.User.Email != "q@mi6.example" {
-					t.Errorf("answer = %s", b)
-				}
-			}},
+			check: userFrom("cache", func(u *messages.User) bool { return u.Email == "q@mi6.example" })},
 		{name: "user unknown", subject: readside.SubjectUserGet, body: `{"user_id": "nobody@example.com"}`,
 			wantCode: "404", wantDesc: "not found"},
 		{name: "user without id", subject: readside.SubjectUserGet, body: `{"user": "q@mi6.example"}`,
@@ -474,7 +453,7 @@ func TestIncludeStartURL(t *testing.T) {
 
 func TestRedisUnreachable(t *testing.T) {
 	e := newSvcEnv(t, zoomtest.Options{})
-	e.redis.Stop()
+	e.Redis.Stop()
 
 	tests := []struct{ name, subject, body string }{
 		{"job status", readside.SubjectJobStatus, `{"job_id": "m-ok"}`},
@@ -553,7 +532,7 @@ func TestStopEndsService(t *testing.T) {
 	if err := e.svc.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.nc.Request(readside.SubjectJobStatus, []byte(`{"job_id":"x"}`), 300*time.Millisecond); err == nil {
+	if _, err := e.NC.Request(readside.SubjectJobStatus, []byte(`{"job_id":"x"}`), 300*time.Millisecond); err == nil {
 		t.Error("a stopped service still answers")
 	}
 }
