@@ -36,9 +36,10 @@ type Meeting struct {
 	Extra       map[string]json.RawMessage `json:"-"`
 }
 
-// JobRef names the job an event is about: its job id (always set: the worker
-// derives one for a job that has none) and its account. Every event type
-// embeds it, so job_id and account are top-level fields of the event's JSON.
+// JobRef names a job: its job id and its account. Every event type embeds
+// it, so job_id and account are top-level fields of the event's JSON; in an
+// event the job id is always set (the worker derives one for a job that has
+// none).
 type JobRef struct {
 	JobID string `json:"job_id"`
 	// Account is the job's account; "" is the default account.

@@ -41,12 +41,9 @@ const (
 	CodeTimeout     = "504"
 )
 
-// JobStatusRequest is the body of a zoom.svc.job.status request.
-type JobStatusRequest struct {
-	JobID string `json:"job_id"`
-	// Account "" means the default account.
-	Account string `json:"account,omitempty"`
-}
+// JobStatusRequest is the body of a zoom.svc.job.status request: the job's
+// id and its account ("" means the default account), as events name a job.
+type JobStatusRequest = messages.JobRef
 
 // MeetingRequest is the body of a zoom.svc.meeting.get request. The
 // endpoint also takes meeting_id as a string of digits.
