@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,9 @@ type stage struct {
 	js      jetstream.JetStream // publishes asynchronously
 	events  *collector
 	pubErrs atomic.Int64
+	// acked is when the server had acknowledged every job of the last
+	// publish call (collector time; 0 = not yet).
+	acked atomic.Int64
 	// accountOf, if set, names the account of job i ("" = the default).
 	accountOf func(i int) string
 }
@@ -220,6 +224,7 @@ func (st *stage) publish(ctx context.Context, from, to int, perSecond float64) e
 	if n := st.pubErrs.Load(); n > 0 {
 		return fmt.Errorf("publish: %d jobs not acknowledged by the server", n)
 	}
+	st.acked.Store(st.events.now())
 	return nil
 }
 
@@ -326,6 +331,22 @@ func (c *collector) doneIn(from, to int) int {
 		}
 	}
 	return n
+}
+
+// nthEvent is when the k-th event (1-based) of jobs [from, to) came, 0 when
+// fewer have theirs.
+func (c *collector) nthEvent(from, to, k int) int64 {
+	var done []int64
+	for i := from; i < to; i++ {
+		if d := c.doneAt[i].Load(); d != 0 {
+			done = append(done, d)
+		}
+	}
+	if k < 1 || k > len(done) {
+		return 0
+	}
+	slices.Sort(done)
+	return done[k-1]
 }
 
 // span is the time from the first publish of jobs [from, to) to their last event.

@@ -53,11 +53,16 @@ type latency200Result struct {
 	steady   float64 // rate without the warm-up and the tail
 	steadyOK bool
 	full     pcts // added latency, all jobs published at once
-	halfRate float64
-	halfN    int
-	half     pcts // added latency at half the achieved rate
-	failed   int
-	costs    costs
+	// startup is how long after the first publish the C-th event came,
+	// less L: when the first wave of C jobs had all started, and its own
+	// time in the worker. ingest is when the server had acknowledged
+	// every job's publish.
+	startup, ingest time.Duration
+	halfRate        float64
+	halfN           int
+	half            pcts // added latency at half the achieved rate
+	failed          int
+	costs           costs
 }
 
 type rateLimitResult struct {
@@ -277,8 +282,11 @@ func (r *results) writeDetails(w io.Writer) {
 	if r.latency0 != nil {
 		detail(scLatency0, r.latency0.costs)
 	}
-	if r.latency200 != nil {
-		detail(scLatency200, r.latency200.costs)
+	if l := r.latency200; l != nil {
+		if why := l.whereTimeWent(); why != "" {
+			fmt.Fprintf(w, "- %s: %s\n", scLatency200, why)
+		}
+		detail(scLatency200, l.costs)
 	}
 	if r.rateLimit != nil {
 		if len(r.rateLimit.timeline) > 1 {
@@ -348,4 +356,22 @@ func oneLine(s string) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// whereTimeWent splits the first-publish-to-last-event time of the jobs
+// published at once: ⌈n/C⌉ runs of L back to back in each slot (the most a
+// slot runs; the ceiling of the rate), the start-up (the first wave), and
+// what each later run of a slot added to L.
+func (l *latency200Result) whereTimeWent() string {
+	if l.conc < 1 || l.n < l.conc || l.startup <= 0 {
+		return ""
+	}
+	runs := (l.n + l.conc - 1) / l.conc
+	floor := time.Duration(runs) * l.latency
+	perRun := (l.elapsed - floor - l.startup) / time.Duration(max(runs-1, 1))
+	return fmt.Sprintf("first publish to last event %s ≈ %d runs of L per slot (%s: the rate's ceiling, %.1f%% of C/L) + start-up %s "+
+		"(the first %d events came by L + %s after the first publish; the server had acknowledged all %d publishes %s after it) "+
+		"+ %s per later run (the worker's own time per job, beyond Zoom's)",
+		fmtDur(l.elapsed), runs, fmtDur(floor), 100*float64(l.n)/l.bound/floor.Seconds(), fmtDur(l.startup),
+		l.conc, fmtDur(l.startup), l.n, fmtDur(l.ingest), fmtDur(perRun))
 }

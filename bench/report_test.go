@@ -93,3 +93,18 @@ func TestRowsVerdicts(t *testing.T) {
 		}
 	}
 }
+
+func TestWhereTimeWent(t *testing.T) {
+	l := &latency200Result{n: 4000, conc: 256, latency: 200 * time.Millisecond, bound: 1280,
+		elapsed: 3380 * time.Millisecond, startup: 60 * time.Millisecond, ingest: 40 * time.Millisecond}
+	got := l.whereTimeWent()
+	for _, want := range []string{"3.38 s ≈ 16 runs of L per slot (3.20 s", "97.7% of C/L", "start-up 60.0 ms", "all 4000 publishes 40.0 ms after",
+		"+ 8.0 ms per later run"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("whereTimeWent() = %q; want it to contain %q", got, want)
+		}
+	}
+	if got := (&latency200Result{n: 100, conc: 256}).whereTimeWent(); got != "" {
+		t.Errorf("fewer jobs than one wave: %q; want nothing", got)
+	}
+}

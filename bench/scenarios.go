@@ -350,6 +350,11 @@ func (b *bench) runLatency200(ctx context.Context) error {
 	r := &latency200Result{n: n, latency: lat, conc: conc, elapsed: span, rate: float64(n) / span.Seconds(),
 		bound: float64(conc) / lat.Seconds(), full: percentiles(st.events.latencies(0, n, lat)), costs: w.costs(n)}
 	r.steady, r.steadyOK = st.events.steadyRate(0, n, steadySkip(lat))
+	first, _ := st.events.bounds(0, n)
+	if wave := st.events.nthEvent(0, n, min(conc, n)); wave != 0 {
+		r.startup = time.Duration(wave-first) - lat
+	}
+	r.ingest = time.Duration(st.acked.Load() - first)
 	b.res.latency200 = r
 	b.log("latency200: %d jobs in %s: %.0f jobs/s, steady %.0f jobs/s (C/L = %.0f/s)", n, span.Round(time.Millisecond), r.rate, r.steady, r.bound)
 
