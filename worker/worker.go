@@ -184,9 +184,9 @@ func (w *Worker) RejectedAccounts() map[string]string { return w.creds.rejectedA
 // InFlight is the number of jobs being worked on now.
 func (w *Worker) InFlight() int { return w.slots.busy() }
 
-// Started is closed once Run has set up the streams and bound the consumer:
-// jobs published from then on are taken. It is never closed when Run fails
-// before that; wait on Done too.
+// Started is closed once Run has set up the streams, asked for the accounts'
+// tokens and bound the consumer: jobs published from then on are taken. It
+// is never closed when Run fails before that; wait on Done too.
 func (w *Worker) Started() <-chan struct{} { return w.started }
 
 // Done is closed when Run has returned.
@@ -224,6 +224,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.health.stop()
 	w.creds.start(ctx)
 	defer w.creds.stop()
+	w.warm(ctx) // warm.go: the tokens and the store's connections, before the first pull
 
 	// Short pull expiry and heartbeat: after a broker restart or a change of
 	// consumer leader the iterator notices a lost pull request within
