@@ -269,52 +269,54 @@ func TestCreateMeetingErrors(t *testing.T) {
 	}
 }
 
+// recurring is the create body of a 30-minute recurring meeting with a
+// fixed time (type 8) from start.
+func recurring(start string, rec map[string]any) map[string]any {
+	return map[string]any{"type": 8, "start_time": start, "duration": 30, "recurrence": rec}
+}
+
 func TestRecurrence(t *testing.T) {
 	tests := []struct {
-		name       string
-		start      string
-		timezone   string
-		recurrence map[string]any
-		want       []string // occurrence start times
-		wantCount  int      // when want is nil: how many
+		name      string
+		body      map[string]any
+		want      []string // occurrence start times
+		wantCount int      // when want is nil: how many
 	}{
-		{name: "daily every 2 days", start: "2026-12-05T12:00:00Z",
-			recurrence: map[string]any{"type": 1, "repeat_interval": 2, "end_times": 3},
-			want:       []string{"2026-12-05T12:00:00Z", "2026-12-07T12:00:00Z", "2026-12-09T12:00:00Z"}},
-		{name: "daily until end_date_time", start: "2026-12-05T12:00:00Z",
-			recurrence: map[string]any{"type": 1, "end_date_time": "2026-12-08T00:00:00Z"},
-			want:       []string{"2026-12-05T12:00:00Z", "2026-12-06T12:00:00Z", "2026-12-07T12:00:00Z"}},
-		{name: "daily keeps local time across DST", start: "2027-03-13T09:00:00", timezone: "America/New_York",
-			recurrence: map[string]any{"type": 1, "end_times": 2},
-			want:       []string{"2027-03-13T14:00:00Z", "2027-03-14T13:00:00Z"}},
-		{name: "weekly on Mondays and Wednesdays from a Saturday", start: "2026-12-05T10:00:00Z",
-			recurrence: map[string]any{"type": 2, "weekly_days": "4,2", "end_times": 4},
-			want:       []string{"2026-12-07T10:00:00Z", "2026-12-09T10:00:00Z", "2026-12-14T10:00:00Z", "2026-12-16T10:00:00Z"}},
-		{name: "fortnightly on the start's weekday", start: "2026-12-05T10:00:00Z",
-			recurrence: map[string]any{"type": 2, "repeat_interval": 2, "end_times": 3},
-			want:       []string{"2026-12-05T10:00:00Z", "2026-12-19T10:00:00Z", "2027-01-02T10:00:00Z"}},
-		{name: "monthly on the 31st", start: "2027-01-31T09:00:00Z",
-			recurrence: map[string]any{"type": 3, "monthly_day": 31, "end_times": 3},
-			want:       []string{"2027-01-31T09:00:00Z", "2027-02-28T09:00:00Z", "2027-03-31T09:00:00Z"}},
-		{name: "monthly on the last Friday", start: "2026-12-01T09:00:00Z",
-			recurrence: map[string]any{"type": 3, "monthly_week": -1, "monthly_week_day": 6, "end_times": 3},
-			want:       []string{"2026-12-25T09:00:00Z", "2027-01-29T09:00:00Z", "2027-02-26T09:00:00Z"}},
-		{name: "every other month on the first Monday", start: "2026-12-01T09:00:00Z",
-			recurrence: map[string]any{"type": 3, "monthly_week": 1, "monthly_week_day": 2, "repeat_interval": 2, "end_times": 3},
-			want:       []string{"2026-12-07T09:00:00Z", "2027-02-01T09:00:00Z", "2027-04-05T09:00:00Z"}},
-		{name: "end_times 0 means no end: capped at 60", start: "2026-12-05T12:00:00Z",
-			recurrence: map[string]any{"type": 1, "end_times": 0}, wantCount: 60},
-		{name: "end_times defaults to 1", start: "2026-12-05T12:00:00Z",
-			recurrence: map[string]any{"type": 1}, want: []string{"2026-12-05T12:00:00Z"}},
+		{name: "daily every 2 days",
+			body: recurring("2026-12-05T12:00:00Z", map[string]any{"type": 1, "repeat_interval": 2, "end_times": 3}),
+			want: []string{"2026-12-05T12:00:00Z", "2026-12-07T12:00:00Z", "2026-12-09T12:00:00Z"}},
+		{name: "daily until end_date_time",
+			body: recurring("2026-12-05T12:00:00Z", map[string]any{"type": 1, "end_date_time": "2026-12-08T00:00:00Z"}),
+			want: []string{"2026-12-05T12:00:00Z", "2026-12-06T12:00:00Z", "2026-12-07T12:00:00Z"}},
+		{name: "daily keeps local time across DST",
+			body: map[string]any{"type": 8, "start_time": "2027-03-13T09:00:00", "timezone": "America/New_York",
+				"duration": 30, "recurrence": map[string]any{"type": 1, "end_times": 2}},
+			want: []string{"2027-03-13T14:00:00Z", "2027-03-14T13:00:00Z"}},
+		{name: "weekly on Mondays and Wednesdays from a Saturday",
+			body: recurring("2026-12-05T10:00:00Z", map[string]any{"type": 2, "weekly_days": "4,2", "end_times": 4}),
+			want: []string{"2026-12-07T10:00:00Z", "2026-12-09T10:00:00Z", "2026-12-14T10:00:00Z", "2026-12-16T10:00:00Z"}},
+		{name: "fortnightly on the start's weekday",
+			body: recurring("2026-12-05T10:00:00Z", map[string]any{"type": 2, "repeat_interval": 2, "end_times": 3}),
+			want: []string{"2026-12-05T10:00:00Z", "2026-12-19T10:00:00Z", "2027-01-02T10:00:00Z"}},
+		{name: "monthly on the 31st",
+			body: recurring("2027-01-31T09:00:00Z", map[string]any{"type": 3, "monthly_day": 31, "end_times": 3}),
+			want: []string{"2027-01-31T09:00:00Z", "2027-02-28T09:00:00Z", "2027-03-31T09:00:00Z"}},
+		{name: "monthly on the last Friday",
+			body: recurring("2026-12-01T09:00:00Z", map[string]any{"type": 3, "monthly_week": -1, "monthly_week_day": 6, "end_times": 3}),
+			want: []string{"2026-12-25T09:00:00Z", "2027-01-29T09:00:00Z", "2027-02-26T09:00:00Z"}},
+		{name: "every other month on the first Monday",
+			body: recurring("2026-12-01T09:00:00Z", map[string]any{"type": 3, "monthly_week": 1, "monthly_week_day": 2,
+				"repeat_interval": 2, "end_times": 3}),
+			want: []string{"2026-12-07T09:00:00Z", "2027-02-01T09:00:00Z", "2027-04-05T09:00:00Z"}},
+		{name: "end_times 0 means no end: capped at 60",
+			body: recurring("2026-12-05T12:00:00Z", map[string]any{"type": 1, "end_times": 0}), wantCount: 60},
+		{name: "end_times defaults to 1",
+			body: recurring("2026-12-05T12:00:00Z", map[string]any{"type": 1}), want: []string{"2026-12-05T12:00:00Z"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, Options{})
-			body := map[string]any{"type": 8, "start_time": tt.start, "duration": 30, "recurrence": tt.recurrence}
-			if tt.timezone != "" {
-				body["timezone"] = tt.timezone
-			}
-			m := e.createMeeting("me", body)
+			m := e.createMeeting("me", tt.body)
 			occs, _ := m["occurrences"].([]any)
 			var starts []string
 			for _, o := range occs {
@@ -337,7 +339,7 @@ func TestRecurrence(t *testing.T) {
 				t.Errorf("start_time: got %v, want the first occurrence %s", m["start_time"], starts[0])
 			}
 			rec, _ := m["recurrence"].(map[string]any)
-			if num(t, rec["type"]) != num(t, tt.recurrence["type"]) {
+			if num(t, rec["type"]) != num(t, tt.body["recurrence"].(map[string]any)["type"]) {
 				t.Errorf("recurrence: got %v, want it echoed", rec)
 			}
 		})
@@ -345,26 +347,23 @@ func TestRecurrence(t *testing.T) {
 }
 func TestRecurrenceErrors(t *testing.T) {
 	e := newTestEnv(t, Options{})
-	recurring := func(rec map[string]any) map[string]any {
-		return map[string]any{"type": 8, "start_time": "2026-12-05T12:00:00Z", "duration": 30, "recurrence": rec}
-	}
-	const path = "/users/me/meetings"
+	const path, start = "/users/me/meetings", "2026-12-05T12:00:00Z"
 	e.refuses(t, "POST", path, []refusal{
-		{name: "end_times over 60", body: recurring(map[string]any{"type": 1, "end_times": 61}),
+		{name: "end_times over 60", body: recurring(start, map[string]any{"type": 1, "end_times": 61}),
 			want: validation("recurrence.end_times")},
-		{name: "end_times and end_date_time", body: recurring(map[string]any{"type": 1, "end_times": 2, "end_date_time": "2026-12-08T00:00:00Z"}),
+		{name: "end_times and end_date_time", body: recurring(start, map[string]any{"type": 1, "end_times": 2, "end_date_time": "2026-12-08T00:00:00Z"}),
 			want: validation("recurrence.end_date_time")},
-		{name: "end_date_time before the start", body: recurring(map[string]any{"type": 1, "end_date_time": "2026-12-01T00:00:00Z"}),
+		{name: "end_date_time before the start", body: recurring(start, map[string]any{"type": 1, "end_date_time": "2026-12-01T00:00:00Z"}),
 			want: validation("recurrence.end_date_time")},
-		{name: "unknown recurrence type", body: recurring(map[string]any{"type": 4}),
+		{name: "unknown recurrence type", body: recurring(start, map[string]any{"type": 4}),
 			want: validation("recurrence.type")},
-		{name: "daily interval over 99", body: recurring(map[string]any{"type": 1, "repeat_interval": 100}),
+		{name: "daily interval over 99", body: recurring(start, map[string]any{"type": 1, "repeat_interval": 100}),
 			want: validation("recurrence.repeat_interval")},
-		{name: "bad weekly_days", body: recurring(map[string]any{"type": 2, "weekly_days": "1,8"}),
+		{name: "bad weekly_days", body: recurring(start, map[string]any{"type": 2, "weekly_days": "1,8"}),
 			want: validation("recurrence.weekly_days")},
-		{name: "bad monthly_week", body: recurring(map[string]any{"type": 3, "monthly_week": 5, "monthly_week_day": 1}),
+		{name: "bad monthly_week", body: recurring(start, map[string]any{"type": 3, "monthly_week": 5, "monthly_week_day": 1}),
 			want: validation("recurrence.monthly_week")},
-		{name: "monthly_week without a day", body: recurring(map[string]any{"type": 3, "monthly_week": 1}),
+		{name: "monthly_week without a day", body: recurring(start, map[string]any{"type": 3, "monthly_week": 1}),
 			want: validation("recurrence.monthly_week_day")},
 	})
 	if n := len(e.fake.Meetings()); n != 0 {
