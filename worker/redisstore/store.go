@@ -54,8 +54,8 @@ type Store struct {
 	// of another slot (see doc.go, "Redis Cluster").
 	cluster bool
 	// reads gathers the read side's concurrent cache reads (Read) into
-	// pipelines.
-	reads readBatch
+	// pipelines, writes the worker's concurrent Begin and Finish calls.
+	reads, writes batch
 }
 
 var (
@@ -75,8 +75,30 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if cluster {
 		opts.WaitReplicas = 0
 	}
-	return &Store{rdb: rdb, opts: opts, cluster: cluster}
+	s := &Store{rdb: rdb, opts: opts, cluster: cluster,
+		reads:  batch{senders: readBatches, most: maxReadBatch},
+		writes: batch{senders: writeBatches, most: maxWriteBatch}}
+	if n := int64(opts.WaitReplicas); n > 0 {
+		// One WAIT ends each pipeline: it waits for every write before it.
+		s.writes.after = func(ctx context.Context, p redis.Pipeliner) func() error {
+			wait := p.Do(ctx, "WAIT", n, opts.WaitTimeout.Milliseconds())
+			return func() error {
+				if got, _ := wait.Int64(); got < n {
+					return ErrNotReplicated
+				}
+				return nil
+			}
+		}
+	}
+	return s
 }
+
+// writeBatches is how many pipelines of job-record writes (Begin, Finish)
+// run at once; the calls that arrive meanwhile go out together in the next.
+const writeBatches = 4
+
+// maxWriteBatch bounds the calls of one such pipeline.
+const maxWriteBatch = 64
 
 func acct(a string) string {
 	if a == "" {
@@ -211,7 +233,8 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return answer(C_STARTED, uncertain, '0', '', '')
 `)
 
-// Begin implements worker.Store: one EVALSHA (more round trips in Redis
+// Begin implements worker.Store: one EVALSHA, in a pipeline shared with
+// concurrent Begin and Finish calls (see durable; more round trips in Redis
 // Cluster, see below).
 //
 // The host's daily-limit mark is keyed by host, the job record by job id, so
@@ -359,7 +382,8 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return 1
 `)
 
-// Finish implements worker.Store: the record and the cache in one pipeline.
+// Finish implements worker.Store: the record and the cache in one pipeline,
+// shared with concurrent Begin and Finish calls (see durable).
 func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 	var errJSON []byte
 	if f.Error != nil {
@@ -404,33 +428,18 @@ func (s *Store) Finish(ctx context.Context, f worker.Finish) error {
 // write may be lost in a failover, so the caller must treat it as not done.
 var ErrNotReplicated = errors.New("redis: write not confirmed by the replicas in time")
 
-// durable runs the commands fill adds, which use script, in one pipeline,
-// loading the script where a node lacks it (a fresh or promoted server).
-// With Options.WaitReplicas it ends the pipeline with WAIT and fails unless
+// durable runs the commands fill adds, which use script, in a pipeline
+// shared with concurrent Begin and Finish calls (see batch), loading the
+// script where a node lacks it (a fresh or promoted server). With
+// Options.WaitReplicas the pipeline ends with WAIT, and a call fails unless
 // enough replicas have the writes: during a Sentinel failover the old master
 // takes writes until the client learns of the switch, and those writes are
 // thrown away when it becomes a replica.
 func (s *Store) durable(ctx context.Context, script *redis.Script, fill func(p redis.Pipeliner)) error {
-	run := func() error {
-		var wait *redis.Cmd
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			fill(p)
-			if s.opts.WaitReplicas > 0 {
-				wait = p.Do(ctx, "WAIT", s.opts.WaitReplicas, s.opts.WaitTimeout.Milliseconds())
-			}
-			return nil
-		})
-		if err == nil && wait != nil {
-			if n, _ := wait.Int64(); n < int64(s.opts.WaitReplicas) {
-				return ErrNotReplicated
-			}
-		}
-		return err
-	}
-	err := run()
+	err := s.writes.do(ctx, s.rdb, fill)
 	if isNoScript(err) {
 		if err = script.Load(ctx, s.rdb).Err(); err == nil {
-			err = run()
+			err = s.writes.do(ctx, s.rdb, fill)
 		}
 	}
 	return err
