@@ -66,8 +66,48 @@ func DecodeJob(subject string, body []byte) (Job, error) {
 		return nil, unknownSubjectError{&ValidationError{
 			Reason: fmt.Sprintf("unknown job subject %q", clip(subject))}}
 	}
-	job := newJob()
+	if job, err, ok := decodeJobFast(newJob(), body); ok {
+		return job, err
+	}
+	return decodeJob(newJob(), body)
+}
 
+// decodeJobFast is DecodeJob for a body that is one JSON object of UTF-8
+// text within the limits, whose top-level keys are the job's fields
+// spelled without escapes: the common case, with one parse into the job
+// and no map of the members. ok is false where it cannot tell; decodeJob
+// then says what is wrong with the body, as it always did.
+func decodeJobFast(job Job, body []byte) (_ Job, _ error, ok bool) {
+	if len(body) > MaxJobBytes || !utf8.Valid(body) {
+		return nil, nil, false
+	}
+	names := jsonNames(reflect.TypeOf(job).Elem())
+	var meeting []byte
+	depth, ok := objectMembers(body, func(key, value []byte) bool {
+		if _, known := names[string(key)]; !known {
+			return false
+		}
+		if string(key) == "meeting" {
+			meeting = value // the last one, as in a map of the members
+		}
+		return true
+	})
+	if !ok || depth > MaxJSONDepth || json.Unmarshal(body, job) != nil {
+		return nil, nil, false
+	}
+	if u, ok := job.(*UpdateMeetingJob); ok {
+		if err := checkNothingDropped("meeting", meeting, u.Meeting); err != nil {
+			return nil, err, true
+		}
+	}
+	if err := job.Validate(); err != nil {
+		return nil, err, true
+	}
+	return job, nil, true
+}
+
+// decodeJob is DecodeJob for any body.
+func decodeJob(job Job, body []byte) (Job, error) {
 	fields, err := topLevelObject(body)
 	if err != nil {
 		return nil, err
@@ -310,6 +350,124 @@ func outsideStrings(b []byte, f func(c byte) bool) {
 			}
 		}
 	}
+}
+
+// objectMembers calls f with the key and the value of each member of the
+// JSON object b, in order, until f returns false, and returns how deeply b
+// nests objects and arrays (as jsonDepth). ok is false when f returned
+// false, when b is not an object, or when a key holds an escape (its bytes
+// are not the key). It does not check the values' syntax: for text that is
+// not JSON it may give members that are not, or ok where b is not valid
+// (encoding/json, which parses b after it, says so).
+func objectMembers(b []byte, f func(key, value []byte) bool) (depth int, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	depth = 1
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return depth, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, false
+		}
+		end := stringEnd(b, i)
+		if end < 0 {
+			return 0, false
+		}
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return 0, false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		start := skipSpace(b, i+1)
+		end, inner := valueEnd(b, start)
+		if end <= start {
+			return 0, false
+		}
+		depth = max(depth, 1+inner)
+		if !f(key, b[start:end]) {
+			return 0, false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return depth, skipSpace(b, i+1) == len(b)
+		default:
+			return 0, false
+		}
+	}
+}
+
+// skipSpace returns the index of the first byte of b from i on that is not
+// JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the closing quote of the JSON string
+// that starts at b[i], or -1 when it does not end.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index after the JSON value that starts at b[i] and
+// how deeply it nests objects and arrays (0 for a string, number or
+// literal); end is -1 when the value does not end.
+func valueEnd(b []byte, i int) (end, depth int) {
+	if i >= len(b) {
+		return -1, 0
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i), 0
+	case '{', '[':
+		level := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				if j = stringEnd(b, j); j < 0 {
+					return -1, 0
+				}
+				j-- // the loop steps past the quote
+			case '{', '[':
+				level++
+				depth = max(depth, level)
+			case '}', ']':
+				if level--; level == 0 {
+					return j + 1, depth
+				}
+			}
+		}
+		return -1, 0
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' &&
+		b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j, 0
 }
 
 // firstInvalidUTF8 returns the offset of the first byte of b that does not

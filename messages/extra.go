@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // The Zoom objects the worker passes through (UserInfo, MeetingSpec and
@@ -163,11 +164,43 @@ func unmarshalWithExtra[T any](data []byte, known *T, extra *map[string]json.Raw
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
 	}
+	names := jsonNames(reflect.TypeFor[T]())
+	if isCompact(data) {
+		// The common case: a compact object whose keys hold no escapes
+		// and are UTF-8 (encoding/json would change them). Its members are
+		// read off data, and data itself decoded into known (see below),
+		// with no map of all the members.
+		var rest map[string]json.RawMessage
+		_, ok := objectMembers(data, func(key, value []byte) bool {
+			if !utf8.Valid(key) {
+				return false
+			}
+			if _, isKnown := names[string(key)]; !isKnown {
+				if rest == nil {
+					rest = make(map[string]json.RawMessage)
+				}
+				rest[string(key)] = slices.Clone(value)
+			}
+			return true
+		})
+		if ok && !foldsToKnown(rest, names) {
+			err := json.Unmarshal(data, known)
+			if _, invalid := err.(*json.SyntaxError); !invalid {
+				*extra = rest
+			}
+			return err
+		}
+	}
+	return unmarshalWithExtraMap(data, known, extra, names)
+}
+
+// unmarshalWithExtraMap is unmarshalWithExtra for any object: by way of a
+// map of its members. names are the JSON names of T's fields.
+func unmarshalWithExtraMap[T any](data []byte, known *T, extra *map[string]json.RawMessage, names map[string]struct{}) error {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	names := jsonNames(reflect.TypeFor[T]())
 	var mine, rest map[string]json.RawMessage
 	for k, v := range all {
 		if _, isKnown := names[k]; isKnown {

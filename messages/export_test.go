@@ -1,0 +1,24 @@
+package messages
+
+import (
+	"bytes"
+	"reflect"
+)
+
+// DecodeJobSlow is DecodeJob without its fast path.
+func DecodeJobSlow(subject string, body []byte) (Job, error) {
+	newJob, ok := jobTypes[subject]
+	if !ok {
+		return DecodeJob(subject, body)
+	}
+	return decodeJob(newJob(), body)
+}
+
+// UnmarshalMeetingSpecSlow is MeetingSpec.UnmarshalJSON without its fast path.
+func UnmarshalMeetingSpecSlow(data []byte, m *MeetingSpec) error {
+	type plain MeetingSpec
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
+	return unmarshalWithExtraMap(data, (*plain)(m), &m.Extra, jsonNames(reflect.TypeFor[plain]()))
+}

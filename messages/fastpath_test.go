@@ -1,0 +1,60 @@
+package messages_test
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/zoomworker/zoom-worker/messages"
+)
+
+// FuzzDecodeJobFastPath checks that DecodeJob's fast path decides as the
+// general one does: the same job, or the same error, for every body.
+func FuzzDecodeJobFastPath(f *testing.F) {
+	for _, tc := range append(validJobs, invalidJobs...) {
+		for i, s := range jobSubjects {
+			if s == tc.subject {
+				f.Add(uint8(i), []byte(tc.body))
+			}
+		}
+	}
+	f.Add(uint8(1), []byte(`{"user_id":"me","meeting":{"topic":"t","Topic":"u","x":{"y":[1,{"z":"}"}]}}}`))
+	f.Add(uint8(1), []byte(`{"user_id":"me","meeting":{"topic":"t","settings":{"a":1},"extra":null,"n":-1.5e3}}`))
+	f.Add(uint8(2), []byte(`{"meeting_id":1,"meeting":{"topic":""}}`))
+	f.Add(uint8(1), []byte(`{"user_id":"me","us\u0065r_id":"you","meeting":{}}`))
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		subject := jobSubjects[int(which)%len(jobSubjects)]
+		got, gotErr := messages.DecodeJob(subject, body)
+		want, wantErr := messages.DecodeJobSlow(subject, body)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("DecodeJob error %v; the general path's %v", gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeJob = %#v; the general path's %#v", got, want)
+		}
+	})
+}
+
+// FuzzMeetingSpecFastPath checks MeetingSpec.UnmarshalJSON's fast path
+// against its general one.
+func FuzzMeetingSpecFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"topic":"t","type":2,"settings":{"host_video":false},"x":1}`,
+		`{"topic":"t","Topic":"u"}`, `{"topic":1}`, `{"type":"2","duration":3}`,
+		`{"recurrence":null,"y":[1,2,{"a":"\"}"}]}`, `{}`, `null`, `{"a":1,}`, `{"a" :1}`,
+		`{"topic":"\u0074"}`, `{"t\u006fpic":"x"}`, "{\"\xff\":1}", `{"a":1}x`, `[1]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want messages.MeetingSpec
+		gotErr := got.UnmarshalJSON(data)
+		wantErr := messages.UnmarshalMeetingSpecSlow(data, &want)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("UnmarshalJSON(%s) error %v; the general path's %v", data, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("UnmarshalJSON(%s) = %#v; the general path's %#v", data, got, want)
+		}
+	})
+}
