@@ -134,7 +134,11 @@ func (e *e2e) startCommand(command, ready string, extra ...string) *proc {
 func (e *e2e) spawn(command string, extra ...string) *proc {
 	e.t.Helper()
 	var p *proc
-	e.t.Cleanup(func() { e.checkNoSecrets(p.logs.String()) }) // after startBackground's kill
+	e.t.Cleanup(func() { // after startBackground's kill
+		if p != nil {
+			e.checkNoSecrets(p.logs.String())
+		}
+	})
 	p = startBinary(e.t, e.env(extra...), command)
 	return p
 }
