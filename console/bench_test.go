@@ -46,17 +46,17 @@ func BenchmarkOverview(b *testing.B) {
 	e := newConsoleEnv(b, nil)
 	const jobs, events, dead = 100_000, 100_000, 10_000
 	start := time.Now()
-	fill(b, e.js, jobs, func(i int) *nats.Msg {
+	fill(b, e.JS, jobs, func(i int) *nats.Msg {
 		m := nats.NewMsg(messages.SubjectMeetingCreate)
 		m.Data = fmt.Appendf(nil, `{"job_id":"m-%d","user_id":"james@bond.com","meeting":{"topic":"t"}}`, i)
 		return m
 	})
-	fill(b, e.js, events, func(i int) *nats.Msg {
+	fill(b, e.JS, events, func(i int) *nats.Msg {
 		m := nats.NewMsg(messages.SubjectMeetingCreated)
 		m.Data = fmt.Appendf(nil, `{"job_id":"e-%d","meeting":{"id":%d}}`, i, 80000000000+i)
 		return m
 	})
-	fill(b, e.js, dead, func(i int) *nats.Msg {
+	fill(b, e.JS, dead, func(i int) *nats.Msg {
 		m := nats.NewMsg(messages.DeadLetterSubject(messages.SubjectMeetingCreate))
 		m.Data = fmt.Appendf(nil, `{"job_id":"d-%d"}`, i)
 		m.Header.Set(worker.HeaderJobSubject, messages.SubjectMeetingCreate)

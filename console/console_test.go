@@ -17,15 +17,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/console"
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/readside"
 	"github.com/zoomworker/zoom-worker/worker"
-	"github.com/zoomworker/zoom-worker/worker/redisstore"
 )
 
 // Secrets planted in what the console reads; no page may show them.
@@ -36,43 +33,30 @@ const (
 	headerSecret = "Bearer-job-header-secret"
 )
 
+// consoleEnv is testenv's stack (a real NATS, streams set up as a worker
+// sets them up, and a real redis-server) and a console served over HTTP.
 type consoleEnv struct {
-	t     testing.TB
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	store *redisstore.Store
-	con   *console.Console
-	srv   *httptest.Server
-	logs  *testenv.Buffer
+	*testenv.Stack
+	t    testing.TB
+	con  *console.Console
+	srv  *httptest.Server
+	logs *testenv.Buffer
 }
 
-// newConsoleEnv is a real NATS (streams set up as a worker sets them up),
-// a real redis-server and a console served over HTTP.
 func newConsoleEnv(t testing.TB, tweak func(*console.Config)) *consoleEnv {
 	t.Helper()
-	ns := testenv.StartNATS(t)
-	rs := testenv.StartRedis(t)
-	nc, err := nats.Connect(ns.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	e := &consoleEnv{Stack: testenv.Start(t, testenv.Options{}), t: t, logs: &testenv.Buffer{}}
 	ctx := context.Background()
-	if _, err := worker.SetupStreams(ctx, js, worker.Config{}); err != nil {
+	if _, err := worker.SetupStreams(ctx, e.JS, worker.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	opts, _ := redis.ParseURL(rs.URL)
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
-	e := &consoleEnv{t: t, nc: nc, js: js, store: redisstore.New(rdb, redisstore.Options{}), logs: &testenv.Buffer{}}
-	cfg := console.Config{NATS: nc, Records: e.store, Limits: e.store, Version: "test",
+	cfg := console.Config{NATS: e.NC, Records: e.Store, Limits: e.Store, Version: "test",
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	e.con, err = console.New(cfg)
-	if err != nil {
+	var err error
+	if e.con, err = console.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
@@ -98,7 +82,7 @@ func (e *consoleEnv) deadLetter(jobID, subject, account, kind, errMsg string, bo
 		m.Header.Set(worker.HeaderAccount, account)
 	}
 	m.Header.Set("X-Api-Token", headerSecret)
-	ack, err := e.js.PublishMsg(context.Background(), m)
+	ack, err := e.JS.PublishMsg(context.Background(), m)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -109,7 +93,7 @@ func (e *consoleEnv) deadLetter(jobID, subject, account, kind, errMsg string, bo
 func (e *consoleEnv) record(jobID, subject string, state worker.State, event []byte, fe *messages.FailError) {
 	e.t.Helper()
 	ctx := context.Background()
-	if _, err := e.store.Begin(ctx, worker.Begin{JobID: jobID, Subject: subject, Owner: "t", Lease: time.Minute}); err != nil {
+	if _, err := e.Store.Begin(ctx, worker.Begin{JobID: jobID, Subject: subject, Owner: "t", Lease: time.Minute}); err != nil {
 		e.t.Fatal(err)
 	}
 	f := worker.Finish{JobID: jobID, Owner: "t", State: state, Error: fe}
@@ -118,7 +102,7 @@ func (e *consoleEnv) record(jobID, subject string, state worker.State, event []b
 		f.ClaimMeeting = 85746065432
 		f.Users = []messages.User{{ID: "wAdE5hVfRUy3k305kAjBmA", Email: "james@bond.com", FirstName: "James", LastName: "Bond", Type: 1}}
 	}
-	if err := e.store.Finish(ctx, f); err != nil {
+	if err := e.Store.Finish(ctx, f); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -300,7 +284,7 @@ func TestStateChangesNeedPOSTWithCSRF(t *testing.T) {
 	if code, _, _ := other.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}, "csrf": {csrf}}); code != http.StatusForbidden {
 		t.Errorf("POST with another browser's CSRF token: %d, want 403", code)
 	}
-	if n := dlqCount(t, e.js); n != 1 {
+	if n := e.dlqCount(); n != 1 {
 		t.Fatalf("ZOOM_DLQ holds %d, want the dead letter untouched", n)
 	}
 
@@ -309,7 +293,7 @@ func TestStateChangesNeedPOSTWithCSRF(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, `id="confirm"`) {
 		t.Fatalf("POST /dlq: %d, want a confirmation\n%s", code, page)
 	}
-	if n := dlqCount(t, e.js); n != 1 {
+	if n := e.dlqCount(); n != 1 {
 		t.Fatalf("the confirmation changed ZOOM_DLQ (%d left)", n)
 	}
 	code, h, _ := c.do("POST", "/dlq/do", url.Values{"action": {"delete"}, "seqs": {seqs}, "csrf": {csrf}})
@@ -319,7 +303,7 @@ func TestStateChangesNeedPOSTWithCSRF(t *testing.T) {
 	if _, page := c.get(h.Get("Location")); !strings.Contains(page, "Deleted 1 dead letter") {
 		t.Errorf("summary:\n%s", page)
 	}
-	if n := dlqCount(t, e.js); n != 0 {
+	if n := e.dlqCount(); n != 0 {
 		t.Errorf("ZOOM_DLQ holds %d after the delete, want 0", n)
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, `"msg":"console: delete dead letter"`) || !strings.Contains(logs, `"job_id":"m-1"`) || !strings.Contains(logs, `"who":"local"`) {
@@ -340,7 +324,7 @@ func TestReadOnlyRefusesChanges(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Errorf("POST /dlq/do read-only: %d, want 403", code)
 	}
-	if n := dlqCount(t, e.js); n != 1 {
+	if n := e.dlqCount(); n != 1 {
 		t.Errorf("ZOOM_DLQ holds %d, want 1", n)
 	}
 }
@@ -389,13 +373,10 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 }
 
-func dlqCount(t testing.TB, js jetstream.JetStream) uint64 {
-	t.Helper()
-	s, err := js.Stream(context.Background(), messages.StreamDeadLetters)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.CachedInfo().State.Msgs
+// dlqCount is how many dead letters ZOOM_DLQ holds.
+func (e *consoleEnv) dlqCount() uint64 {
+	e.t.Helper()
+	return testenv.StreamCount(e.t, e.JS, messages.StreamDeadLetters, "")
 }
 
 func TestFindAJob(t *testing.T) {
@@ -439,7 +420,7 @@ func TestOverviewCountsJobsPerAccount(t *testing.T) {
 	})
 	publish := func(subject, body string) {
 		t.Helper()
-		if _, err := e.js.Publish(context.Background(), subject, []byte(body)); err != nil {
+		if _, err := e.JS.Publish(context.Background(), subject, []byte(body)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -474,7 +455,7 @@ func TestOverviewCountsJobsPerAccount(t *testing.T) {
 
 func TestWorkersAndTheirCredentialsGates(t *testing.T) {
 	e := newConsoleEnv(t, nil)
-	svc, err := readside.Start(e.nc, readside.Config{Jobs: e.store, Cache: e.store, Version: "1.2.3",
+	svc, err := readside.Start(e.NC, readside.Config{Jobs: e.Store, Cache: e.Store, Version: "1.2.3",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Instance: "worker-a", InFlight: func() int { return 7 },
 		RejectedAccounts: func() map[string]string { return map[string]string{"school-b": "zoom: 401 invalid_client"} }})
 	if err != nil {

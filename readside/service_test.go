@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/redis/go-redis/v9"
 
@@ -247,11 +246,7 @@ func TestVersions(t *testing.T) {
 		{"empty", "", readside.DevVersion, ""},
 	}
 	ns := testenv.StartNATS(t)
-	nc, err := nats.Connect(ns.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testenv.ConnectNATS(t, ns.URL)
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
 	t.Cleanup(func() { rdb.Close() })
 	for _, tt := range tests {
@@ -271,11 +266,7 @@ func TestVersions(t *testing.T) {
 
 func TestStartNeedsCache(t *testing.T) {
 	ns := testenv.StartNATS(t)
-	nc, err := nats.Connect(ns.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testenv.ConnectNATS(t, ns.URL)
 	if _, err := readside.Start(nc, readside.Config{}); err == nil || !strings.Contains(err.Error(), "Cache") {
 		t.Errorf("Start without a cache: err = %v, want one naming Config.Cache", err)
 	}

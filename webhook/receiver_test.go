@@ -37,12 +37,7 @@ type env struct {
 func newEnv(t *testing.T, edit ...func(*webhook.Config)) *env {
 	t.Helper()
 	e := &env{t: t, nats: testenv.StartNATS(t), logs: &testenv.Buffer{}}
-	var err error
-	e.nc, err = nats.Connect(e.nats.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.nc.Close)
+	e.nc = testenv.ConnectNATS(t, e.nats.URL)
 	e.js, _ = jetstream.New(e.nc)
 	if _, err := webhook.SetupStream(context.Background(), e.js, 1); err != nil {
 		t.Fatal(err)
@@ -94,17 +89,10 @@ func (e *env) post(body, key, ts string, hdr ...string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// stored is how many webhooks the stream holds.
 func (e *env) stored() uint64 {
 	e.t.Helper()
-	s, err := e.js.Stream(context.Background(), webhook.Stream)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return info.State.Msgs
+	return testenv.StreamCount(e.t, e.js, webhook.Stream, "")
 }
 
 func meetingUpdated(id int64, ts int64) string {

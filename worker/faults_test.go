@@ -149,13 +149,10 @@ func TestClusterStreamLeaderLoss(t *testing.T) {
 	}
 	c := testenv.StartCluster(t, 3)
 	e := newTestEnv(t, zoomtest.Options{Latency: 10 * time.Millisecond}, func(cfg *worker.Config) { cfg.StreamReplicas = 3 })
-	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testenv.ConnectNATS(t, c.URL())
 	// Point the environment at the cluster.
 	e.NC = nc
+	var err error
 	if e.JS, err = jetstream.New(nc); err != nil {
 		t.Fatal(err)
 	}

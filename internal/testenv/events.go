@@ -97,7 +97,8 @@ func (ev *Events) Wait(tb testing.TB, jobID, subject string, n int, limit time.D
 	}
 }
 
-// StreamCount is how many messages stream holds on subject.
+// StreamCount is how many messages stream holds on subject ("": on every
+// subject).
 func StreamCount(tb testing.TB, js jetstream.JetStream, stream, subject string) uint64 {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -105,6 +106,9 @@ func StreamCount(tb testing.TB, js jetstream.JetStream, stream, subject string) 
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if subject == "" {
+		return s.CachedInfo().State.Msgs
 	}
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {

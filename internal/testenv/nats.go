@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // NATS is an embedded nats-server with JetStream, owned by a test.
@@ -70,6 +71,28 @@ func (n *NATS) start() error {
 	n.Server = s
 	n.URL = s.ClientURL()
 	return nil
+}
+
+// ConnectNATS connects to url (one server or a comma-separated list, as
+// NATS_URL takes them) for a test, reconnecting for ever, 100 ms apart, while
+// a server restarts; the connection closes when the test ends.
+func ConnectNATS(tb testing.TB, url string) *nats.Conn {
+	tb.Helper()
+	nc, err := connectNATS(url, "testenv")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// connectNATS is ConnectNATS's core and the Stack's connection.
+func connectNATS(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	return nc, nil
 }
 
 // Shutdown stops the server (its store stays on disk for Restart).

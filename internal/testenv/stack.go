@@ -155,8 +155,8 @@ func NewStack(dir string, o Options) (s *Stack, err error) {
 	if name == "" {
 		name = "testenv"
 	}
-	if s.NC, err = nats.Connect(s.NATS.URL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)); err != nil {
-		return nil, fmt.Errorf("connect to NATS: %w", err)
+	if s.NC, err = connectNATS(s.NATS.URL, name); err != nil {
+		return nil, err
 	}
 	s.closers = append(s.closers, s.NC.Close)
 	if s.JS, err = jetstream.New(s.NC); err != nil {
