@@ -6,7 +6,9 @@
 // The worker reads each job with DecodeJob, which returns a *ValidationError
 // naming the field for every body that is not a valid job (the job then fails
 // as invalid_job, with no call to Zoom). A Go publisher can build a job type,
-// call its Validate method, and publish its JSON.
+// call its Validate method, and publish its JSON. Every job type embeds a
+// JobHeader (job_id, account) and every event type a JobRef, so those fields
+// are written once and stay top-level in the JSON.
 //
 // Zoom's own objects pass through: UserInfo and MeetingSpec are Zoom's
 // request bodies and User and Meeting what Zoom answers, and each keeps the
