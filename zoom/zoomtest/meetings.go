@@ -81,6 +81,15 @@ func (m *meeting) startURL() string {
 	return "https://zoom.us/s/" + strconv.FormatInt(m.id, 10) + "?zak=" + m.zak
 }
 
+// location is m's timezone (parseMeetingInput checked it; UTC should it
+// not load).
+func (m *meeting) location() *time.Location {
+	if loc, err := time.LoadLocation(m.timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
 // end is when the meeting's last occurrence (or the meeting) ends; zero for
 // a meeting without a fixed time.
 func (m *meeting) end() time.Time {
@@ -386,14 +395,11 @@ func (s *Server) apply(m *meeting, in meetingInput, now time.Time, creating bool
 		s.setPasswordLocked(m, s.randString(6, alnum))
 	}
 
-	loc, _ := time.LoadLocation(m.timezone) // checked by parseMeetingInput
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := m.location()
 	if in.startTime != nil && *in.startTime != "" {
 		t, ok := parseStart(*in.startTime, loc)
 		if !ok {
-			a := validationFailed(fieldError{Field: "start_time", Message: "Invalid field."})
+			a := invalidField("start_time")
 			return &a
 		}
 		m.start = t
@@ -565,13 +571,9 @@ func (s *Server) updateMeeting(c *call) answer {
 			}
 			o := &upd.occurrences[i]
 			if in.startTime != nil && *in.startTime != "" {
-				loc, _ := time.LoadLocation(upd.timezone)
-				if loc == nil {
-					loc = time.UTC
-				}
-				t, ok := parseStart(*in.startTime, loc)
+				t, ok := parseStart(*in.startTime, upd.location())
 				if !ok {
-					return validationFailed(fieldError{Field: "start_time", Message: "Invalid field."})
+					return invalidField("start_time")
 				}
 				o.start = t
 			}
@@ -754,13 +756,12 @@ var (
 func normalizeSettings(in map[string]any) (map[string]any, []fieldError) {
 	defaults := defaultSettings()
 	out := make(map[string]any, len(in))
-	var errs []fieldError
+	var errs problems
 	for k, v := range in {
-		field := "settings." + k
 		if allowed, ok := intSettings[k]; ok {
 			n, ok := asInt(v)
 			if !ok || !slices.Contains(allowed, n) {
-				errs = append(errs, fieldError{Field: field, Message: "Invalid field."})
+				errs.invalid("settings." + k)
 				continue
 			}
 			out[k] = n
@@ -769,7 +770,7 @@ func normalizeSettings(in map[string]any) (map[string]any, []fieldError) {
 		if allowed, ok := stringSettings[k]; ok {
 			s, ok := v.(string)
 			if !ok || !slices.Contains(allowed, s) {
-				errs = append(errs, fieldError{Field: field, Message: "Invalid field."})
+				errs.invalid("settings." + k)
 				continue
 			}
 			out[k] = s
@@ -778,7 +779,7 @@ func normalizeSettings(in map[string]any) (map[string]any, []fieldError) {
 		if _, isBool := defaults[k].(bool); isBool && v != nil {
 			b, ok := asBool(v)
 			if !ok {
-				errs = append(errs, fieldError{Field: field, Message: "Invalid field."})
+				errs.invalid("settings." + k)
 				continue
 			}
 			out[k] = b

@@ -34,10 +34,8 @@ func parseRecurrence(v any) (*recurrence, []fieldError) {
 	if !ok {
 		return nil, []fieldError{{Field: "recurrence", Message: "Invalid field."}}
 	}
-	var errs []fieldError
-	invalid := func(key string) {
-		errs = append(errs, fieldError{Field: "recurrence." + key, Message: "Invalid field."})
-	}
+	var errs problems
+	invalid := func(key string) { errs.invalid("recurrence." + key) }
 	intField := func(key string) (int64, bool, bool) { // value, present, ok
 		x, there := obj[key]
 		if !there || x == nil {
