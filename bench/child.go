@@ -298,17 +298,17 @@ func startWorker(ctx context.Context, cfg childConfig, counts *logCounts, trips 
 	rdb.AddHook(trips)
 	store := redisstore.New(rdb, redisstore.Options{})
 
-	acct, err := account.New(account.Spec{AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret,
-		APIURL: cfg.ZoomURL + "/v2", TokenURL: cfg.ZoomURL + "/oauth/token",
-		Limits: redisstore.Limits{PerSecond: cfg.RateLimit, Plan: redisstore.Plan(cfg.Plan), Burst: 1}, Metrics: m}, store)
+	spec := testenv.AccountSpecAt(cfg.ZoomURL, "")
+	spec.Limits, spec.Metrics = redisstore.Limits{PerSecond: cfg.RateLimit, Plan: redisstore.Plan(cfg.Plan), Burst: 1}, m
+	acct, err := account.New(spec, store)
 	if err != nil {
 		return nil, err
 	}
 	accounts := map[string]worker.Account{worker.DefaultAccount: acct}
 	if cfg.BacklogRate > 0 {
-		if accounts[backlogAccount], err = account.New(account.Spec{Name: backlogAccount, AccountID: testenv.AccountID,
-			ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret, APIURL: cfg.ZoomURL + "/v2", TokenURL: cfg.ZoomURL + "/oauth/token",
-			Limits: redisstore.Limits{PerSecond: cfg.BacklogRate, Burst: 1}, Metrics: m}, store); err != nil {
+		spec := testenv.AccountSpecAt(cfg.ZoomURL, backlogAccount)
+		spec.Limits, spec.Metrics = redisstore.Limits{PerSecond: cfg.BacklogRate, Burst: 1}, m
+		if accounts[backlogAccount], err = account.New(spec, store); err != nil {
 			return nil, err
 		}
 	}
@@ -388,8 +388,9 @@ func startBaseline(ctx context.Context, cfg childConfig, trips *tripCounter) (ru
 		}
 		b.rdb.AddHook(trips)
 		b.zoomURL, b.httpc = cfg.ZoomURL, zoom.NewHTTPClient(30*time.Second)
-		tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret,
-			TokenURL: cfg.ZoomURL + "/oauth/token", HTTPClient: b.httpc})
+		app := testenv.AccountSpecAt(cfg.ZoomURL, "")
+		tokens := zoom.NewOAuth(zoom.OAuthConfig{AccountID: app.AccountID, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
+			TokenURL: app.TokenURL, HTTPClient: b.httpc})
 		if b.token, err = tokens.Token(ctx); err != nil {
 			return nil, fmt.Errorf("zoom token: %w", err)
 		}

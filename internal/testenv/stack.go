@@ -176,9 +176,19 @@ func (s *Stack) Close() {
 // AccountSpec is the fake's OAuth app as an account named name ("" = the
 // default account).
 func (s *Stack) AccountSpec(name string) account.Spec {
-	o := s.app
-	return account.Spec{Name: name, AccountID: o.AccountID, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
-		APIURL: s.ZoomURL + "/v2", TokenURL: s.ZoomURL + "/oauth/token"}
+	return accountSpec(s.app, s.ZoomURL, name)
+}
+
+// AccountSpecAt is the usual OAuth app (AccountID, ClientID, ClientSecret)
+// as an account named name ("" = the default account) of the fake Zoom
+// serving at zoomURL: for a worker in another process than the Stack's.
+func AccountSpecAt(zoomURL, name string) account.Spec {
+	return accountSpec(zoomtest.Options{AccountID: AccountID, ClientID: ClientID, ClientSecret: ClientSecret}, zoomURL, name)
+}
+
+func accountSpec(app zoomtest.Options, zoomURL, name string) account.Spec {
+	return account.Spec{Name: name, AccountID: app.AccountID, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
+		APIURL: zoomURL + "/v2", TokenURL: zoomURL + "/oauth/token"}
 }
 
 // Account builds the default account on the fake, as cmd/zoom-worker
