@@ -16,12 +16,9 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
-// Limits of request fields, as the contract sets them for jobs.
-const (
-	maxJobIDLen   = 128
-	maxAccountLen = 64
-	maxUserIDLen  = 128
-)
+// maxUserIDLen bounds a request's user_id (job ids and account names have
+// the contract's limits, messages.MaxJobIDLen and messages.MaxAccountLen).
+const maxUserIDLen = 128
 
 // jobStatus answers zoom.svc.job.status from the store's record of the job.
 func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) {
@@ -29,7 +26,7 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 	if aerr := decode(data, &req, `{"job_id": "m-7"}`); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := checkToken("job_id", req.JobID, maxJobIDLen); aerr != nil {
+	if aerr := checkToken("job_id", req.JobID, messages.MaxJobIDLen); aerr != nil {
 		return nil, aerr
 	}
 	account, _, aerr := h.account(req.Account)
@@ -178,7 +175,7 @@ func rawAnswer(source string, stale bool, field string, object []byte) rawJSON {
 func (h *handlers) account(name string) (string, Zoom, *apiError) {
 	if name == "" {
 		name = worker.DefaultAccount
-	} else if aerr := checkToken("account", name, maxAccountLen); aerr != nil {
+	} else if aerr := checkToken("account", name, messages.MaxAccountLen); aerr != nil {
 		return "", nil, aerr
 	}
 	if len(h.cfg.Accounts) == 0 {
@@ -235,19 +232,14 @@ func meetingID(raw json.RawMessage) (int64, *apiError) {
 	return id, nil
 }
 
-// checkToken checks that s is 1 to maxLen characters of A-Z a-z 0-9 . _ : -
-// (the contract's alphabet of job ids and account names).
+// checkToken checks that s is 1 to maxLen characters of the contract's
+// alphabet of job ids and account names (messages.TokenAlphabet).
 func checkToken(field, s string, maxLen int) *apiError {
 	if s == "" {
 		return errorf(CodeBadRequest, "bad request: %s is required", field)
 	}
-	ok := len(s) <= maxLen
-	for i := 0; ok && i < len(s); i++ {
-		c := s[i]
-		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("._:-", c) >= 0
-	}
-	if !ok {
-		return errorf(CodeBadRequest, "bad request: %s must be 1 to %d characters of A-Z a-z 0-9 . _ : -, got %q", field, maxLen, clip(s))
+	if !messages.IsToken(s, maxLen) {
+		return errorf(CodeBadRequest, "bad request: %s must be 1 to %d characters of "+messages.TokenAlphabet+", got %q", field, maxLen, clip(s))
 	}
 	return nil
 }
@@ -357,10 +349,4 @@ func stripStartURL(raw json.RawMessage) json.RawMessage {
 }
 
 // clip shortens s for an error message.
-func clip(s string) string {
-	const n = 80
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
+func clip(s string) string { return messages.Truncate(s, 80, "...") }
