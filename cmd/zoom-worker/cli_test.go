@@ -318,8 +318,14 @@ func TestSubmitTheSameJobIDAgain(t *testing.T) {
 	if _, err := e.js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
-	code, out, errOut := submit("B")
+	var code int
+	var out, errOut string
+	waitFor(t, "the duplicate window to pass", 30*time.Second, func() string {
+		if code, out, errOut = submit("B"); strings.Contains(errOut, "duplicate of an earlier publish") {
+			return "a duplicate"
+		}
+		return ""
+	})
 	if code != 1 || strings.Contains(out, `"join_url"`) || !strings.Contains(errOut, "job.conflict") {
 		t.Fatalf("submit B after the duplicate window: exit %d, out %q, err %q; want 1, job.conflict and not A's event", code, out, errOut)
 	}
