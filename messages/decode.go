@@ -74,28 +74,28 @@ func DecodeJob(subject string, body []byte) (Job, error) {
 
 // decodeJobFast is DecodeJob for a body that is one JSON object of UTF-8
 // text within the limits, whose top-level keys are the job's fields
-// spelled without escapes: the common case, with one parse into the job
-// and no map of the members. ok is false where it cannot tell; decodeJob
+// spelled without escapes: the common case, checked by encoding/json and
+// read into the job in one scan (decodeFlat), with no map of the members. ok is false where it cannot tell; decodeJob
 // then says what is wrong with the body, as it always did.
 func decodeJobFast(job Job, body []byte) (_ Job, _ error, ok bool) {
 	if len(body) > MaxJobBytes || !utf8.Valid(body) {
 		return nil, nil, false
 	}
-	names := jsonNames(reflect.TypeOf(job).Elem())
-	var meeting []byte
-	depth, ok := objectMembers(body, func(key, value []byte) bool {
-		if _, known := names[string(key)]; !known {
-			return false
-		}
-		if string(key) == "meeting" {
-			meeting = value // the last one, as in a map of the members
-		}
-		return true
-	})
-	if !ok || depth > MaxJSONDepth || json.Unmarshal(body, job) != nil {
+	if !json.Valid(body) {
+		return nil, nil, false
+	}
+	depth, ok := decodeFlat(body, reflect.ValueOf(job).Elem(), nil)
+	if !ok || depth > MaxJSONDepth {
 		return nil, nil, false
 	}
 	if u, ok := job.(*UpdateMeetingJob); ok {
+		var meeting []byte
+		objectMembers(body, func(key, value []byte) bool {
+			if string(key) == "meeting" {
+				meeting = value // the last one, as in a map of the members
+			}
+			return true
+		})
 		if err := checkNothingDropped("meeting", meeting, u.Meeting); err != nil {
 			return nil, err, true
 		}

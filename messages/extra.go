@@ -34,6 +34,11 @@ func (u *UserInfo) UnmarshalJSON(data []byte) error {
 	return unmarshalWithExtra(data, (*plain)(u), &u.Extra)
 }
 
+func (u *UserInfo) unmarshalValid(data []byte) error {
+	type plain UserInfo
+	return unmarshalWithExtraValid(data, (*plain)(u), &u.Extra)
+}
+
 // MarshalJSON writes the known fields of m, then the fields of m.Extra in
 // key order. An Extra key that names a known field is ignored.
 func (m MeetingSpec) MarshalJSON() ([]byte, error) {
@@ -46,6 +51,11 @@ func (m MeetingSpec) MarshalJSON() ([]byte, error) {
 func (m *MeetingSpec) UnmarshalJSON(data []byte) error {
 	type plain MeetingSpec
 	return unmarshalWithExtra(data, (*plain)(m), &m.Extra)
+}
+
+func (m *MeetingSpec) unmarshalValid(data []byte) error {
+	type plain MeetingSpec
+	return unmarshalWithExtraValid(data, (*plain)(m), &m.Extra)
 }
 
 // MarshalJSON writes the known fields of u, then the fields of u.Extra in
@@ -62,6 +72,11 @@ func (u *User) UnmarshalJSON(data []byte) error {
 	return unmarshalWithExtra(data, (*plain)(u), &u.Extra)
 }
 
+func (u *User) unmarshalValid(data []byte) error {
+	type plain User
+	return unmarshalWithExtraValid(data, (*plain)(u), &u.Extra)
+}
+
 // MarshalJSON writes the known fields of m, then the fields of m.Extra in
 // key order. An Extra key that names a known field is ignored.
 func (m Meeting) MarshalJSON() ([]byte, error) {
@@ -74,6 +89,11 @@ func (m Meeting) MarshalJSON() ([]byte, error) {
 func (m *Meeting) UnmarshalJSON(data []byte) error {
 	type plain Meeting
 	return unmarshalWithExtra(data, (*plain)(m), &m.Extra)
+}
+
+func (m *Meeting) unmarshalValid(data []byte) error {
+	type plain Meeting
+	return unmarshalWithExtraValid(data, (*plain)(m), &m.Extra)
 }
 
 // MarshalJSON writes the known fields of r, then the fields of r.Extra in
@@ -90,6 +110,11 @@ func (r *RegistrantSpec) UnmarshalJSON(data []byte) error {
 	return unmarshalWithExtra(data, (*plain)(r), &r.Extra)
 }
 
+func (r *RegistrantSpec) unmarshalValid(data []byte) error {
+	type plain RegistrantSpec
+	return unmarshalWithExtraValid(data, (*plain)(r), &r.Extra)
+}
+
 // MarshalJSON writes the known fields of r, then the fields of r.Extra in
 // key order. An Extra key that names a known field is ignored.
 func (r Registrant) MarshalJSON() ([]byte, error) {
@@ -102,6 +127,11 @@ func (r Registrant) MarshalJSON() ([]byte, error) {
 func (r *Registrant) UnmarshalJSON(data []byte) error {
 	type plain Registrant
 	return unmarshalWithExtra(data, (*plain)(r), &r.Extra)
+}
+
+func (r *Registrant) unmarshalValid(data []byte) error {
+	type plain Registrant
+	return unmarshalWithExtraValid(data, (*plain)(r), &r.Extra)
 }
 
 // marshalWithExtra encodes known (a pointer to a struct without JSON methods)
@@ -164,30 +194,48 @@ func unmarshalWithExtra[T any](data []byte, known *T, extra *map[string]json.Raw
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
 	}
+	if !json.Valid(data) {
+		return unmarshalWithExtraMap(data, known, extra, jsonNames(reflect.TypeFor[T]())) // says what is wrong
+	}
+	return unmarshalWithExtraValid(data, known, extra)
+}
+
+// unmarshalWithExtraValid is unmarshalWithExtra for valid JSON.
+func unmarshalWithExtraValid[T any](data []byte, known *T, extra *map[string]json.RawMessage) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
 	names := jsonNames(reflect.TypeFor[T]())
 	if isCompact(data) {
 		// The common case: a compact object whose keys hold no escapes
 		// and are UTF-8 (encoding/json would change them). Its members are
-		// read off data, and data itself decoded into known (see below),
-		// with no map of all the members.
+		// read off data into known (decodeFlat) or, where that gives up,
+		// data itself is decoded into known (see below), with no map of
+		// all the members.
 		var rest map[string]json.RawMessage
+		keep := func(key, value []byte) {
+			if rest == nil {
+				rest = make(map[string]json.RawMessage)
+			}
+			rest[string(key)] = slices.Clone(value)
+		}
+		if _, ok := decodeFlat(data, reflect.ValueOf(known).Elem(), keep); ok && !foldsToKnown(rest, names) {
+			*extra = rest
+			return nil
+		}
+		rest = nil
 		_, ok := objectMembers(data, func(key, value []byte) bool {
 			if !utf8.Valid(key) {
 				return false
 			}
 			if _, isKnown := names[string(key)]; !isKnown {
-				if rest == nil {
-					rest = make(map[string]json.RawMessage)
-				}
-				rest[string(key)] = slices.Clone(value)
+				keep(key, value)
 			}
 			return true
 		})
 		if ok && !foldsToKnown(rest, names) {
 			err := json.Unmarshal(data, known)
-			if _, invalid := err.(*json.SyntaxError); !invalid {
-				*extra = rest
-			}
+			*extra = rest
 			return err
 		}
 	}

@@ -1,0 +1,212 @@
+package messages
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// decodeFlat fills the jobs and the pass-through types from valid JSON
+// without encoding/json's decoder, where that is plain: members read off
+// the text in one scan (objectMembers), strings without escapes and
+// integers without fraction or exponent set directly, json.RawMessage
+// fields copied. Anything else (a null, an escape, a number that is not a
+// plain integer, a field of another type that is not one of this package's)
+// goes to encoding/json for that field; a value encoding/json would refuse
+// makes decodeFlat give up, and its caller then decodes the text with
+// encoding/json, which fills the same fields with the same values and says
+// what is wrong. The fuzz tests FuzzDecodeJobFastPath and
+// FuzzMeetingSpecFastPath hold the two to the same answers.
+
+// flatKind is how decodeFlat sets one field.
+type flatKind uint8
+
+const (
+	flatString flatKind = iota // a string field
+	flatInt                    // a signed integer field
+	flatRaw                    // a json.RawMessage field
+	flatValid                  // a field of a type with unmarshalValid (this package's)
+	flatOther                  // any other: encoding/json decodes the value
+)
+
+type flatField struct {
+	index []int
+	kind  flatKind
+}
+
+// flatFields maps the JSON names of a struct type's fields to how they are
+// set; nil where decodeFlat cannot fill the type (a ",string" option, two
+// fields of one name).
+type flatFields map[string]flatField
+
+var flatFieldCache sync.Map // reflect.Type -> flatFields
+
+var (
+	rawMessageType       = reflect.TypeFor[json.RawMessage]()
+	jsonUnmarshalerType  = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
+	validUnmarshalerType = reflect.TypeFor[validUnmarshaler]()
+)
+
+// validUnmarshaler is UnmarshalJSON for text known to be valid JSON.
+type validUnmarshaler interface {
+	unmarshalValid(data []byte) error
+}
+
+func flatFieldsOf(t reflect.Type) flatFields {
+	if v, ok := flatFieldCache.Load(t); ok {
+		return v.(flatFields)
+	}
+	fields := flatFields{}
+	if !addFlatFields(fields, t, nil) {
+		fields = nil
+	}
+	flatFieldCache.Store(t, fields)
+	return fields
+}
+
+// addFlatFields adds t's fields as jsonNames names them.
+func addFlatFields(fields flatFields, t reflect.Type, index []int) bool {
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		at := append(slices.Clone(index), f.Index...)
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if !addFlatFields(fields, f.Type, at) {
+				return false
+			}
+			continue
+		}
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		if strings.Contains(opts, "string") {
+			return false
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, twice := fields[name]; twice {
+			return false
+		}
+		fields[name] = flatField{index: at, kind: flatKindOf(f.Type)}
+	}
+	return true
+}
+
+func flatKindOf(t reflect.Type) flatKind {
+	p := reflect.PointerTo(t)
+	switch {
+	case t == rawMessageType:
+		return flatRaw
+	case p.Implements(validUnmarshalerType):
+		return flatValid
+	case p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType):
+		return flatOther
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return flatString
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return flatInt
+	}
+	return flatOther
+}
+
+// decodeFlat decodes the valid JSON object data into the struct v. extra,
+// if set, gets the members whose key names no field (a copy of the value);
+// with extra nil such a member makes decodeFlat give up. It returns how
+// deeply data nests (as jsonDepth) and false where it gives up; v may then
+// hold some of data's fields.
+func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte)) (depth int, ok bool) {
+	fields := flatFieldsOf(v.Type())
+	if fields == nil {
+		return 0, false
+	}
+	return objectMembers(data, func(key, value []byte) bool {
+		f, known := fields[string(key)]
+		if !known {
+			if extra == nil || !utf8.Valid(key) {
+				return false
+			}
+			extra(key, value)
+			return true
+		}
+		fv := v.FieldByIndex(f.index)
+		if value[0] == 'n' && f.kind != flatRaw {
+			return false // null: encoding/json's rules for it vary by type
+		}
+		switch f.kind {
+		case flatString:
+			s, ok := plainString(value)
+			if !ok {
+				return false
+			}
+			fv.SetString(s)
+		case flatInt:
+			n, ok := plainInt(value)
+			if !ok || fv.OverflowInt(n) {
+				return false
+			}
+			fv.SetInt(n)
+		case flatRaw:
+			fv.SetBytes(slices.Clone(value))
+		case flatValid:
+			return fv.Addr().Interface().(validUnmarshaler).unmarshalValid(value) == nil
+		default:
+			return json.Unmarshal(value, fv.Addr().Interface()) == nil
+		}
+		return true
+	})
+}
+
+// plainString returns the JSON string b holds when it has no escape and is
+// UTF-8 (encoding/json would change what is not).
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' {
+		return "", false
+	}
+	s := b[1 : len(b)-1]
+	for _, c := range s {
+		if c == '\\' || c < ' ' {
+			return "", false
+		}
+		if c >= utf8.RuneSelf {
+			if !utf8.Valid(s) {
+				return "", false
+			}
+			break
+		}
+	}
+	if slices.Contains(s, '\\') {
+		return "", false
+	}
+	return string(s), true
+}
+
+// plainInt returns the JSON number b holds when it is an integer of at
+// most 18 digits, without fraction or exponent.
+func plainInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
