@@ -65,17 +65,8 @@ func Example() {
 // A booking system registers an attendee for a meeting that takes
 // registration and hands on the attendee's own join URL.
 func Example_registrant() {
-	natsURL, stop := startDemo()
+	pub, stop := demoPublisher() // connected as in Example
 	defer stop()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		panic(err)
-	}
-	defer nc.Close()
-	pub, err := publisher.New(nc)
-	if err != nil {
-		panic(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -104,6 +95,19 @@ func Example_registrant() {
 	// Output:
 	// zoom.events.meeting.registrant.added
 	// open-day-jill jill@example.com true true
+}
+
+// demoPublisher is Example's start: a publisher on the demo's NATS.
+func demoPublisher() (pub *publisher.Publisher, stop func()) {
+	natsURL, stopDemo := startDemo()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		panic(err)
+	}
+	if pub, err = publisher.New(nc); err != nil {
+		panic(err)
+	}
+	return pub, func() { nc.Close(); stopDemo() }
 }
 
 // startDemo runs what a real deployment runs elsewhere: NATS with
