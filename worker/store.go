@@ -103,18 +103,22 @@ type Claim struct {
 	Record *Record
 }
 
-// Record is what the store keeps of a job.
+// Record is what the store keeps of a job. It is no JSON shape of its own:
+// the store keeps its fields apart (a Redis hash), and readers answer with
+// their own.
 type Record struct {
-	JobID        string              `json:"job_id"`
-	Account      string              `json:"account,omitempty"`
-	Subject      string              `json:"subject"`
-	State        State               `json:"state"`
-	Attempts     int                 `json:"attempts"`
-	FirstStarted time.Time           `json:"first_started"`
-	UpdatedAt    time.Time           `json:"updated_at"`
-	EventSubject string              `json:"event_subject,omitempty"`
-	Event        json.RawMessage     `json:"event,omitempty"`
-	Error        *messages.FailError `json:"error,omitempty"`
+	JobID, Account, Subject string
+	State                   State
+	// Attempts counts the attempts begun so far.
+	Attempts int
+	// FirstStarted is when the first attempt began; UpdatedAt when the
+	// record last changed.
+	FirstStarted, UpdatedAt time.Time
+	// EventSubject and Event are the success event, kept to publish again.
+	EventSubject string
+	Event        json.RawMessage
+	// Error is why the job failed, where it did.
+	Error *messages.FailError
 }
 
 // MeetingJSON is a meeting to cache, already encoded (as events carry it).
