@@ -228,8 +228,13 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	// Short pull expiry and heartbeat: after a broker restart or a change of
 	// consumer leader the iterator notices a lost pull request within
-	// seconds and pulls again.
+	// seconds and pulls again. Up to Concurrency jobs wait here for a slot,
+	// and the iterator asks for more each time an eighth of them were taken
+	// (by default only once half were): jobs that started together end
+	// together, and every slot they free finds its next job here rather
+	// than waiting for a pull's round trip to the server.
 	it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency),
+		jetstream.PullThresholdMessages(pullThreshold(w.cfg.Concurrency)),
 		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", messages.ConsumerName, err)
@@ -282,6 +287,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.log.Info("worker stopped")
 	return nil
+}
+
+// pullThreshold is how few jobs asked for and not yet taken make the fetch
+// loop's iterator pull again: all but an eighth of the concurrency (at
+// least one), so it tops up by small pulls; 0 (nats.go's default, half)
+// for a concurrency of one.
+func pullThreshold(concurrency int) int {
+	return max(concurrency-max(concurrency/8, 1), 0)
 }
 
 // slots bounds the jobs in flight and counts them, one mechanism for both:
