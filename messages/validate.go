@@ -31,8 +31,6 @@ const (
 // Limits the jobs are validated against. Where Zoom documents a limit (in
 // its OpenAPI specs of the users and meetings APIs) the value is Zoom's.
 const (
-	maxJobIDLen           = MaxJobIDLen
-	maxAccountLen         = MaxAccountLen
 	maxZoomIDLen          = 64
 	maxEmailLen           = 128 // user_info.email maxLength
 	maxEmailLocalLen      = 64  // RFC 5321
@@ -48,17 +46,11 @@ const (
 	maxRecurrenceEndTimes = 60 // 2025 spec (365 in older ones)
 )
 
-// Each job's Validate hands its checks, in the order of the job's fields,
-// to cmp.Or: they all run (each is cheap) and the first problem is the one
-// reported.
-var (
-	_ Job = (*CreateUserJob)(nil)
-	_ Job = (*CreateMeetingJob)(nil)
-	_ Job = (*UpdateMeetingJob)(nil)
-	_ Job = (*DeleteMeetingJob)(nil)
-	_ Job = (*DeleteUserJob)(nil)
-	_ Job = (*AddRegistrantJob)(nil)
-)
+// Each job type's Subject, EffectiveAction (user jobs) and Validate follow;
+// ID and AccountName come with its JobHeader, and jobTypes (decode.go) is
+// the one list of the job types. Each Validate hands its checks, in the
+// order of the job's fields, to cmp.Or: they all run (each is cheap) and
+// the first problem is the one reported.
 
 // Subject returns SubjectUserCreate.
 func (j *CreateUserJob) Subject() string { return SubjectUserCreate }
@@ -466,12 +458,12 @@ func noJob() error { return &ValidationError{Reason: "no job"} }
 // account, where present, are tokens of the contract's alphabet and length.
 func (h *JobHeader) check() error {
 	if h.JobID != "" {
-		if err := checkToken("job_id", h.JobID, maxJobIDLen); err != nil {
+		if err := checkToken("job_id", h.JobID, MaxJobIDLen); err != nil {
 			return err
 		}
 	}
 	if h.Account != "" {
-		if err := checkToken("account", h.Account, maxAccountLen); err != nil {
+		if err := checkToken("account", h.Account, MaxAccountLen); err != nil {
 			return err
 		}
 	}
