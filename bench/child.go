@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zoomworker/zoom-worker/internal/account"
+	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
@@ -146,6 +147,7 @@ func childMain(args []string) int {
 	var err error
 	switch cfg.Mode {
 	case "worker":
+		defaults.GC(os.Getenv) // as cmd/zoom-worker's main does
 		r, err = startWorker(ctx, cfg, counts, trips)
 	case "baseline", "pipeline":
 		r, err = startBaseline(ctx, cfg, trips)

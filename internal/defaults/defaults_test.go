@@ -1,6 +1,7 @@
 package defaults_test
 
 import (
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -29,5 +30,18 @@ func TestSet(t *testing.T) {
 	defaults.Set(&n, 4)
 	if n != 4 {
 		t.Errorf("Set(0, 4) = %d, want 4", n)
+	}
+}
+
+func TestGC(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	defaults.GC(func(string) string { return "150" })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, the target became %d; want it left at 100", got)
+	}
+	defaults.GC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != defaults.GCPercent {
+		t.Errorf("without GOGC, the target is %d; want %d", got, defaults.GCPercent)
 	}
 }
