@@ -2,6 +2,7 @@ package messages
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 )
 
@@ -21,4 +22,13 @@ func UnmarshalMeetingSpecSlow(data []byte, m *MeetingSpec) error {
 		return nil
 	}
 	return unmarshalWithExtraMap(data, (*plain)(m), &m.Extra, jsonNames(reflect.TypeFor[plain]()))
+}
+
+// MarshalMeetingSpecSlow is MeetingSpec.MarshalJSON without its fast path:
+// encoding/json's encoding of its fields.
+func MarshalMeetingSpecSlow(m MeetingSpec) ([]byte, error) {
+	type plain MeetingSpec
+	p := plain(m)
+	p.Extra = nil
+	return json.Marshal(&p)
 }

@@ -1,6 +1,7 @@
 package messages_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
@@ -55,6 +56,33 @@ func FuzzMeetingSpecFastPath(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("UnmarshalJSON(%s) = %#v; the general path's %#v", data, got, want)
+		}
+	})
+}
+
+// FuzzMarshalFastPath checks that MeetingSpec.MarshalJSON's fast path
+// writes the bytes encoding/json writes, for meetings decoded from any
+// text and for Go values no text decodes to.
+func FuzzMarshalFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"topic":"t","type":2,"duration":-5,"settings":{"host_video":false}}`,
+		`{"topic":"a<b","agenda":"\u2028","password":"é"}`, `{"settings":[1, 2]}`, `{"recurrence":"x&y"}`,
+		`{"topic":"\n","timezone":"\"","start_time":"\\"}`, `{}`,
+	} {
+		f.Add([]byte(s), "", int64(0), []byte(nil))
+	}
+	f.Add([]byte(`{}`), "bad \xff utf-8", int64(-1<<40), []byte("{ }"))
+	f.Add([]byte(`{}`), "", int64(7), []byte("not json"))
+	f.Fuzz(func(t *testing.T, data []byte, topic string, duration int64, settings []byte) {
+		var m messages.MeetingSpec
+		if err := json.Unmarshal(data, &m); err != nil {
+			m = messages.MeetingSpec{Topic: topic, Duration: int(duration), Settings: settings}
+		}
+		m.Extra = nil
+		got, gotErr := m.MarshalJSON()
+		want, wantErr := messages.MarshalMeetingSpecSlow(m)
+		if (gotErr == nil) != (wantErr == nil) || string(got) != string(want) {
+			t.Fatalf("MarshalJSON(%#v) = %s, %v; encoding/json: %s, %v", m, got, gotErr, want, wantErr)
 		}
 	})
 }

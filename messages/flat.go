@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -34,8 +35,9 @@ const (
 )
 
 type flatField struct {
-	index []int
-	kind  flatKind
+	index     []int
+	kind      flatKind
+	omitEmpty bool
 }
 
 // flatFields maps the JSON names of a struct type's fields to how they are
@@ -93,7 +95,7 @@ func addFlatFields(fields flatFields, t reflect.Type, index []int) bool {
 		if _, twice := fields[name]; twice {
 			return false
 		}
-		fields[name] = flatField{index: at, kind: flatKindOf(f.Type)}
+		fields[name] = flatField{index: at, kind: flatKindOf(f.Type), omitEmpty: strings.Contains(opts, "omitempty")}
 	}
 	return true
 }
@@ -209,4 +211,114 @@ func plainInt(b []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// encodeFlat is json.Marshal(v) for a struct whose fields are all plain:
+// strings and integers, json.RawMessage that is compact, valid and needs
+// no escaping. It returns false for anything else (a field of another
+// kind, a string to escape), and the caller then encodes v with
+// encoding/json. FuzzMarshalFastPath holds the two to the same bytes.
+func encodeFlat(b []byte, v reflect.Value) ([]byte, bool) {
+	fields := flatFieldsOf(v.Type())
+	if fields == nil {
+		return b, false
+	}
+	b = append(b, '{')
+	first := true
+	for _, f := range flatOrder(v.Type(), fields) {
+		fv := v.FieldByIndex(f.index)
+		var value []byte
+		switch f.kind {
+		case flatString:
+			s := fv.String()
+			if s == "" && f.omitEmpty {
+				continue
+			}
+			if !plainToEncode(s) {
+				return b, false
+			}
+			value = append(append(append(value, '"'), s...), '"')
+		case flatInt:
+			n := fv.Int()
+			if n == 0 && f.omitEmpty {
+				continue
+			}
+			value = strconv.AppendInt(value, n, 10)
+		case flatRaw:
+			raw := fv.Bytes()
+			if len(raw) == 0 {
+				if f.omitEmpty {
+					continue
+				}
+				raw = []byte("null")
+			}
+			if !isCompact(raw) || !htmlSafe(raw) || !json.Valid(raw) {
+				return b, false
+			}
+			value = raw
+		default:
+			return b, false
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(append(append(append(b, '"'), f.name...), '"', ':'), value...)
+	}
+	return append(b, '}'), true
+}
+
+// flatOrder is fields in the order of the struct's fields, as
+// encoding/json writes them.
+func flatOrder(t reflect.Type, fields flatFields) []namedFlatField {
+	if v, ok := flatOrderCache.Load(t); ok {
+		return v.([]namedFlatField)
+	}
+	order := make([]namedFlatField, 0, len(fields))
+	for name, f := range fields {
+		order = append(order, namedFlatField{flatField: f, name: name})
+	}
+	slices.SortFunc(order, func(a, b namedFlatField) int { return slices.Compare(a.index, b.index) })
+	flatOrderCache.Store(t, order)
+	return order
+}
+
+type namedFlatField struct {
+	flatField
+	name string
+}
+
+var flatOrderCache sync.Map // reflect.Type -> []namedFlatField
+
+// plainToEncode reports whether encoding/json writes s as it is between
+// quotes: printable ASCII other than the quote, the backslash and the
+// HTML characters it escapes, or UTF-8 other than U+2028 and U+2029.
+func plainToEncode(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c < ' ', c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return ascii || utf8.ValidString(s) && !strings.Contains(s, "\u2028") && !strings.Contains(s, "\u2029")
+}
+
+// htmlSafe reports whether the compact JSON text b holds none of the
+// characters encoding/json escapes in a json.RawMessage: <, >, &, U+2028
+// and U+2029.
+func htmlSafe(b []byte) bool {
+	for i, c := range b {
+		switch c {
+		case '<', '>', '&':
+			return false
+		case 0xE2:
+			if i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xA8 {
+				return false
+			}
+		}
+	}
+	return true
 }
