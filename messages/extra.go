@@ -216,11 +216,12 @@ func unmarshalWithExtraValid[T any](data []byte, known *T, extra *map[string]jso
 		// data itself is decoded into known (see below), with no map of
 		// all the members.
 		var rest map[string]json.RawMessage
-		keep := func(key, value []byte) {
+		keep := func(key, value []byte) bool {
 			if rest == nil {
 				rest = make(map[string]json.RawMessage)
 			}
 			rest[string(key)] = slices.Clone(value)
+			return true
 		}
 		if _, ok := decodeFlat(data, reflect.ValueOf(known).Elem(), keep); ok && !foldsToKnown(rest, names) {
 			*extra = rest

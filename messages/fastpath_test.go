@@ -86,3 +86,28 @@ func FuzzMarshalFastPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodePlain checks that where DecodePlain decodes, it decodes as
+// json.Unmarshal does.
+func FuzzDecodePlain(f *testing.F) {
+	for _, s := range []string{
+		`{"id":85746065432,"uuid":"u","topic":"t","type":2,"settings":{"a":[1]},"start_url":"s","pmi":"1"}`,
+		`{"ID":1}`, `{"id":1.5}`, `{"id":"1"}`, `{"topic":null}`, `{"topic":"\u00e9"}`, ` {"id":1} `,
+		`{"occurrences":[{"x":1}],"id":-3}`, `[]`, `{"id":1}}`, `{"Extra":{"a":1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	type plainMeeting messages.Meeting
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want plainMeeting
+		if !messages.DecodePlain(data, &got) {
+			return
+		}
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("DecodePlain decoded %s, which json.Unmarshal refuses: %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodePlain(%s) = %#v; json.Unmarshal: %#v", data, got, want)
+		}
+	})
+}

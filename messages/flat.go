@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -120,11 +121,11 @@ func flatKindOf(t reflect.Type) flatKind {
 }
 
 // decodeFlat decodes the valid JSON object data into the struct v. extra,
-// if set, gets the members whose key names no field (a copy of the value);
-// with extra nil such a member makes decodeFlat give up. It returns how
+// if set, gets the members whose key names no field, and says whether to
+// go on; with extra nil such a member makes decodeFlat give up. It returns how
 // deeply data nests (as jsonDepth) and false where it gives up; v may then
 // hold some of data's fields.
-func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte)) (depth int, ok bool) {
+func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte) bool) (depth int, ok bool) {
 	fields := flatFieldsOf(v.Type())
 	if fields == nil {
 		return 0, false
@@ -132,11 +133,7 @@ func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte)) (de
 	return objectMembers(data, func(key, value []byte) bool {
 		f, known := fields[string(key)]
 		if !known {
-			if extra == nil || !utf8.Valid(key) {
-				return false
-			}
-			extra(key, value)
-			return true
+			return extra != nil && utf8.Valid(key) && extra(key, value)
 		}
 		fv := v.FieldByIndex(f.index)
 		if value[0] == 'n' && f.kind != flatRaw {
@@ -164,6 +161,30 @@ func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte)) (de
 		}
 		return true
 	})
+}
+
+// DecodePlain is a fast path of json.Unmarshal(data, v) for v a pointer
+// to a struct without JSON methods, such as a copy of User or Meeting
+// without them: it reports whether it decoded data into *v as
+// json.Unmarshal would (members that name no field skipped). Where it
+// reports false, *v may hold some of data's fields, and json.Unmarshal(data,
+// v) then sets them to the same values and says what is wrong, if anything.
+func DecodePlain(data []byte, v any) bool {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct || !json.Valid(data) {
+		return false
+	}
+	fields := flatFieldsOf(rv.Elem().Type())
+	skip := func(key, _ []byte) bool {
+		for name := range fields {
+			if strings.EqualFold(string(key), name) {
+				return false // encoding/json would fill that field
+			}
+		}
+		return true
+	}
+	_, ok := decodeFlat(bytes.TrimSpace(data), rv.Elem(), skip)
+	return ok
 }
 
 // plainString returns the JSON string b holds when it has no escape and is

@@ -492,12 +492,24 @@ func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
 			return nil, err
 		}
 		if cl.out != nil {
-			if err := json.Unmarshal(body, cl.out); err != nil {
+			if err := decodeAnswer(body, cl.out); err != nil {
 				return nil, fmt.Errorf("zoom: %s: decode answer: %w", cl.op, err)
 			}
 		}
 		return body, nil
 	}
+}
+
+// decodeAnswer is json.Unmarshal(body, out), by messages.DecodePlain where
+// that can: the answers are messages' types without their JSON methods
+// (userFields, meetingFields), plain strings, integers and RawMessage,
+// which it reads in one scan where encoding/json's decoder took about a
+// twelfth of the worker's CPU per job.
+func decodeAnswer(body []byte, out any) error {
+	if messages.DecodePlain(body, out) {
+		return nil
+	}
+	return json.Unmarshal(body, out)
 }
 
 // encodeBody is json.Marshal(body), but for messages' request types, whose
