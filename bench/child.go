@@ -35,6 +35,7 @@ import (
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/worker/redisstore"
 	"github.com/zoomworker/zoom-worker/zoom"
+	"github.com/zoomworker/zoom-worker/zoom/zoomtest"
 )
 
 // The bench re-executes itself as a child process for the code under
@@ -60,7 +61,7 @@ const childMaxLife = 10 * time.Minute
 
 // childConfig is what the bench passes to a child.
 type childConfig struct {
-	Mode        string  `json:"mode"` // "worker", "baseline" or "pipeline"
+	Mode        string  `json:"mode"` // "worker", "baseline", "pipeline" or "zoom"
 	Name        string  `json:"name"`
 	NATSURL     string  `json:"nats_url"`
 	RedisURL    string  `json:"redis_url"`
@@ -79,6 +80,8 @@ type childConfig struct {
 	// RedisBuffer, when above 0, sizes the Redis connections' buffers
 	// (an experiment: cmd/zoom-worker keeps go-redis's defaults).
 	RedisBuffer int `json:"redis_buffer,omitempty"`
+	// ZoomLatency is the fake's Options.Latency in mode "zoom".
+	ZoomLatency time.Duration `json:"zoom_latency,omitempty"`
 }
 
 // childStats is one report of a child.
@@ -101,6 +104,9 @@ type childStats struct {
 	Warns       int64            `json:"warns"`
 	Errors      int64            `json:"errors"`
 	LogSample   []string         `json:"log_sample,omitempty"`
+	// ZoomURL and Zoom are a "zoom" child's base URL and counters.
+	ZoomURL string          `json:"zoom_url,omitempty"`
+	Zoom    *zoomtest.Stats `json:"zoom,omitempty"`
 }
 
 func (s childStats) cpu() float64 { return s.CPUUser + s.CPUSys }
@@ -151,6 +157,8 @@ func childMain(args []string) int {
 		r, err = startWorker(ctx, cfg, counts, trips)
 	case "baseline", "pipeline":
 		r, err = startBaseline(ctx, cfg, trips)
+	case "zoom":
+		r, err = startZoom(cfg)
 	default:
 		err = fmt.Errorf("unknown mode %q", cfg.Mode)
 	}
@@ -163,6 +171,10 @@ func childMain(args []string) int {
 		s.InFlight = r.inFlight()
 		s.RedisTrips, s.RedisCmds, s.RedisByName = trips.trips.Load(), trips.cmds.Load(), trips.snapshot()
 		s.Warns, s.Errors, s.LogSample = counts.snapshot()
+		if z, ok := r.(*zoomRunner); ok {
+			st := z.fake.Stats()
+			s.ZoomURL, s.Zoom = z.url, &st
+		}
 		return s
 	}
 	ready := report()
@@ -340,6 +352,30 @@ func (r *workerRunner) stop() error {
 	_ = r.rdb.Close()
 	return err
 }
+
+// zoomRunner is the fake Zoom in a process of its own, as Zoom is: in the
+// bench process its handlers shared two Ps with the NATS server, whose
+// storing of a burst of publishes held the first calls' answers back.
+type zoomRunner struct {
+	fake  *zoomtest.Server
+	url   string
+	close func() error
+}
+
+func startZoom(cfg childConfig) (runner, error) {
+	fake := zoomtest.New(zoomtest.Options{Latency: cfg.ZoomLatency, DailyMeetingLimit: benchDailyLimit,
+		AccountID: testenv.AccountID, ClientID: testenv.ClientID, ClientSecret: testenv.ClientSecret})
+	addHosts(fake)
+	url, closeFn, err := fake.Serve("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fake Zoom: %w", err)
+	}
+	return &zoomRunner{fake: fake, url: url, close: closeFn}, nil
+}
+
+func (z *zoomRunner) mark() error   { return nil }
+func (z *zoomRunner) inFlight() int { return 0 }
+func (z *zoomRunner) stop() error   { return z.close() }
 
 // baselineRunner is the least any JetStream worker must do per job, at the
 // same concurrency and on the same stream and consumer: take the job, publish

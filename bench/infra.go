@@ -78,6 +78,9 @@ type stage struct {
 	js      jetstream.JetStream // publishes asynchronously
 	events  *collector
 	pubErrs atomic.Int64
+	// zoom, if set, is the fake Zoom the workers call instead of the
+	// stack's: a child process (useOwnZoom).
+	zoom *child
 	// acked is when the server had acknowledged every job of the last
 	// publish call (collector time; 0 = not yet).
 	acked atomic.Int64
@@ -87,9 +90,7 @@ type stage struct {
 
 func newStage(ctx context.Context, dir, name string, rs *testenv.Redis, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {
 	if fakeOpts.DailyMeetingLimit == 0 {
-		// Thousands of meetings for a few hosts: the per-host daily limit
-		// is not what this bench measures.
-		fakeOpts.DailyMeetingLimit = 1 << 30
+		fakeOpts.DailyMeetingLimit = benchDailyLimit
 	}
 	stack, err := testenv.NewStack(filepath.Join(dir, name), testenv.Options{Zoom: fakeOpts, Redis: rs, ConnName: "bench-load"})
 	if err != nil {
@@ -101,9 +102,7 @@ func newStage(ctx context.Context, dir, name string, rs *testenv.Redis, fakeOpts
 			st.close()
 		}
 	}()
-	for i, h := range hosts {
-		st.Fake.AddUser(h, "Host", strconv.Itoa(i+1), 1)
-	}
+	addHosts(st.Fake)
 	st.js, err = jetstream.New(st.NC, jetstream.WithPublishAsyncMaxPending(4096),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, _ error) { st.pubErrs.Add(1) }))
 	if err != nil {
@@ -128,7 +127,48 @@ func newStage(ctx context.Context, dir, name string, rs *testenv.Redis, fakeOpts
 	return st, nil
 }
 
-func (st *stage) close() { st.Stack.Close() }
+func (st *stage) close() {
+	if st.zoom != nil {
+		st.zoom.kill()
+	}
+	st.Stack.Close()
+}
+
+// benchDailyLimit is the fakes' daily meeting limit per host: thousands of
+// meetings for a few hosts, and the per-host daily limit is not what this
+// bench measures.
+const benchDailyLimit = 1 << 30
+
+// addHosts adds the hosts meetings are created for to a fake.
+func addHosts(fake *zoomtest.Server) {
+	for i, h := range hosts {
+		fake.AddUser(h, "Host", strconv.Itoa(i+1), 1)
+	}
+}
+
+// useOwnZoom starts a fake Zoom answering after latency in a child process
+// and points the stage's workers at it (the stack's fake stays idle).
+func (st *stage) useOwnZoom(ctx context.Context, latency time.Duration) error {
+	k, ready, err := startChild(ctx, childConfig{Mode: "zoom", Name: st.name + "-zoom", ZoomLatency: latency})
+	if err != nil {
+		return err
+	}
+	st.zoom, st.ZoomURL = k, ready.ZoomURL
+	return nil
+}
+
+// zoomStats are the counters of the fake the workers call, and its
+// process's CPU seconds when it is a child (0 when it is the stack's).
+func (st *stage) zoomStats() (zoomtest.Stats, float64) {
+	if st.zoom == nil {
+		return st.Fake.Stats(), 0
+	}
+	s, err := st.zoom.ask("stats")
+	if err != nil || s.Zoom == nil {
+		return zoomtest.Stats{}, 0
+	}
+	return *s.Zoom, s.cpu()
+}
 
 // natsSnapshot counts client messages at the server: all clients, and the
 // connections named workerConnName (the worker processes or the baseline).

@@ -16,7 +16,10 @@
 //	            baseline, and per job: Zoom calls, Redis round trips, NATS
 //	            messages, CPU
 //	latency200  the worker, Zoom taking 200 ms: throughput against C/L, and
-//	            the time the worker adds to Zoom's latency at half that load
+//	            the time the worker adds to Zoom's latency at half that load;
+//	            the fake Zoom runs in a process of its own here, as Zoom is
+//	            remote (in the bench process the NATS server, storing the
+//	            burst of publishes, held the first calls' answers back)
 //	ratelimit   three workers sharing a rate limit of R against a Zoom that
 //	            enforces R: the rate achieved, the 429s
 //	quota       three workers on a Business account whose Medium quota another
@@ -234,7 +237,7 @@ func (b *bench) writeReport(ctx context.Context, w io.Writer, took time.Duration
 	fmt.Fprintf(w, "- settings: -n %d -n-latency %d -c %d -latency %s -rate %g -rate-jobs %d -mem-jobs %d -mem-latency %s -only %s%s\n",
 		o.n, o.latencyN, o.concurrency, o.latency, o.rate, o.rateJobs, o.memJobs, o.memLatency, strings.Join(o.onlyList, ","), experiments(o))
 	fmt.Fprintf(w, "- workers and the baseline loop run in their own processes, wired as cmd/zoom-worker wires them (JSON logs at info, formatted but discarded); "+
-		"the bench process holds the NATS server, the fake Zoom and the load generator; took %s\n\n", took.Round(100*time.Millisecond))
+		"the bench process holds the NATS server, the fake Zoom (latency200's in a process of its own) and the load generator; took %s\n\n", took.Round(100*time.Millisecond))
 	writeTable(w, b.res.rows(o))
 	fmt.Fprintln(w)
 	b.res.writeDetails(w)

@@ -43,6 +43,7 @@ type window struct {
 	redis0, redis1     redisSnapshot
 	nats0, nats1       natsSnapshot
 	zoom0, zoom1       zoomtest.Stats
+	zoomCPU0, zoomCPU1 float64 // the fake's process, when it has its own
 	selfCPU0, selfCPU1 float64
 	redisErr           error
 }
@@ -54,7 +55,7 @@ func (b *bench) begin(ctx context.Context, st *stage, kids []*child) (*window, e
 		w.redisErr = err
 	}
 	w.nats0 = st.natsSnapshot(workerConnName)
-	w.zoom0 = st.Fake.Stats()
+	w.zoom0, w.zoomCPU0 = st.zoomStats()
 	u, s, _ := cpuTimes()
 	w.selfCPU0 = u + s
 	w.markAt = time.Duration(st.events.now())
@@ -83,7 +84,7 @@ func (b *bench) end(ctx context.Context, w *window) error {
 		w.redisErr = err
 	}
 	w.nats1 = w.st.natsSnapshot(workerConnName)
-	w.zoom1 = w.st.Fake.Stats()
+	w.zoom1, w.zoomCPU1 = w.st.zoomStats()
 	return nil
 }
 
@@ -128,7 +129,7 @@ func (w *window) costs(jobs int) costs {
 			}
 		}
 	}
-	c.benchCPU = w.selfCPU1 - w.selfCPU0
+	c.benchCPU = w.selfCPU1 - w.selfCPU0 + w.zoomCPU1 - w.zoomCPU0
 	if w.redisErr == nil {
 		c.redisCPU = w.redis1.cpu - w.redis0.cpu
 		c.redisCmds = per(w.redis1.commands - w.redis0.commands - 1) // less the bench's INFO
@@ -291,8 +292,9 @@ func (b *bench) runLoop(ctx context.Context, mode, tag string) (*baselineResult,
 
 // runWorker starts a stage for capacity jobs and one worker process, and
 // measures the window in which jobs [0, n) are published at once and done.
+// With ownZoom the fake Zoom runs in a process of its own (useOwnZoom).
 // The caller closes the stage and stops the kids.
-func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options, n, capacity int) (st *stage, kids []*child, w *window, err error) {
+func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options, n, capacity int, ownZoom bool) (st *stage, kids []*child, w *window, err error) {
 	if st, err = newStage(ctx, b.dir, tag, b.redis, fake, capacity); err != nil {
 		return nil, nil, nil, err
 	}
@@ -302,6 +304,11 @@ func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options
 			st.close()
 		}
 	}()
+	if ownZoom {
+		if err = st.useOwnZoom(ctx, fake.Latency); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	if kids, err = b.startKids(ctx, st, "worker", tag, 1, b.opts.concurrency, 0); err != nil {
 		return nil, nil, nil, err
 	}
@@ -320,7 +327,7 @@ func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options
 // 2. The worker with a Zoom that answers at once.
 func (b *bench) runLatency0(ctx context.Context) error {
 	n := b.opts.n
-	st, kids, w, err := b.runWorker(ctx, scLatency0, zoomtest.Options{}, n, n)
+	st, kids, w, err := b.runWorker(ctx, scLatency0, zoomtest.Options{}, n, n, false)
 	if err != nil {
 		return err
 	}
@@ -340,7 +347,7 @@ func (b *bench) runLatency0(ctx context.Context) error {
 func (b *bench) runLatency200(ctx context.Context) error {
 	n, conc, lat := b.opts.latencyN, b.opts.concurrency, b.opts.latency
 	half := max(n/2, 1)
-	st, kids, w, err := b.runWorker(ctx, scLatency200, zoomtest.Options{Latency: lat}, n, n+half)
+	st, kids, w, err := b.runWorker(ctx, scLatency200, zoomtest.Options{Latency: lat}, n, n+half, true)
 	if err != nil {
 		return err
 	}
