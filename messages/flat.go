@@ -43,7 +43,7 @@ type flatField struct {
 
 // flatFields maps the JSON names of a struct type's fields to how they are
 // set; nil where decodeFlat cannot fill the type (a ",string" option, two
-// fields of one name).
+// fields of one name, a name that is not ASCII).
 type flatFields map[string]flatField
 
 var flatFieldCache sync.Map // reflect.Type -> flatFields
@@ -93,8 +93,8 @@ func addFlatFields(fields flatFields, t reflect.Type, index []int) bool {
 		if name == "" {
 			name = f.Name
 		}
-		if _, twice := fields[name]; twice {
-			return false
+		if _, twice := fields[name]; twice || !isASCII([]byte(name)) {
+			return false // (DecodePlain's fold check counts on ASCII names)
 		}
 		fields[name] = flatField{index: at, kind: flatKindOf(f.Type), omitEmpty: strings.Contains(opts, "omitempty")}
 	}
@@ -176,8 +176,11 @@ func DecodePlain(data []byte, v any) bool {
 	}
 	fields := flatFieldsOf(rv.Elem().Type())
 	skip := func(key, _ []byte) bool {
+		ascii := isASCII(key)
 		for name := range fields {
-			if strings.EqualFold(string(key), name) {
+			// An ASCII key folds only to a name of its length (the names
+			// are ASCII); another may fold to a name of any (K, U+212A).
+			if (!ascii || len(name) == len(key)) && strings.EqualFold(string(key), name) {
 				return false // encoding/json would fill that field
 			}
 		}
@@ -185,6 +188,15 @@ func DecodePlain(data []byte, v any) bool {
 	}
 	_, ok := decodeFlat(bytes.TrimSpace(data), rv.Elem(), skip)
 	return ok
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // plainString returns the JSON string b holds when it has no escape and is
