@@ -32,7 +32,7 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	took := w.cfg.Now().Sub(a.received)
-	log := a.log.With("attempt", a.claim.Attempts, "took_ms", took.Milliseconds())
+	log := &jobLog{l: a.log, attrs: [...]any{"attempt", a.claim.Attempts, "took_ms", took.Milliseconds()}}
 	handBackAfter := func(what string, err error) {
 		log.Warn(what+"; job handed back", "outcome", OutcomeHandedBack, "err", err)
 		w.nak(a, time.Second)
@@ -123,7 +123,21 @@ func (w *Worker) settle(ctx context.Context, a *attempt, out outcome) {
 	w.m.job(a.subject, out.kind, took)
 }
 
-func (w *Worker) ack(a *attempt, log *slog.Logger) {
+// jobLog is a.log with the attempt's number and duration after its own
+// attributes, the line as a.log.With(attrs...) writes it; With would format
+// them at once, for the one line most jobs write.
+type jobLog struct {
+	l     *slog.Logger
+	attrs [4]any
+}
+
+func (j *jobLog) with(args []any) []any { return append(j.attrs[:len(j.attrs):len(j.attrs)], args...) }
+
+func (j *jobLog) Info(msg string, args ...any)  { j.l.Info(msg, j.with(args)...) }
+func (j *jobLog) Warn(msg string, args ...any)  { j.l.Warn(msg, j.with(args)...) }
+func (j *jobLog) Error(msg string, args ...any) { j.l.Error(msg, j.with(args)...) }
+
+func (w *Worker) ack(a *attempt, log *jobLog) {
 	if err := a.msg.Ack(); err != nil {
 		// The job is done and recorded: a redelivery repeats its event.
 		log.Warn("ack job", "err", err)
