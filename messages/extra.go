@@ -139,7 +139,7 @@ func (r *Registrant) unmarshalValid(data []byte) error {
 // JSON names of known's fields, sorted by key so that the same value always
 // gives the same bytes (events are published with the same body each time).
 func marshalWithExtra[T any](known *T, extra map[string]json.RawMessage) ([]byte, error) {
-	if b, ok := encodeFlat(nil, reflect.ValueOf(known).Elem()); ok && len(extra) == 0 {
+	if b, ok := encodeFlat(make([]byte, 0, 512), reflect.ValueOf(known).Elem()); ok && len(extra) == 0 {
 		return b, nil
 	}
 	b, err := json.Marshal(known)

@@ -258,9 +258,15 @@ func encodeFlat(b []byte, v reflect.Value) ([]byte, bool) {
 	}
 	b = append(b, '{')
 	first := true
+	key := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(append(append(b, '"'), name...), '"', ':')
+	}
 	for _, f := range flatOrder(v.Type(), fields) {
 		fv := v.FieldByIndex(f.index)
-		var value []byte
 		switch f.kind {
 		case flatString:
 			s := fv.String()
@@ -270,13 +276,15 @@ func encodeFlat(b []byte, v reflect.Value) ([]byte, bool) {
 			if !plainToEncode(s) {
 				return b, false
 			}
-			value = append(append(append(value, '"'), s...), '"')
+			key(f.name)
+			b = append(append(append(b, '"'), s...), '"')
 		case flatInt:
 			n := fv.Int()
 			if n == 0 && f.omitEmpty {
 				continue
 			}
-			value = strconv.AppendInt(value, n, 10)
+			key(f.name)
+			b = strconv.AppendInt(b, n, 10)
 		case flatRaw:
 			raw := fv.Bytes()
 			if len(raw) == 0 {
@@ -288,15 +296,11 @@ func encodeFlat(b []byte, v reflect.Value) ([]byte, bool) {
 			if !isCompact(raw) || !htmlSafe(raw) || !json.Valid(raw) {
 				return b, false
 			}
-			value = raw
+			key(f.name)
+			b = append(b, raw...)
 		default:
 			return b, false
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(append(append(append(b, '"'), f.name...), '"', ':'), value...)
 	}
 	return append(b, '}'), true
 }

@@ -571,7 +571,7 @@ func (c *Client) send(ctx context.Context, cl call, payload []byte) (body []byte
 		return nil, tok, fmt.Errorf("zoom: %s: %w", cl.op, err)
 	}
 	defer drainAndClose(resp.Body)
-	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	body, err = readAnswer(resp)
 	if err != nil {
 		return nil, tok, fmt.Errorf("zoom: %s: read answer: %w", cl.op, err)
 	}
@@ -591,6 +591,18 @@ func (c *Client) send(ctx context.Context, cl call, payload []byte) (body []byte
 		return nil, tok, ae
 	}
 	return body, tok, nil
+}
+
+// readAnswer reads the answer's body, at most MaxResponseBytes+1 of it,
+// into one buffer of the size the answer announces (io.ReadAll starts at
+// 512 bytes and grows, a few copies of a meeting's answer per call).
+func readAnswer(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= MaxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead) // room for the read that meets EOF
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	return buf.Bytes(), err
 }
 
 // drainAndClose reads a little of what is left of a body, so the connection
