@@ -45,10 +45,23 @@ type consoleEnv struct {
 
 func newConsoleEnv(t testing.TB, tweak func(*console.Config)) *consoleEnv {
 	t.Helper()
+	return newConsoleEnvAfter(t, tweak, nil)
+}
+
+// newConsoleEnvAfter is newConsoleEnv with before run on the stack before
+// the console starts asking $SRV.STATS. A micro service must be started
+// there: nats.go's micro.AddService (v1.55.0) writes the service's start
+// time after its $SRV handlers are subscribed, so a STATS request that
+// arrives while it starts is a data race inside the library.
+func newConsoleEnvAfter(t testing.TB, tweak func(*console.Config), before func(*consoleEnv)) *consoleEnv {
+	t.Helper()
 	e := &consoleEnv{Stack: testenv.Start(t, testenv.Options{}), t: t, logs: &testenv.Buffer{}}
 	ctx := context.Background()
 	if _, err := worker.SetupStreams(ctx, e.JS, worker.Config{}); err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(e)
 	}
 	cfg := console.Config{NATS: e.NC, Records: e.Store, Limits: e.Store, Version: "test",
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
@@ -454,14 +467,15 @@ func TestOverviewCountsJobsPerAccount(t *testing.T) {
 }
 
 func TestWorkersAndTheirCredentialsGates(t *testing.T) {
-	e := newConsoleEnv(t, nil)
-	svc, err := readside.Start(e.NC, readside.Config{Jobs: e.Store, Cache: e.Store, Version: "1.2.3",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Instance: "worker-a", InFlight: func() int { return 7 },
-		RejectedAccounts: func() map[string]string { return map[string]string{"school-b": "zoom: 401 invalid_client"} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = svc.Stop() })
+	e := newConsoleEnvAfter(t, nil, func(e *consoleEnv) {
+		svc, err := readside.Start(e.NC, readside.Config{Jobs: e.Store, Cache: e.Store, Version: "1.2.3",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Instance: "worker-a", InFlight: func() int { return 7 },
+			RejectedAccounts: func() map[string]string { return map[string]string{"school-b": "zoom: 401 invalid_client"} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = svc.Stop() })
+	})
 	c := e.client()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
