@@ -241,10 +241,34 @@ func (b *bench) writeReport(ctx context.Context, w io.Writer, took time.Duration
 	writeTable(w, b.res.rows(o))
 	fmt.Fprintln(w)
 	b.res.writeDetails(w)
+	b.res.writeShortfalls(w)
 	if o.cpuProfile != "" || o.memProfile != "" {
 		fmt.Fprintf(w, "- profiles: %s (read with `go tool pprof -top FILE`)\n",
 			strings.TrimSpace(profilePath(o.cpuProfile, "<child>")+" "+profilePath(o.memProfile, "<child>")))
 	}
+	if o.cpuProfile != "" && o.only[scLatency0] {
+		writeProfileTop(w, profilePath(o.cpuProfile, scLatency0))
+	}
+}
+
+// writeProfileTop says what the latency0 worker's CPU profile holds: its
+// heaviest functions by their own time (go tool pprof -top), what is left
+// to take from the CPU per job.
+func writeProfileTop(w io.Writer, path string) {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=12", path).Output()
+	if err != nil {
+		fmt.Fprintf(w, "- latency0 profile: go tool pprof %s: %v\n", path, err)
+		return
+	}
+	var top []string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[1], "%") || f[0] == "flat" {
+			continue
+		}
+		top = append(top, fmt.Sprintf("%s %s", f[1], strings.Join(f[5:], " ")))
+	}
+	fmt.Fprintf(w, "- what the latency0 worker's CPU profile says is left (own time, share of the samples): %s\n", strings.Join(top, " · "))
 }
 
 // experiments names the settings that make the workers differ from cmd/zoom-worker's wiring.

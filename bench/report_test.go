@@ -108,3 +108,26 @@ func TestWhereTimeWent(t *testing.T) {
 		t.Errorf("fewer jobs than one wave: %q; want nothing", got)
 	}
 }
+
+func TestShortfallsSayByHowMuch(t *testing.T) {
+	r := &results{
+		pipeline:   &baselineResult{rate: 4000, costs: costs{jobs: 1000, workerCPU: 0.200}},
+		latency0:   &latency0Result{rate: 2000, costs: costs{jobs: 1000, workerCPU: 0.240}},
+		latency200: &latency200Result{n: 4000, conc: 256, bound: 1280, rate: 1152, steady: 1203, steadyOK: true},
+	}
+	var b strings.Builder
+	r.writeShortfalls(&b)
+	for _, want := range []string{"CPU per job 0.240 ms against ≤ 0.12: 100% over", "1.20× the minimal pipeline's loop in this run (0.200 ms)",
+		"50% of the minimal pipeline against ≥ 70%: 20 points short", "first publish to last event 90.0% of C/L against ≥ 95%: 5.0 points short",
+		"steady state 94.0% of C/L against ≥ 98%: 4.0 points short"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("shortfalls lack %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	(&results{latency0: &latency0Result{rate: 3000, costs: costs{jobs: 1000, workerCPU: 0.100}},
+		pipeline: &baselineResult{rate: 3500, costs: costs{jobs: 1000, workerCPU: 0.090}}}).writeShortfalls(&b)
+	if b.Len() != 0 {
+		t.Errorf("targets met, yet: %s", b.String())
+	}
+}
