@@ -246,8 +246,8 @@ func (b *bench) writeReport(ctx context.Context, w io.Writer, took time.Duration
 		fmt.Fprintf(w, "- profiles: %s (read with `go tool pprof -top FILE`)\n",
 			strings.TrimSpace(profilePath(o.cpuProfile, "<child>")+" "+profilePath(o.memProfile, "<child>")))
 	}
-	if o.cpuProfile != "" && o.only[scLatency0] {
-		writeProfileTop(w, profilePath(o.cpuProfile, scLatency0))
+	if p := b.res.latency0Profile; p != "" {
+		writeProfileTop(w, p)
 	}
 }
 

@@ -18,14 +18,17 @@ type results struct {
 	pipeline   *baselineResult
 	latency0   *latency0Result
 	latency200 *latency200Result
-	rateLimit  *rateLimitResult
-	quota      *quotaResult
-	memory     *memoryResult
-	readSide   *readSideResult // bench/readside.go
-	scaleOut   *scaleOutResult // bench/scaling.go
-	fairness   *fairnessResult
-	errs       map[string]error
-	notes      []string // what went wrong besides the measurements
+	// latency0Profile is the latency0 worker's CPU profile (a file in the
+	// run's directory unless -cpuprofile names one).
+	latency0Profile string
+	rateLimit       *rateLimitResult
+	quota           *quotaResult
+	memory          *memoryResult
+	readSide        *readSideResult // bench/readside.go
+	scaleOut        *scaleOutResult // bench/scaling.go
+	fairness        *fairnessResult
+	errs            map[string]error
+	notes           []string // what went wrong besides the measurements
 }
 
 type baselineResult struct {
