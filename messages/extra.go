@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/zoomworker/zoom-worker/internal/jsonscan"
 )
 
 // The Zoom objects the worker passes through (UserInfo, MeetingSpec and
@@ -228,7 +230,7 @@ func unmarshalWithExtraValid[T any](data []byte, known *T, extra *map[string]jso
 			return nil
 		}
 		rest = nil
-		_, ok := objectMembers(data, func(key, value []byte) bool {
+		_, ok := jsonscan.ObjectMembers(data, func(key, value []byte) bool {
 			if !utf8.Valid(key) {
 				return false
 			}

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/zoomworker/zoom-worker/internal/jsonscan"
 )
 
 // decodeFlat fills the jobs and the pass-through types from valid JSON
 // without encoding/json's decoder, where that is plain: members read off
-// the text in one scan (objectMembers), strings without escapes and
+// the text in one scan (jsonscan.ObjectMembers), strings without escapes and
 // integers without fraction or exponent set directly, json.RawMessage
 // fields copied. Anything else (a null, an escape, a number that is not a
 // plain integer, a field of another type that is not one of this package's)
@@ -130,7 +132,7 @@ func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte) bool
 	if fields == nil {
 		return 0, false
 	}
-	return objectMembers(data, func(key, value []byte) bool {
+	return jsonscan.ObjectMembers(data, func(key, value []byte) bool {
 		f, known := fields[string(key)]
 		if !known {
 			return extra != nil && utf8.Valid(key) && extra(key, value)

@@ -22,6 +22,9 @@ func TestWithoutMember(t *testing.T) {
 		{"whitespace", " {\n \"id\" : 1 ,\t\"start_url\" : \"s\" , \"a\" : [ 1 , { \"b\" : \"x y\" } ] }\n", "start_url"},
 		{"tricky strings", `{"topic":"a \"}\" ,{[","start_url":"s\\","agenda":"\\\"","n":null,"t":true,"f":-1.5e3}`, "start_url"},
 		{"empty", `{}`, "start_url"},
+		// A key spelled with an escape is the same key: it must go too.
+		{"escaped key", `{"id":1,"start\u005furl":"https://zoom.us/s/1?zak=x"}`, "start_url"},
+		{"escaped other key", `{"t\u006fpic":"x","start_url":"s"}`, "start_url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
