@@ -79,6 +79,23 @@ func set(ctx context.Context, b *redisstore.Batch, rdb *redis.Client, key, val s
 	return err
 }
 
+// concurrently runs f in n goroutines, f(0) to f(n-1), and reports the
+// error each returns.
+func concurrently(t *testing.T, n int, f func(g int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for g := range n {
+		wg.Go(func() { errs[g] = f(g) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // waitFor yields until cond holds (it holds soon, or the test times out).
 func waitFor(cond func() bool) {
 	for !cond() {
@@ -92,31 +109,22 @@ func TestBatchEachCallGetsItsOwnAnswer(t *testing.T) {
 	rdb, g := newBatchClient(t)
 	b := redisstore.NewBatch(2, 16)
 	ctx := context.Background()
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for w := range 32 {
-		wg.Go(func() {
-			for n := range 50 {
-				key := "k" + strconv.Itoa(w) + ":" + strconv.Itoa(n)
-				var incr *redis.IntCmd
-				var get *redis.StringCmd
-				err := b.Do(ctx, rdb, func(p redis.Pipeliner) {
-					p.Set(ctx, key, n, 0)
-					incr = p.IncrBy(ctx, key, int64(w))
-					get = p.Get(ctx, key)
-				})
-				if want := strconv.Itoa(n + w); err != nil || incr.Val() != int64(n+w) || get.Val() != want {
-					errs <- fmt.Errorf("call %s: INCRBY %d, GET %q, %v; want %s, nil", key, incr.Val(), get.Val(), err, want)
-					return
-				}
+	concurrently(t, 32, func(w int) error {
+		for n := range 50 {
+			key := "k" + strconv.Itoa(w) + ":" + strconv.Itoa(n)
+			var incr *redis.IntCmd
+			var get *redis.StringCmd
+			err := b.Do(ctx, rdb, func(p redis.Pipeliner) {
+				p.Set(ctx, key, n, 0)
+				incr = p.IncrBy(ctx, key, int64(w))
+				get = p.Get(ctx, key)
+			})
+			if want := strconv.Itoa(n + w); err != nil || incr.Val() != int64(n+w) || get.Val() != want {
+				return fmt.Errorf("call %s: INCRBY %d, GET %q, %v; want %s, nil", key, incr.Val(), get.Val(), err, want)
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+		}
+		return nil
+	})
 	if g.shared.Load() == 0 {
 		t.Error("1,600 calls by 32 goroutines never shared a pipeline")
 	}

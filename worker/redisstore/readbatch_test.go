@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,40 +50,28 @@ func TestConcurrentReadsArePipelinedAndEachGetsItsOwn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for g := range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range 100 {
-				i := (g*7 + n) % objects
-				rctx := ctx
-				if n%10 == 9 {
-					c, cancel := context.WithCancel(ctx)
-					cancel()
-					rctx = c
-				}
-				e, err := s.Read(rctx, worker.DefaultAccount, readside.MeetingKey(int64(1000+i)))
-				if rctx != ctx {
-					if err != nil && !errors.Is(err, context.Canceled) {
-						errs <- fmt.Errorf("cancelled read: %v", err)
-						return
-					}
-					continue
-				}
-				if want := `{"id":` + strconv.Itoa(1000+i) + `}`; err != nil || string(e.JSON) != want {
-					errs <- fmt.Errorf("read meeting %d: %q, %v; want %s", 1000+i, e.JSON, err, want)
-					return
-				}
+	concurrently(t, 64, func(g int) error {
+		for n := range 100 {
+			i := (g*7 + n) % objects
+			rctx := ctx
+			if n%10 == 9 {
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				rctx = c
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+			e, err := s.Read(rctx, worker.DefaultAccount, readside.MeetingKey(int64(1000+i)))
+			if rctx != ctx {
+				if err != nil && !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("cancelled read: %v", err)
+				}
+				continue
+			}
+			if want := `{"id":` + strconv.Itoa(1000+i) + `}`; err != nil || string(e.JSON) != want {
+				return fmt.Errorf("read meeting %d: %q, %v; want %s", 1000+i, e.JSON, err, want)
+			}
+		}
+		return nil
+	})
 	if pipes.n.Load() == 0 {
 		t.Error("6,400 reads by 64 goroutines were never sent together in one pipeline")
 	}
