@@ -7,18 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/zoomworker/zoom-worker/messages"
 	"github.com/zoomworker/zoom-worker/worker"
 	"github.com/zoomworker/zoom-worker/zoom"
 )
-
-// maxUserIDLen bounds a request's user_id (job ids and account names have
-// the contract's limits, messages.MaxJobIDLen and messages.MaxAccountLen).
-const maxUserIDLen = 128
 
 // jobStatus answers zoom.svc.job.status from the store's record of the job.
 func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) {
@@ -79,6 +73,28 @@ func (h *handlers) jobStatus(ctx context.Context, data []byte) (any, *apiError) 
 	return JobStatusResponse{Source: SourceStore, Job: st}, nil
 }
 
+// deadLetter reads dead letter seq of ZOOM_DLQ, if it is still there and
+// is job jobID's, as a job status.
+func (h *handlers) deadLetter(ctx context.Context, account, jobID string, seq uint64) *JobStatus {
+	if h.cfg.JetStream == nil || seq == 0 {
+		return nil
+	}
+	s, err := h.cfg.JetStream.Stream(ctx, messages.StreamDeadLetters)
+	if err != nil {
+		return nil
+	}
+	raw, err := s.GetMsg(ctx, seq)
+	if err != nil || raw.Header.Get(worker.HeaderJobID) != jobID {
+		return nil // replayed (removed), or expired
+	}
+	attempts, _ := strconv.Atoi(raw.Header.Get(worker.HeaderAttempts))
+	failed := raw.Time.UTC()
+	return &JobStatus{JobID: jobID, Account: account, Subject: raw.Header.Get(worker.HeaderJobSubject),
+		State: string(worker.StateFailed), Attempts: attempts, UpdatedAt: &failed,
+		Error:      &messages.FailError{Kind: raw.Header.Get(worker.HeaderErrorKind), Message: raw.Header.Get(worker.HeaderError)},
+		DeadLetter: &DeadLetterRef{Stream: messages.StreamDeadLetters, Seq: seq}}
+}
+
 // meetingGet answers zoom.svc.meeting.get from the cache, else from Zoom.
 func (h *handlers) meetingGet(ctx context.Context, data []byte) (any, *apiError) {
 	var req struct {
@@ -137,18 +153,6 @@ func (h *handlers) userGet(ctx context.Context, data []byte) (any, *apiError) {
 	return rawAnswer(source, stale, "user", b), nil
 }
 
-// mayHoldStartURL says whether JSON b may hold a start_url key, in any
-// case or spelt with \u escapes, without allocating (it runs on every hit).
-func mayHoldStartURL(b []byte) bool {
-	const key = "start_url"
-	for i := 0; i+len(key) <= len(b); i++ {
-		if b[i]|0x20 == 's' && bytes.EqualFold(b[i:i+len(key)], []byte(key)) {
-			return true
-		}
-	}
-	return bytes.Contains(b, []byte(`\u`))
-}
-
 // rawJSON is an answer already encoded.
 type rawJSON []byte
 
@@ -188,80 +192,6 @@ func (h *handlers) account(name string) (string, Zoom, *apiError) {
 	return name, zc, nil
 }
 
-// decode reads a request body that must be one JSON object.
-func decode(data []byte, v any, example string) *apiError {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return errorf(CodeBadRequest, "bad request: empty body; send a JSON object such as %s", example)
-	}
-	if data[0] != '{' {
-		return errorf(CodeBadRequest, "bad request: body must be a JSON object such as %s", example)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return errorf(CodeBadRequest, "bad request: %s must be a JSON %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-		}
-		return errorf(CodeBadRequest, "bad request: body is not valid JSON (%v); send a JSON object such as %s", err, example)
-	}
-	return nil
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "int", "int64":
-		return "number"
-	}
-	return goKind
-}
-
-// meetingID reads meeting_id: a positive JSON number, or a string of digits
-// (as operators type it).
-func meetingID(raw json.RawMessage) (int64, *apiError) {
-	s := string(bytes.TrimSpace(raw))
-	if s == "" || s == "null" {
-		return 0, errorf(CodeBadRequest, "bad request: meeting_id is required: Zoom's meeting id, such as 85746065432")
-	}
-	s = strings.Trim(s, `"`)
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errorf(CodeBadRequest, "bad request: meeting_id must be Zoom's meeting id, a positive integer such as 85746065432, got %s", clip(string(raw)))
-	}
-	return id, nil
-}
-
-// checkToken checks that s is 1 to maxLen characters of the contract's
-// alphabet of job ids and account names (messages.TokenAlphabet).
-func checkToken(field, s string, maxLen int) *apiError {
-	if s == "" {
-		return errorf(CodeBadRequest, "bad request: %s is required", field)
-	}
-	if !messages.IsToken(s, maxLen) {
-		return errorf(CodeBadRequest, "bad request: %s must be 1 to %d characters of "+messages.TokenAlphabet+", got %q", field, maxLen, clip(s))
-	}
-	return nil
-}
-
-// checkUserID checks user_id: a Zoom user id or an email address, which goes
-// into Zoom's URL path; no spaces, slashes or control characters.
-func checkUserID(s string) *apiError {
-	if s == "" {
-		return errorf(CodeBadRequest, "bad request: user_id is required: a Zoom user id or an email address")
-	}
-	bad := len(s) > maxUserIDLen || strings.ContainsAny(s, "/?#%\\")
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			bad = true
-		}
-	}
-	if bad {
-		return errorf(CodeBadRequest, "bad request: user_id must be a Zoom user id or an email address of at most %d characters, got %q", maxUserIDLen, clip(s))
-	}
-	return nil
-}
-
 // storeError is the answer to a failed Redis read: 504 where the request ran
 // out of time, else 503.
 func storeError(ctx context.Context, err error) *apiError {
@@ -297,56 +227,3 @@ func timeOrNil(t time.Time) *time.Time {
 	t = t.UTC()
 	return &t
 }
-
-// dropStartURL removes start_url, in any spelling, from m.
-func dropStartURL(m *messages.Meeting) {
-	m.StartURL = ""
-	for k := range m.Extra {
-		if isStartURL(k) {
-			delete(m.Extra, k)
-		}
-	}
-}
-
-func isStartURL(key string) bool { return strings.EqualFold(key, "start_url") }
-
-// stripStartURL returns raw (a JSON event) without any "start_url" member at
-// any depth. Events that have none are returned unchanged, byte for byte.
-func stripStartURL(raw json.RawMessage) json.RawMessage {
-	if !bytes.Contains(bytes.ToLower(raw), []byte("start_url")) && !bytes.Contains(raw, []byte(`\u`)) {
-		return raw // fast path; a key spelt with \u escapes takes the slow one
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		// Not JSON we can read: do not hand out what may carry a ZAK.
-		return json.RawMessage(`null`)
-	}
-	var walk func(any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, c := range t {
-				if isStartURL(k) {
-					delete(t, k)
-					continue
-				}
-				walk(c)
-			}
-		case []any:
-			for _, c := range t {
-				walk(c)
-			}
-		}
-	}
-	walk(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage(`null`)
-	}
-	return out
-}
-
-// clip shortens s for an error message.
-func clip(s string) string { return messages.Truncate(s, 80, "...") }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -140,26 +139,4 @@ func bindConsumer(ctx context.Context, js jetstream.JetStream, stream string, cc
 		case <-time.After(delay):
 		}
 	}
-}
-
-// deadLetter reads dead letter seq of ZOOM_DLQ, if it is still there and
-// is job jobID's, as a job status.
-func (h *handlers) deadLetter(ctx context.Context, account, jobID string, seq uint64) *JobStatus {
-	if h.cfg.JetStream == nil || seq == 0 {
-		return nil
-	}
-	s, err := h.cfg.JetStream.Stream(ctx, messages.StreamDeadLetters)
-	if err != nil {
-		return nil
-	}
-	raw, err := s.GetMsg(ctx, seq)
-	if err != nil || raw.Header.Get(worker.HeaderJobID) != jobID {
-		return nil // replayed (removed), or expired
-	}
-	attempts, _ := strconv.Atoi(raw.Header.Get(worker.HeaderAttempts))
-	failed := raw.Time.UTC()
-	return &JobStatus{JobID: jobID, Account: account, Subject: raw.Header.Get(worker.HeaderJobSubject),
-		State: string(worker.StateFailed), Attempts: attempts, UpdatedAt: &failed,
-		Error:      &messages.FailError{Kind: raw.Header.Get(worker.HeaderErrorKind), Message: raw.Header.Get(worker.HeaderError)},
-		DeadLetter: &DeadLetterRef{Stream: messages.StreamDeadLetters, Seq: seq}}
 }

@@ -9,20 +9,6 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
-// Defaults of Config's read-cache settings.
-const (
-	// DefaultNotFoundTTL is how long a 404 from Zoom is remembered.
-	DefaultNotFoundTTL = 30 * time.Second
-	// DefaultStaleWait is how long a read that has a copy, but must ask Zoom
-	// (the copy is marked stale, or its start_url is too old), waits for
-	// Zoom before it answers with the copy and "stale": true.
-	DefaultStaleWait = 250 * time.Millisecond
-	// StartURLMaxAge is the age up to which a cached start_url is served.
-	// Zoom's start_url expires 2 hours after it was issued; one served from
-	// a copy at most 90 minutes old is good for half an hour more.
-	StartURLMaxAge = 90 * time.Minute
-)
-
 // flight is one Zoom call that every concurrent read of the same object
 // waits for (the misses coalesced).
 type flight struct {

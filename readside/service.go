@@ -45,6 +45,16 @@ const DevVersion = "0.0.0-dev"
 // Config.MaxConcurrent is zero.
 const DefaultMaxConcurrent = 512
 
+// DefaultNotFoundTTL is how long a 404 from Zoom is remembered when
+// Config.NotFoundTTL is zero.
+const DefaultNotFoundTTL = 30 * time.Second
+
+// DefaultStaleWait is how long a read that has a copy, but must ask Zoom
+// (the copy is marked stale, or its start_url is too old), waits for Zoom
+// before it answers with the copy and "stale": true, when Config.StaleWait
+// is zero.
+const DefaultStaleWait = 250 * time.Millisecond
+
 // Config configures the service.
 type Config struct {
 	// Jobs is where job records are read. Required.
