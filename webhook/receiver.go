@@ -23,6 +23,7 @@ import (
 	"github.com/zoomworker/zoom-worker/internal/defaults"
 	"github.com/zoomworker/zoom-worker/internal/streams"
 	"github.com/zoomworker/zoom-worker/messages"
+	"github.com/zoomworker/zoom-worker/webhook/signature"
 )
 
 // Names fixed by the contract.
@@ -249,7 +250,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) outcome {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{
 			"plainToken":     env.Payload.PlainToken,
-			"encryptedToken": hexHMAC(acct.SecretToken, []byte(env.Payload.PlainToken)),
+			"encryptedToken": signature.EncryptedToken(acct.SecretToken, env.Payload.PlainToken),
 		})
 		o.status = http.StatusOK
 		return o
@@ -295,12 +296,8 @@ func (r *Receiver) checkTime(ts string) string {
 // account, so it is checked against every configured secret (each compare in
 // constant time).
 func (r *Receiver) verify(sig, ts string, body []byte, env envelope) (Account, bool) {
-	msg := make([]byte, 0, len(body)+len(ts)+4)
-	msg = append(append(append(msg, "v0:"...), ts...), ':')
-	msg = append(msg, body...)
 	check := func(a Account) bool {
-		want := "v0=" + hexHMAC(a.SecretToken, msg)
-		return hmac.Equal([]byte(sig), []byte(want))
+		return hmac.Equal([]byte(sig), []byte(signature.Event(a.SecretToken, ts, body)))
 	}
 	if a, ok := r.byAccount[env.Payload.AccountID]; ok && env.Payload.AccountID != "" {
 		return a, check(a)
@@ -314,12 +311,6 @@ func (r *Receiver) verify(sig, ts string, body []byte, env envelope) (Account, b
 		return Account{}, false
 	}
 	return r.cfg.Default, check(r.cfg.Default)
-}
-
-func hexHMAC(secret string, msg []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(msg)
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // publish stores the webhook in ZOOM_WEBHOOKS and waits for the ack.

@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/zoomworker/zoom-worker/internal/testenv"
 	"github.com/zoomworker/zoom-worker/webhook"
+	"github.com/zoomworker/zoom-worker/webhook/signature"
 )
 
 const secret = "s3cr3t-webhook-token"
@@ -58,14 +58,6 @@ func newEnv(t *testing.T, edit ...func(*webhook.Config)) *env {
 	return e
 }
 
-// sign is the test's own HMAC of Zoom's message (TestSignatureVector checks
-// the scheme itself against openssl).
-func sign(key, ts, body string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte("v0:" + ts + ":" + body))
-	return "v0=" + hex.EncodeToString(m.Sum(nil))
-}
-
 func now() string { return strconv.FormatInt(time.Now().Unix(), 10) }
 
 // post sends body as Zoom does, signed with key at ts; extra headers may be given.
@@ -74,7 +66,7 @@ func (e *env) post(body, key, ts string, hdr ...string) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+webhook.Path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
-		req.Header.Set("x-zm-signature", sign(key, ts, body))
+		req.Header.Set("x-zm-signature", signature.Event(key, ts, []byte(body)))
 		req.Header.Set("x-zm-request-timestamp", ts)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -118,8 +110,8 @@ func TestSignatureVector(t *testing.T) {
 	}
 	f := strings.Fields(string(out))
 	vector := "v0=" + f[len(f)-1]
-	if got := sign(secret, ts, body); got != vector {
-		t.Fatalf("the test's signer says %s, openssl %s", got, vector)
+	if got := signature.Event(secret, ts, []byte(body)); got != vector {
+		t.Fatalf("signature.Event says %s, openssl %s", got, vector)
 	}
 
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+webhook.Path, strings.NewReader(body))

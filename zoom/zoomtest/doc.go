@@ -1,7 +1,9 @@
 // Package zoomtest is a fake Zoom: an http.Handler that serves the token
 // endpoint and the REST API v2 endpoints zoom-worker uses, the way Zoom's
 // documentation says Zoom answers them. Tests and `zoom-worker dev` use it.
-// It imports nothing of zoom-worker, so it fakes Zoom for any client.
+// It imports nothing of zoom-worker but Zoom's webhook signing
+// (webhook/signature, standard library only), so it fakes Zoom for any
+// client.
 //
 // # Serving it
 //

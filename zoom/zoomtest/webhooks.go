@@ -3,8 +3,6 @@ package zoomtest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/zoomworker/zoom-worker/webhook/signature"
 )
 
 // Webhooks: the fake sends Zoom's event notifications for the changes it
@@ -211,7 +211,7 @@ func (s *Server) ValidateWebhookURL(ctx context.Context) error {
 	if err := json.Unmarshal(answer, &got); err != nil {
 		return fmt.Errorf("zoomtest: url validation: answer is not JSON: %w", err)
 	}
-	if got.PlainToken != plain || !hmac.Equal([]byte(got.EncryptedToken), []byte(hexHMAC(secret, plain))) {
+	if got.PlainToken != plain || got.EncryptedToken != signature.EncryptedToken(secret, plain) {
 		return errors.New("zoomtest: url validation: wrong plainToken or encryptedToken")
 	}
 	return nil
@@ -221,17 +221,7 @@ func (s *Server) ValidateWebhookURL(ctx context.Context) error {
 // ts (Unix seconds): "v0=" + hex HMAC-SHA256 of "v0:{ts}:{body}" keyed by
 // secret. Receiver tests use it to forge good and bad requests.
 func SignWebhook(secret string, ts int64, body []byte) string {
-	return "v0=" + hexHMAC(secret, "v0:"+strconv.FormatInt(ts, 10)+":", string(body))
-}
-
-// hexHMAC is the hex HMAC-SHA256 of the parts, keyed by secret: how Zoom
-// signs an event and answers a URL validation's plainToken.
-func hexHMAC(secret string, parts ...string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	for _, p := range parts {
-		mac.Write([]byte(p))
-	}
-	return hex.EncodeToString(mac.Sum(nil))
+	return signature.Event(secret, strconv.FormatInt(ts, 10), body)
 }
 
 // post makes one signed POST of body to url and reads the answer.
