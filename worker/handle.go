@@ -22,7 +22,7 @@ import (
 // The walk of one job is one-way:
 //
 //	handle ─► prepare (decode, account, order, Store.Begin)
-//	       ─► kind (createUser, createMeeting, ...: a result or an error)
+//	       ─► kind (one of kinds: createUser, createMeeting, ...: a result or an error)
 //	       ─► decide (pure: result, error and facts → outcome)
 //	       ─► settle (record in the store, publish, ack / nak / term)
 //
@@ -263,21 +263,11 @@ func (w *Worker) retry(ctx context.Context, a *attempt, t try) (*result, try, er
 
 // perform runs the job's kind once against Zoom.
 func (w *Worker) perform(ctx context.Context, a *attempt, t try) (*result, error) {
-	switch j := a.job.(type) {
-	case *messages.CreateUserJob:
-		return w.createUser(ctx, a, t, j)
-	case *messages.CreateMeetingJob:
-		return w.createMeeting(ctx, a, t, j)
-	case *messages.UpdateMeetingJob:
-		return w.updateMeeting(ctx, a, t, j)
-	case *messages.DeleteMeetingJob:
-		return w.deleteMeeting(ctx, a, t, j)
-	case *messages.DeleteUserJob:
-		return w.deleteUser(ctx, a, t, j)
-	case *messages.AddRegistrantJob:
-		return w.addRegistrant(ctx, a, t, j)
+	k, ok := kinds[a.subject]
+	if !ok {
+		return nil, fmt.Errorf("no handler for %s", a.subject)
 	}
-	return nil, fmt.Errorf("no handler for %s", a.subject)
+	return k.perform(w, ctx, a, t)
 }
 
 // noteRateLimit slows every process down after a 429 with a Retry-After.

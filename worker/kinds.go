@@ -15,6 +15,45 @@ import (
 	"github.com/zoomworker/zoom-worker/zoom"
 )
 
+// kind is one job kind: the subject its jobs come on, and what runs one
+// of them once against Zoom (perform's entry for it).
+type kind struct {
+	subject string
+	perform func(w *Worker, ctx context.Context, a *attempt, t try) (*result, error)
+}
+
+// kindOf makes the kind of job type J from the method that runs it. J's
+// Subject names the kind (called on J's zero value, a nil pointer: it
+// returns a constant), so each kind is registered once, in kinds.
+func kindOf[J messages.Job](perform func(*Worker, context.Context, *attempt, try, J) (*result, error)) kind {
+	var zero J
+	return kind{subject: zero.Subject(), perform: func(w *Worker, ctx context.Context, a *attempt, t try) (*result, error) {
+		// a.job was decoded from a.subject, J's subject: it is a J.
+		return perform(w, ctx, a, t, a.job.(J))
+	}}
+}
+
+// kinds is the worker's job kinds by subject.
+var kinds = bySubject(
+	kindOf((*Worker).createUser),
+	kindOf((*Worker).createMeeting),
+	kindOf((*Worker).updateMeeting),
+	kindOf((*Worker).deleteMeeting),
+	kindOf((*Worker).deleteUser),
+	kindOf((*Worker).addRegistrant),
+)
+
+func bySubject(ks ...kind) map[string]kind {
+	m := make(map[string]kind, len(ks))
+	for _, k := range ks {
+		if _, dup := m[k.subject]; dup {
+			panic("worker: two kinds of job on " + k.subject)
+		}
+		m[k.subject] = k
+	}
+	return m
+}
+
 // createUser creates a Zoom user. An email already in the account (409,
 // code 1005) is looked up and the job succeeds with existing: true. Users
 // are unique by email, so a retry after an unknown outcome needs no
