@@ -128,7 +128,7 @@ func (c *Console) find(ctx context.Context, q string, d *findData) {
 				d.Jobs = append(d.Jobs, jobView{JobID: id, State: "dead-lettered", DeadLetters: seqs,
 					Where: "in ZOOM_DLQ (it failed before an attempt began)"})
 			} else if df, ok := c.activity.deferralOf(id); ok {
-				d.Jobs = append(d.Jobs, jobView{JobID: id, Account: df.Account, Subject: df.Subject, State: "deferred",
+				d.Jobs = append(d.Jobs, jobView{JobID: id, Account: df.Account, Subject: df.Subject, State: string(worker.StateDeferred),
 					Deferred: &df, Where: "in ZOOM_JOBS, deferred"})
 			}
 		}

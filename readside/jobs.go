@@ -25,8 +25,9 @@ const (
 
 // StateDeferred is the state job.status reports for a job the worker
 // deferred (its host reached Zoom's daily limit): it waits in ZOOM_JOBS
-// until JobStatus.Until and is not a failure.
-const StateDeferred = "deferred"
+// until JobStatus.Until and is not a failure. It is the record state
+// worker.StateDeferred.
+const StateDeferred = string(worker.StateDeferred)
 
 // NoteJobs keeps notes the store's job records lack, so that job.status
 // can answer them: that a job is deferred and until when (from the
