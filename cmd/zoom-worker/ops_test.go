@@ -64,41 +64,6 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	waitReadyz(t, base, 200, 10*time.Second)
 }
 
-func TestServiceDiscoverable(t *testing.T) {
-	e := newE2E(t, zoomtest.Options{})
-	e.startProc()
-	// What `nats micro ls` and `nats micro info zoom-worker` ask.
-	msg, err := e.nc.Request("$SRV.INFO.zoom-worker", nil, 5*time.Second)
-	if err != nil {
-		t.Fatalf("$SRV.INFO.zoom-worker: %v", err)
-	}
-	var info struct {
-		Name      string `json:"name"`
-		Endpoints []struct {
-			Subject string `json:"subject"`
-		} `json:"endpoints"`
-	}
-	if err := json.Unmarshal(msg.Data, &info); err != nil {
-		t.Fatal(err)
-	}
-	var subjects []string
-	for _, ep := range info.Endpoints {
-		subjects = append(subjects, ep.Subject)
-	}
-	got := strings.Join(subjects, " ")
-	for _, want := range []string{"zoom.svc.job.status", "zoom.svc.meeting.get", "zoom.svc.user.get"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("service endpoints %q lack %s", got, want)
-		}
-	}
-	e.publish(messages.SubjectMeetingCreate, meetingJob("svc-1"), "")
-	e.waitEvent("svc-1", messages.SubjectMeetingCreated, 20*time.Second)
-	resp, err := e.nc.Request("zoom.svc.job.status", []byte(`{"job_id":"svc-1"}`), 5*time.Second)
-	if err != nil || !strings.Contains(string(resp.Data), `"state":"succeeded"`) {
-		t.Errorf("job.status = %s, %v; want succeeded", resp.Data, err)
-	}
-}
-
 // series is the set of metric series (name and labels) a scrape shows.
 func series(body string) map[string]bool {
 	s := map[string]bool{}

@@ -26,6 +26,43 @@ func (e *e2e) svcRequest(subject, body string) (code string, answer []byte) {
 	return m.Header.Get(micro.ErrorCodeHeader), m.Data
 }
 
+// TestServiceDiscoverable: the read side answers what `nats micro ls` and
+// `nats micro info zoom-worker` ask, and its endpoints answer.
+func TestServiceDiscoverable(t *testing.T) {
+	e := newE2E(t, zoomtest.Options{})
+	e.startProc()
+	// What `nats micro ls` and `nats micro info zoom-worker` ask.
+	msg, err := e.nc.Request("$SRV.INFO.zoom-worker", nil, 5*time.Second)
+	if err != nil {
+		t.Fatalf("$SRV.INFO.zoom-worker: %v", err)
+	}
+	var info struct {
+		Name      string `json:"name"`
+		Endpoints []struct {
+			Subject string `json:"subject"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(msg.Data, &info); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, ep := range info.Endpoints {
+		subjects = append(subjects, ep.Subject)
+	}
+	got := strings.Join(subjects, " ")
+	for _, want := range []string{"zoom.svc.job.status", "zoom.svc.meeting.get", "zoom.svc.user.get"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("service endpoints %q lack %s", got, want)
+		}
+	}
+	e.publish(messages.SubjectMeetingCreate, meetingJob("svc-1"), "")
+	e.waitEvent("svc-1", messages.SubjectMeetingCreated, 20*time.Second)
+	resp, err := e.nc.Request("zoom.svc.job.status", []byte(`{"job_id":"svc-1"}`), 5*time.Second)
+	if err != nil || !strings.Contains(string(resp.Data), `"state":"succeeded"`) {
+		t.Errorf("job.status = %s, %v; want succeeded", resp.Data, err)
+	}
+}
+
 // Issue 12.7: job.status says "deferred" (with until, without an old
 // error) for a job waiting on its host's daily limit, and finds an invalid
 // job in ZOOM_DLQ rather than answering 404.
