@@ -372,9 +372,6 @@ func objectID(obj json.RawMessage) string {
 	return clip(o.ID.String(), 128)
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+// clip cuts a value Zoom (or whoever posts) controls to n bytes, on a
+// character boundary: it becomes a NATS header and a log field.
+func clip(s string, n int) string { return messages.Truncate(s, n, "") }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -282,6 +283,19 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 	}
 	if _, err := time.Parse(time.RFC3339Nano, m.Header.Get("ce-time")); err != nil {
 		t.Errorf("ce-time %q: %v", m.Header.Get("ce-time"), err)
+	}
+	// A request id over 128 bytes is cut on a character boundary: the
+	// header and the log line stay UTF-8.
+	long := strings.Repeat("r", 127) + "é-rest"
+	if code, b := e.post(meetingUpdated(44, time.Now().UnixMilli()), secret, now(), "x-zm-request-id", long); code != 200 {
+		t.Fatalf("post long id: %d %s", code, b)
+	}
+	m3, err := s.GetMsg(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m3.Header.Get("Nats-Msg-Id"); got != strings.Repeat("r", 127) {
+		t.Errorf("Nats-Msg-Id of a %d-byte request id = %q (valid UTF-8: %v), want its first 127 bytes", len(long), got, utf8.ValidString(got))
 	}
 	m2, _ := s.GetMsg(context.Background(), 2)
 	sum := sha256.Sum256([]byte(other))

@@ -58,7 +58,7 @@ var accountName = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 func loadAccounts(cfg *Config, getenv func(string) string) ([]*accountSpec, error) {
 	def := &accountSpec{Name: worker.DefaultAccount, AccountID: cfg.AccountID, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, APIKey: cfg.APIKey, APISecret: cfg.APISecret,
-		RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed, plan: cfg.ZoomPlan}
+		RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMedium, plan: cfg.ZoomPlan}
 	out := []*accountSpec{def}
 	if cfg.AccountsFile == "" {
 		return out, nil

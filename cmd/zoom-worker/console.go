@@ -28,7 +28,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	specs := []*accountSpec{{Name: worker.DefaultAccount, RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMed}}
+	specs := []*accountSpec{{Name: worker.DefaultAccount, RateLimit: cfg.RateLimit, RateLimitLight: cfg.RateLimitLight, RateLimitMedium: cfg.RateLimitMedium}}
 	if cfg.AccountsFile != "" {
 		if specs, err = loadAccounts(cfg, getenv); err != nil {
 			return err

@@ -39,7 +39,7 @@ type Config struct {
 	AccountsFile string
 
 	RateLimit                    float64
-	RateLimitLight, RateLimitMed float64
+	RateLimitLight, RateLimitMedium float64
 	RateLimitBurst               int
 	ZoomPlan                     redisstore.Plan
 
@@ -204,7 +204,7 @@ var Settings = []setting{
 	{env: "ZOOMW_RATE_LIMIT_LIGHT", flag: "rate-limit-light", def: "0", usage: "requests per second for Zoom's Light APIs (user calls); 0 = only ZOOMW_RATE_LIMIT",
 		set: rate(func(c *Config) *float64 { return &c.RateLimitLight })},
 	{env: "ZOOMW_RATE_LIMIT_MEDIUM", flag: "rate-limit-medium", def: "0", usage: "requests per second for Zoom's Medium APIs (meeting create, list); 0 = only ZOOMW_RATE_LIMIT",
-		set: rate(func(c *Config) *float64 { return &c.RateLimitMed })},
+		set: rate(func(c *Config) *float64 { return &c.RateLimitMedium })},
 	{env: "ZOOMW_ZOOM_PLAN", flag: "zoom-plan", def: "none", usage: "the Zoom account's plan, whose per-category rate limits the shared limiter keeps: pro (Light 30/s, Medium 20/s, Heavy 10/s), business (80/60/40); none = only what Zoom's X-RateLimit headers say",
 		set: parsed(func(c *Config) *redisstore.Plan { return &c.ZoomPlan }, redisstore.ParsePlan)},
 	{env: "ZOOMW_RATE_LIMIT_BURST", flag: "rate-limit-burst", def: "1", usage: "requests that may go at once after a quiet spell",

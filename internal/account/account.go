@@ -56,7 +56,7 @@ func New(s Spec, store *redisstore.Store) (worker.Account, error) {
 	}
 	opts := zoom.Options{BaseURL: s.APIURL, Tokens: tokens, HTTPClient: httpc}
 	acct := worker.Account{Name: s.Name}
-	if l := s.Limits; l.PerSecond > 0 || l.Light > 0 || l.Medium > 0 || l.Heavy > 0 || l.Plan != redisstore.PlanNone {
+	if l := s.Limits; l.PerSecond > 0 || l.Light > 0 || l.Medium > 0 || l.Plan != redisstore.PlanNone {
 		name := s.LimiterName
 		if name == "" {
 			name = s.Name

@@ -49,8 +49,10 @@ var planRates = map[Plan]map[zoom.Category]float64{
 type Limits struct {
 	// PerSecond is the account-wide limit shared by every worker (ZOOMW_RATE_LIMIT).
 	PerSecond float64
-	// Per Zoom category, on top of PerSecond. A 0 takes Plan's figure.
-	Light, Medium, Heavy, ResourceIntensive float64
+	// Per Zoom category, on top of PerSecond (ZOOMW_RATE_LIMIT_LIGHT,
+	// ZOOMW_RATE_LIMIT_MEDIUM). A 0 takes Plan's figure; Heavy and
+	// Resource-intensive always do (the worker's calls are Light and Medium).
+	Light, Medium float64
 	// Plan fills the categories left at 0 (ZOOMW_ZOOM_PLAN). With none,
 	// a category gets a line once Zoom's X-RateLimit-Limit names one.
 	Plan Plan
@@ -64,8 +66,13 @@ type Limits struct {
 }
 
 func (l Limits) rate(c zoom.Category) float64 {
-	r := map[zoom.Category]float64{zoom.Light: l.Light, zoom.Medium: l.Medium, zoom.Heavy: l.Heavy,
-		zoom.ResourceIntensive: l.ResourceIntensive}[c]
+	var r float64
+	switch c {
+	case zoom.Light:
+		r = l.Light
+	case zoom.Medium:
+		r = l.Medium
+	}
 	if r == 0 {
 		r = planRates[l.Plan][c]
 	}
