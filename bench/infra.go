@@ -86,6 +86,8 @@ type stage struct {
 	acked atomic.Int64
 	// accountOf, if set, names the account of job i ("" = the default).
 	accountOf func(i int) string
+	// kids are the children started on the stage and not yet stopped.
+	kids []*child
 }
 
 func newStage(ctx context.Context, dir, name string, rs *testenv.Redis, fakeOpts zoomtest.Options, jobs int) (st *stage, err error) {

@@ -35,21 +35,10 @@ type createRun struct {
 }
 
 // runCreates starts three workers on st (rate: their shared limit),
-// drives jobs through them and measures, then stops them.
-func (b *bench) runCreates(ctx context.Context, st *stage, tag string, jobs int, rate float64, tweak ...func(*childConfig)) (*createRun, error) {
-	kids, err := b.startKids(ctx, st, "worker", tag, 3, b.opts.concurrency, rate, tweak...)
+// drives jobs through them and measures.
+func (b *bench) runCreates(ctx context.Context, st *stage, jobs int, rate float64, tweak ...func(*childConfig)) (*createRun, error) {
+	w, err := b.runWorkers(ctx, st, jobs, 3, rate, tweak...)
 	if err != nil {
-		return nil, err
-	}
-	defer func() { b.stopKids(kids) }()
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.drive(ctx, st, 0, jobs, 0); err != nil {
-		return nil, err
-	}
-	if err := b.end(ctx, w); err != nil {
 		return nil, err
 	}
 	span := st.events.span(0, jobs)
@@ -64,20 +53,17 @@ func (b *bench) runCreates(ctx context.Context, st *stage, tag string, jobs int,
 func (b *bench) runQuota(ctx context.Context) error {
 	left := quotaPlanMedium - quotaOtherApp
 	jobs := int(quotaSeconds * left)
-	st, err := newStage(ctx, b.dir, scQuota, b.redis, zoomtest.Options{Plan: zoomtest.PlanBusiness}, jobs)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	st.Fake.SetOtherAppLoad(zoomtest.CategoryMedium, quotaOtherApp)
-	cr, err := b.runCreates(ctx, st, scQuota, jobs, 0, func(c *childConfig) { c.Plan = string(redisstore.PlanBusiness) })
-	if err != nil {
-		return err
-	}
-	b.res.quota = &quotaResult{*cr}
-	b.log("quota: %d meetings in %s: %.1f/s of the %.0f/s the other app leaves; %d of %d requests answered 429",
-		cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, left, cr.limited, cr.requests)
-	return nil
+	return b.onStage(ctx, scQuota, zoomtest.Options{Plan: zoomtest.PlanBusiness}, jobs, func(st *stage) error {
+		st.Fake.SetOtherAppLoad(zoomtest.CategoryMedium, quotaOtherApp)
+		cr, err := b.runCreates(ctx, st, jobs, 0, func(c *childConfig) { c.Plan = string(redisstore.PlanBusiness) })
+		if err != nil {
+			return err
+		}
+		b.res.quota = &quotaResult{*cr}
+		b.log("quota: %d meetings in %s: %.1f/s of the %.0f/s the other app leaves; %d of %d requests answered 429",
+			cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, left, cr.limited, cr.requests)
+		return nil
+	})
 }
 
 // rows are the quota scenario's lines of the table.

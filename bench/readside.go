@@ -74,11 +74,11 @@ func (b *bench) runReadSide(ctx context.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	st, err := newStage(ctx, b.dir, scReadSide, b.redis, zoomtest.Options{}, readBacklog)
-	if err != nil {
-		return err
-	}
-	defer st.close()
+	return b.onStage(ctx, scReadSide, zoomtest.Options{}, readBacklog, func(st *stage) error { return b.readSide(ctx, st) })
+}
+
+// readSide measures the read service on st.
+func (b *bench) readSide(ctx context.Context, st *stage) error {
 	rdb, err := redisstore.NewClient(b.redis.URL, redisstore.ClientOptions{})
 	if err != nil {
 		return err

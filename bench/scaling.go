@@ -50,20 +50,19 @@ func (b *bench) runScaleOut(ctx context.Context) error {
 	for _, procs := range []int{1, scaleProcs} {
 		n := waves * scaleConc * procs
 		tag := fmt.Sprintf("%s-%d", scScaleOut, procs)
-		st, err := newStage(ctx, b.dir, tag, b.redis, zoomtest.Options{Latency: b.opts.latency}, n)
-		if err != nil {
-			return err
-		}
-		kids, err := b.startKids(ctx, st, "worker", tag, procs, scaleConc, 0)
-		if err != nil {
-			st.close()
-			return err
-		}
-		err = b.drive(ctx, st, 0, n, 0)
-		b.stopKids(kids)
-		span := st.events.span(0, n)
-		_, failed, _, _ := st.events.counts()
-		st.close()
+		var span time.Duration
+		var failed int
+		err := b.onStage(ctx, tag, zoomtest.Options{Latency: b.opts.latency}, n, func(st *stage) error {
+			if _, err := b.startKids(ctx, st, "worker", procs, scaleConc, 0); err != nil {
+				return err
+			}
+			if err := b.drive(ctx, st, 0, n, 0); err != nil {
+				return err
+			}
+			span = st.events.span(0, n)
+			_, failed, _, _ = st.events.counts()
+			return nil
+		})
 		if err != nil {
 			return err
 		}
@@ -85,88 +84,84 @@ func (b *bench) runScaleOut(ctx context.Context) error {
 // backlog costs in deliveries and Redis commands while it waits.
 func (b *bench) runFairness(ctx context.Context) error {
 	nb, m := backlogJobs, fairJobs
-	st, err := newStage(ctx, b.dir, scFairness, b.redis, zoomtest.Options{}, nb+m)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	st.accountOf = func(i int) string {
-		if i < nb {
-			return backlogAccount
+	return b.onStage(ctx, scFairness, zoomtest.Options{}, nb+m, func(st *stage) error {
+		st.accountOf = func(i int) string {
+			if i < nb {
+				return backlogAccount
+			}
+			return ""
 		}
-		return ""
-	}
-	kids, err := b.startKids(ctx, st, "worker", scFairness, 1, b.opts.concurrency, 0,
-		func(c *childConfig) { c.BacklogRate = backlogRate })
-	if err != nil {
-		return err
-	}
-	defer func() { b.stopKids(kids) }()
-	cons, err := st.JS.Consumer(ctx, messages.StreamJobs, messages.ConsumerName)
-	if err != nil {
-		return err
-	}
-	delivered := func() uint64 {
-		info, err := cons.Info(ctx)
+		kids, err := b.startKids(ctx, st, "worker", 1, b.opts.concurrency, 0,
+			func(c *childConfig) { c.BacklogRate = backlogRate })
 		if err != nil {
-			return 0
+			return err
 		}
-		return info.Delivered.Consumer
-	}
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	d0, start := delivered(), time.Now()
-	if err := st.publish(ctx, 0, nb, 0); err != nil {
-		return err
-	}
-	select { // the backlog takes the worker first
-	case <-time.After(time.Second):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if err := st.publish(ctx, nb, nb+m, 0); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(b.opts.timeout)
-	for st.events.doneIn(nb, nb+m) < m {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the other account's jobs: %d of %d done after %s behind the backlog", st.events.doneIn(nb, nb+m), m, b.opts.timeout)
+		cons, err := st.JS.Consumer(ctx, messages.StreamJobs, messages.ConsumerName)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-time.After(20 * time.Millisecond):
+		delivered := func() uint64 {
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return 0
+			}
+			return info.Delivered.Consumer
+		}
+		w, err := b.begin(ctx, st, kids)
+		if err != nil {
+			return err
+		}
+		d0, start := delivered(), time.Now()
+		if err := st.publish(ctx, 0, nb, 0); err != nil {
+			return err
+		}
+		select { // the backlog takes the worker first
+		case <-time.After(time.Second):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-	lat, backlogDone := percentiles(st.events.latencies(nb, nb+m, 0)), st.events.doneIn(0, nb)
-	// Churn is counted until the backlog has drained too: counted when the
-	// other account is done, the first delivery of every backlog job still
-	// queued would count against the few jobs done by then.
-	for st.events.doneIn(0, nb) < nb {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the backlog: %d of %d done after %s", st.events.doneIn(0, nb), nb, b.opts.timeout)
+		if err := st.publish(ctx, nb, nb+m, 0); err != nil {
+			return err
 		}
-		select {
-		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
-			return ctx.Err()
+		deadline := time.Now().Add(b.opts.timeout)
+		for st.events.doneIn(nb, nb+m) < m {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the other account's jobs: %d of %d done after %s behind the backlog", st.events.doneIn(nb, nb+m), m, b.opts.timeout)
+			}
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
-	r := &fairnessResult{lat: lat, backlogDone: backlogDone,
-		deliveries: delivered() - d0, window: time.Since(start), otherN: m, backlogN: nb}
-	r.done = nb + m
-	c := w.costs(max(r.done, 1))
-	r.redisCmds = c.redisCmds
-	_, r.failed, _, _ = st.events.counts()
-	b.res.fairness = r
-	b.log("fairness: the other account's %d jobs behind a backlog of %d at %d/s: p50 %s, p99 %s; %d deliveries for %d jobs done",
-		m, nb, backlogRate, fmtDur(r.lat.p50), fmtDur(r.lat.p99), r.deliveries, r.done)
-	return nil
+		lat, backlogDone := percentiles(st.events.latencies(nb, nb+m, 0)), st.events.doneIn(0, nb)
+		// Churn is counted until the backlog has drained too: counted when the
+		// other account is done, the first delivery of every backlog job still
+		// queued would count against the few jobs done by then.
+		for st.events.doneIn(0, nb) < nb {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the backlog: %d of %d done after %s", st.events.doneIn(0, nb), nb, b.opts.timeout)
+			}
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := b.end(ctx, w); err != nil {
+			return err
+		}
+		r := &fairnessResult{lat: lat, backlogDone: backlogDone,
+			deliveries: delivered() - d0, window: time.Since(start), otherN: m, backlogN: nb}
+		r.done = nb + m
+		c := w.costs(max(r.done, 1))
+		r.redisCmds = c.redisCmds
+		_, r.failed, _, _ = st.events.counts()
+		b.res.fairness = r
+		b.log("fairness: the other account's %d jobs behind a backlog of %d at %d/s: p50 %s, p99 %s; %d deliveries for %d jobs done",
+			m, nb, backlogRate, fmtDur(r.lat.p50), fmtDur(r.lat.p99), r.deliveries, r.done)
+		return nil
+	})
 }
 
 func (r *results) scalingRows(o options) []row {

@@ -150,8 +150,23 @@ func (w *window) costs(jobs int) costs {
 	return c
 }
 
-// kids starts n children of one kind; stopKids stops them.
-func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, conc int, rate float64, tweak ...func(*childConfig)) ([]*child, error) {
+// onStage runs a scenario's measurement f on a fresh stage (name, the fake
+// Zoom's options, room for jobs' events); when f returns, the children it
+// started on the stage are stopped and the stage is closed.
+func (b *bench) onStage(ctx context.Context, name string, fake zoomtest.Options, jobs int, f func(st *stage) error) error {
+	st, err := newStage(ctx, b.dir, name, b.redis, fake, jobs)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	defer b.stopKids(st)
+	return f(st)
+}
+
+// startKids starts n children of one kind on st, named for the stage; they
+// run until onStage stops them.
+func (b *bench) startKids(ctx context.Context, st *stage, mode string, n, conc int, rate float64, tweak ...func(*childConfig)) ([]*child, error) {
+	tag := st.name
 	var kids []*child
 	for i := range n {
 		name := tag
@@ -174,17 +189,20 @@ func (b *bench) startKids(ctx context.Context, st *stage, mode, tag string, n, c
 		}
 		k, _, err := startChild(ctx, cfg)
 		if err != nil {
-			b.stopKids(kids)
 			return nil, err
 		}
 		kids = append(kids, k)
+		st.kids = append(st.kids, k)
 	}
 	return kids, nil
 }
 
-// stopKids stops children gracefully, killing any that do not stop. What
-// goes wrong is noted under the table: the measurements are already taken.
-func (b *bench) stopKids(kids []*child) {
+// stopKids stops the stage's children gracefully, killing any that do not
+// stop. What goes wrong is noted under the table: the measurements are
+// already taken.
+func (b *bench) stopKids(st *stage) {
+	kids := st.kids
+	st.kids = nil
 	for _, k := range kids {
 		s, err := k.stop()
 		if err == nil && s.Err != "" {
@@ -258,133 +276,115 @@ func (b *bench) runBaseline(ctx context.Context) error {
 	return err
 }
 
-func (b *bench) runLoop(ctx context.Context, mode, tag string) (*baselineResult, error) {
+func (b *bench) runLoop(ctx context.Context, mode, tag string) (r *baselineResult, err error) {
 	n, conc := b.opts.n, b.opts.concurrency
-	st, err := newStage(ctx, b.dir, tag, b.redis, zoomtest.Options{}, n)
+	err = b.onStage(ctx, tag, zoomtest.Options{}, n, func(st *stage) error {
+		if err := st.publish(ctx, 0, n, 0); err != nil {
+			return err
+		}
+		kids, err := b.startKids(ctx, st, mode, 1, conc, 0)
+		if err != nil {
+			return err
+		}
+		reached := st.events.expect(n)
+		w, err := b.begin(ctx, st, kids)
+		if err != nil {
+			return err
+		}
+		select {
+		case <-reached:
+		case <-time.After(b.opts.timeout):
+			done, _, _, _ := st.events.counts()
+			return fmt.Errorf("%s: timed out after %s with %d of %d messages done", tag, b.opts.timeout, done, n)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := b.end(ctx, w); err != nil {
+			return err
+		}
+		_, _, _, last := st.events.counts()
+		elapsed := last - w.markAt
+		r = &baselineResult{n: n, elapsed: elapsed, rate: float64(n) / elapsed.Seconds(), costs: w.costs(n)}
+		b.log("%s: %d messages in %s: %.0f msgs/s", tag, n, elapsed.Round(time.Millisecond), r.rate)
+		return nil
+	})
+	return r, err
+}
+
+// runWorkers starts procs worker processes on st (rate: their shared limit)
+// and measures the window in which jobs [0, n) are published at once and
+// done.
+func (b *bench) runWorkers(ctx context.Context, st *stage, n, procs int, rate float64, tweak ...func(*childConfig)) (*window, error) {
+	kids, err := b.startKids(ctx, st, "worker", procs, b.opts.concurrency, rate, tweak...)
 	if err != nil {
 		return nil, err
 	}
-	defer st.close()
-	if err := st.publish(ctx, 0, n, 0); err != nil {
-		return nil, err
-	}
-	kids, err := b.startKids(ctx, st, mode, tag, 1, conc, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { b.stopKids(kids) }()
-	reached := st.events.expect(n)
 	w, err := b.begin(ctx, st, kids)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-reached:
-	case <-time.After(b.opts.timeout):
-		done, _, _, _ := st.events.counts()
-		return nil, fmt.Errorf("%s: timed out after %s with %d of %d messages done", tag, b.opts.timeout, done, n)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := b.drive(ctx, st, 0, n, 0); err != nil {
+		return nil, err
 	}
 	if err := b.end(ctx, w); err != nil {
 		return nil, err
 	}
-	_, _, _, last := st.events.counts()
-	elapsed := last - w.markAt
-	r := &baselineResult{n: n, elapsed: elapsed, rate: float64(n) / elapsed.Seconds(), costs: w.costs(n)}
-	b.log("%s: %d messages in %s: %.0f msgs/s", tag, n, elapsed.Round(time.Millisecond), r.rate)
-	b.stopKids(kids)
-	kids = nil
-	return r, nil
-}
-
-// runWorker starts a stage for capacity jobs and one worker process, and
-// measures the window in which jobs [0, n) are published at once and done.
-// With ownZoom the fake Zoom runs in a process of its own (useOwnZoom).
-// The caller closes the stage and stops the kids.
-func (b *bench) runWorker(ctx context.Context, tag string, fake zoomtest.Options, n, capacity int, ownZoom bool) (st *stage, kids []*child, w *window, err error) {
-	if st, err = newStage(ctx, b.dir, tag, b.redis, fake, capacity); err != nil {
-		return nil, nil, nil, err
-	}
-	defer func() {
-		if err != nil {
-			b.stopKids(kids)
-			st.close()
-		}
-	}()
-	if ownZoom {
-		if err = st.useOwnZoom(ctx, fake.Latency); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	if kids, err = b.startKids(ctx, st, "worker", tag, 1, b.opts.concurrency, 0); err != nil {
-		return nil, nil, nil, err
-	}
-	if w, err = b.begin(ctx, st, kids); err != nil {
-		return nil, nil, nil, err
-	}
-	if err = b.drive(ctx, st, 0, n, 0); err != nil {
-		return nil, nil, nil, err
-	}
-	if err = b.end(ctx, w); err != nil {
-		return nil, nil, nil, err
-	}
-	return st, kids, w, nil
+	return w, nil
 }
 
 // 2. The worker with a Zoom that answers at once.
 func (b *bench) runLatency0(ctx context.Context) error {
 	n := b.opts.n
-	st, kids, w, err := b.runWorker(ctx, scLatency0, zoomtest.Options{}, n, n, false)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	defer func() { b.stopKids(kids) }()
-	span := st.events.span(0, n)
-	_, failed, _, _ := st.events.counts()
-	r := &latency0Result{n: n, elapsed: span, rate: float64(n) / span.Seconds(), failed: failed, costs: w.costs(n)}
-	b.res.latency0 = r
-	b.log("latency0: %d jobs in %s: %.0f jobs/s", n, span.Round(time.Millisecond), r.rate)
-	b.stopKids(kids)
-	kids = nil
-	return nil
+	return b.onStage(ctx, scLatency0, zoomtest.Options{}, n, func(st *stage) error {
+		w, err := b.runWorkers(ctx, st, n, 1, 0)
+		if err != nil {
+			return err
+		}
+		span := st.events.span(0, n)
+		_, failed, _, _ := st.events.counts()
+		r := &latency0Result{n: n, elapsed: span, rate: float64(n) / span.Seconds(), failed: failed, costs: w.costs(n)}
+		b.res.latency0 = r
+		b.log("latency0: %d jobs in %s: %.0f jobs/s", n, span.Round(time.Millisecond), r.rate)
+		return nil
+	})
 }
 
-// 3. The worker with a Zoom that takes L per call: all at once, then at half that rate.
+// 3. The worker with a Zoom that takes L per call: all at once, then at half
+// that rate. The fake Zoom runs in a process of its own (useOwnZoom).
 func (b *bench) runLatency200(ctx context.Context) error {
 	n, conc, lat := b.opts.latencyN, b.opts.concurrency, b.opts.latency
 	half := max(n/2, 1)
-	st, kids, w, err := b.runWorker(ctx, scLatency200, zoomtest.Options{Latency: lat}, n, n+half, true)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	defer func() { b.stopKids(kids) }()
-	span := st.events.span(0, n)
-	r := &latency200Result{n: n, latency: lat, conc: conc, elapsed: span, rate: float64(n) / span.Seconds(),
-		bound: float64(conc) / lat.Seconds(), full: percentiles(st.events.latencies(0, n, lat)), costs: w.costs(n)}
-	r.steady, r.steadyOK = st.events.steadyRate(0, n, steadySkip(lat))
-	first, _ := st.events.bounds(0, n)
-	if wave := st.events.nthEvent(0, n, min(conc, n)); wave != 0 {
-		r.startup = time.Duration(wave-first) - lat
-	}
-	r.ingest = time.Duration(st.acked.Load() - first)
-	b.res.latency200 = r
-	b.log("latency200: %d jobs in %s: %.0f jobs/s, steady %.0f jobs/s (C/L = %.0f/s)", n, span.Round(time.Millisecond), r.rate, r.steady, r.bound)
+	return b.onStage(ctx, scLatency200, zoomtest.Options{Latency: lat}, n+half, func(st *stage) error {
+		if err := st.useOwnZoom(ctx, lat); err != nil {
+			return err
+		}
+		w, err := b.runWorkers(ctx, st, n, 1, 0)
+		if err != nil {
+			return err
+		}
+		span := st.events.span(0, n)
+		r := &latency200Result{n: n, latency: lat, conc: conc, elapsed: span, rate: float64(n) / span.Seconds(),
+			bound: float64(conc) / lat.Seconds(), full: percentiles(st.events.latencies(0, n, lat)), costs: w.costs(n)}
+		r.steady, r.steadyOK = st.events.steadyRate(0, n, steadySkip(lat))
+		first, _ := st.events.bounds(0, n)
+		if wave := st.events.nthEvent(0, n, min(conc, n)); wave != 0 {
+			r.startup = time.Duration(wave-first) - lat
+		}
+		r.ingest = time.Duration(st.acked.Load() - first)
+		b.res.latency200 = r
+		b.log("latency200: %d jobs in %s: %.0f jobs/s, steady %.0f jobs/s (C/L = %.0f/s)", n, span.Round(time.Millisecond), r.rate, r.steady, r.bound)
 
-	r.halfRate = r.rate / 2
-	r.halfN = half
-	if err := b.drive(ctx, st, n, n+half, r.halfRate); err != nil {
-		return fmt.Errorf("half load: %w", err)
-	}
-	r.half = percentiles(st.events.latencies(n, n+half, lat))
-	b.log("latency200: half load, %d jobs at %.0f/s: added p50 %s, p99 %s", half, r.halfRate, fmtDur(r.half.p50), fmtDur(r.half.p99))
-	_, failed, _, _ := st.events.counts()
-	r.failed = failed
-	b.stopKids(kids)
-	kids = nil
-	return nil
+		r.halfRate = r.rate / 2
+		r.halfN = half
+		if err := b.drive(ctx, st, n, n+half, r.halfRate); err != nil {
+			return fmt.Errorf("half load: %w", err)
+		}
+		r.half = percentiles(st.events.latencies(n, n+half, lat))
+		b.log("latency200: half load, %d jobs at %.0f/s: added p50 %s, p99 %s", half, r.halfRate, fmtDur(r.half.p50), fmtDur(r.half.p99))
+		_, failed, _, _ := st.events.counts()
+		r.failed = failed
+		return nil
+	})
 }
 
 // steadySkip is how much of the start and the end of a run at Zoom latency
@@ -397,79 +397,70 @@ const rateStep = 5 * time.Second
 // 4. Three workers sharing a rate limit of R against a Zoom enforcing R.
 func (b *bench) runRateLimit(ctx context.Context) error {
 	rate, jobs := b.opts.rate, b.opts.rateJobs
-	st, err := newStage(ctx, b.dir, scRateLimit, b.redis, zoomtest.Options{RateLimit: rate}, jobs)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	cr, err := b.runCreates(ctx, st, scRateLimit, jobs, rate)
-	if err != nil {
-		return err
-	}
-	b.res.rateLimit = &rateLimitResult{rate: rate, createRun: *cr}
-	b.log("ratelimit: %d meetings in %s: %.1f/s of %.0f/s; %d of %d requests answered 429",
-		cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, rate, cr.limited, cr.requests)
-	return nil
+	return b.onStage(ctx, scRateLimit, zoomtest.Options{RateLimit: rate}, jobs, func(st *stage) error {
+		cr, err := b.runCreates(ctx, st, jobs, rate)
+		if err != nil {
+			return err
+		}
+		b.res.rateLimit = &rateLimitResult{rate: rate, createRun: *cr}
+		b.log("ratelimit: %d meetings in %s: %.1f/s of %.0f/s; %d of %d requests answered 429",
+			cr.created, cr.elapsed.Round(time.Millisecond), cr.achieved, rate, cr.limited, cr.requests)
+		return nil
+	})
 }
 
 // 5. Memory with many jobs in flight at once.
 func (b *bench) runMemory(ctx context.Context) error {
 	jobs, lat := b.opts.memJobs, b.opts.memLatency
-	st, err := newStage(ctx, b.dir, scMemory, b.redis, zoomtest.Options{Latency: lat}, jobs)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	kids, err := b.startKids(ctx, st, "worker", scMemory, 1, jobs, 0)
-	if err != nil {
-		return err
-	}
-	defer func() { b.stopKids(kids) }()
-	k := kids[0]
-	w, err := b.begin(ctx, st, kids)
-	if err != nil {
-		return err
-	}
-	r := &memoryResult{jobs: jobs, latency: lat}
-	driven := make(chan error, 1)
-	go func() { driven <- b.drive(ctx, st, 0, jobs, 0) }()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	heapTaken := false
-	for driven != nil {
-		select {
-		case err := <-driven:
-			if err != nil {
-				return err
-			}
-			driven = nil
-			continue
-		case <-tick.C:
-		}
-		s, err := k.ask("stats")
+	return b.onStage(ctx, scMemory, zoomtest.Options{Latency: lat}, jobs, func(st *stage) error {
+		kids, err := b.startKids(ctx, st, "worker", 1, jobs, 0)
 		if err != nil {
 			return err
 		}
-		if s.InFlight > r.maxInFlight || (s.InFlight == r.maxInFlight && s.RSS > r.atPeak.RSS) {
-			r.maxInFlight, r.atPeak = s.InFlight, s
+		k := kids[0]
+		w, err := b.begin(ctx, st, kids)
+		if err != nil {
+			return err
 		}
-		if s.RSS > r.maxRSS.RSS {
-			r.maxRSS = s
+		r := &memoryResult{jobs: jobs, latency: lat}
+		driven := make(chan error, 1)
+		go func() { driven <- b.drive(ctx, st, 0, jobs, 0) }()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		heapTaken := false
+		for driven != nil {
+			select {
+			case err := <-driven:
+				if err != nil {
+					return err
+				}
+				driven = nil
+				continue
+			case <-tick.C:
+			}
+			s, err := k.ask("stats")
+			if err != nil {
+				return err
+			}
+			if s.InFlight > r.maxInFlight || (s.InFlight == r.maxInFlight && s.RSS > r.atPeak.RSS) {
+				r.maxInFlight, r.atPeak = s.InFlight, s
+			}
+			if s.RSS > r.maxRSS.RSS {
+				r.maxRSS = s
+			}
+			if !heapTaken && s.InFlight >= jobs && b.opts.memProfile != "" {
+				_, _ = k.ask("heap")
+				heapTaken = true
+			}
 		}
-		if !heapTaken && s.InFlight >= jobs && b.opts.memProfile != "" {
-			_, _ = k.ask("heap")
-			heapTaken = true
+		if err := b.end(ctx, w); err != nil {
+			return err
 		}
-	}
-	if err := b.end(ctx, w); err != nil {
-		return err
-	}
-	r.costs = w.costs(jobs)
-	r.hwm = w.kid1[0].HWM
-	_, r.failed, _, _ = st.events.counts()
-	b.res.memory = r
-	b.log("memory: %d jobs, at most %d in flight: RSS %s then, peak %s", jobs, r.maxInFlight, fmtMiB(r.atPeak.RSS), fmtMiB(r.hwm))
-	b.stopKids(kids)
-	kids = nil
-	return nil
+		r.costs = w.costs(jobs)
+		r.hwm = w.kid1[0].HWM
+		_, r.failed, _, _ = st.events.counts()
+		b.res.memory = r
+		b.log("memory: %d jobs, at most %d in flight: RSS %s then, peak %s", jobs, r.maxInFlight, fmtMiB(r.atPeak.RSS), fmtMiB(r.hwm))
+		return nil
+	})
 }
