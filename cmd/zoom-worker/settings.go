@@ -38,10 +38,10 @@ type Config struct {
 	// AccountsFile names a JSON file of more accounts (see README).
 	AccountsFile string
 
-	RateLimit                    float64
+	RateLimit                       float64
 	RateLimitLight, RateLimitMedium float64
-	RateLimitBurst               int
-	ZoomPlan                     redisstore.Plan
+	RateLimitBurst                  int
+	ZoomPlan                        redisstore.Plan
 
 	HTTPAddr        string
 	LogFormat       string
