@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -163,15 +161,6 @@ func decode[T any](t *testing.T, m *nats.Msg) T {
 	return v
 }
 
-// meetingJob is the contract's create-meeting job with its own id and a
-// topic naming it: two jobs asking for the very same meeting are the one
-// case reconciliation after a lost record cannot tell apart
-// (docs/guarantees.md).
-func meetingJob(id string) string {
-	j := strings.Replace(contractMeetingJob, `"m-7"`, strconv.Quote(id), 1)
-	return strings.Replace(j, "Demo Meeting 1", "Demo Meeting "+id, 1)
-}
-
 // publishMeetings publishes n create-meeting jobs, job ids prefix0 to
 // prefix(n-1).
 func (e *testEnv) publishMeetings(prefix string, n int) {
@@ -201,8 +190,7 @@ func (e *testEnv) waitAll(prefix string, n int) {
 	}
 }
 
-const contractMeetingJob = `{"job_id": "m-7", "user_id": "james@bond.com",
- "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
-             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description",
-             "settings": {"host_video": false, "participant_video": false, "join_before_host": false,
-                          "mute_upon_entry": true, "use_pmi": false, "approval_type": 0}}}`
+// The contract's create-meeting job, and the same with an id of its own.
+const contractMeetingJob = testenv.ContractMeetingJob
+
+var meetingJob = testenv.MeetingJob

@@ -243,10 +243,8 @@ func (e *e2e) storedEvents(subject string) uint64 {
 	return testenv.StreamCount(e.t, e.js, messages.StreamEvents, subject)
 }
 
-func meetingJob(id string) string {
-	return `{"job_id":"` + id + `","user_id":"james@bond.com","meeting":{"topic":"Crash test ` + id + `","type":2,` +
-		`"start_time":"2026-12-05T12:00:00Z","duration":30,"password":"abc123"}}`
-}
+// meetingJob is the contract's create-meeting job with an id of its own.
+var meetingJob = testenv.MeetingJob
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()

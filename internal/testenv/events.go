@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,23 @@ import (
 
 	"github.com/zoomworker/zoom-worker/messages"
 )
+
+// ContractMeetingJob is CONTRACT.md's create-meeting example (job id "m-7").
+const ContractMeetingJob = `{"job_id": "m-7", "user_id": "james@bond.com",
+ "meeting": {"topic": "Demo Meeting 1", "type": 2, "start_time": "2026-12-05T12:00:00Z", "duration": 45,
+             "timezone": "America/Los_Angeles", "password": "Hey123", "agenda": "This is the meeting description",
+             "settings": {"host_video": false, "participant_video": false, "join_before_host": false,
+                          "mute_upon_entry": true, "use_pmi": false, "approval_type": 0}}}`
+
+// MeetingJob is ContractMeetingJob with job id id and a topic naming it
+// ("Demo Meeting <id>"): two jobs asking for the very same meeting are the
+// one case reconciliation after a lost record cannot tell apart
+// (docs/guarantees.md). The worker's tests and the end-to-end tests publish
+// it.
+func MeetingJob(id string) string {
+	j := strings.Replace(ContractMeetingJob, `"m-7"`, strconv.Quote(id), 1)
+	return strings.Replace(j, "Demo Meeting 1", "Demo Meeting "+id, 1)
+}
 
 // PublishJob publishes a job body with JetStream and waits for the server's
 // ack; msgID "" sends no Nats-Msg-Id.
