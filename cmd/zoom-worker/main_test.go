@@ -201,6 +201,14 @@ func (p *proc) waitLog(t *testing.T, text string, limit time.Duration) {
 	})
 }
 
+// term stops the process as an orchestrator does (SIGTERM) and returns its
+// exit code, waiting up to limit.
+func (p *proc) term(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	return p.wait(t, limit)
+}
+
 // wait waits for the process to exit and returns its exit code (-1 when killed).
 func (p *proc) wait(t *testing.T, limit time.Duration) int {
 	t.Helper()

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -139,8 +138,7 @@ func TestEveryLineIsJSONWhileRedisIsDown(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			time.Sleep(2 * time.Second)
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			p.wait(t, 30*time.Second)
+			p.term(t, 30*time.Second)
 			out := strings.TrimRight(p.logs.String(), "\n")
 			lines := strings.Split(out, "\n")
 			if len(lines) < 3 {

@@ -98,8 +98,7 @@ func TestSIGTERMFinishesAndExits0(t *testing.T) {
 		e.publish(messages.SubjectMeetingCreate, meetingJob(fmt.Sprintf("t-%d", i)), "")
 	}
 	time.Sleep(100 * time.Millisecond)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t, 20*time.Second); code != 0 {
+	if code := p.term(t, 20*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d; want 0", code)
 	}
 	// Whatever was not finished was handed back: a second worker ends it.
