@@ -113,7 +113,9 @@ func (cfg OAuthConfig) CacheKey() string {
 // before it expires: cfg.RefreshBefore, but never more than a twelfth of the
 // token's lifetime (as NewJWT does), so a token that lives 3 s is fetched
 // about once every 2.75 s, not for every call. All goroutines share one token and at most
-// one request to the token endpoint is in flight at a time; with cfg.Cache
+// one request to the token endpoint is in flight at a time; while the
+// current token is still valid, that request holds up only the call that
+// made it; with cfg.Cache
 // the token is shared with other processes under cfg.CacheKey(). Errors are
 // *TokenError; a fetch the endpoint rejected is not kept, so the next Token
 // call asks again. Missing credentials are reported by Token, as a Rejected
@@ -190,6 +192,14 @@ func (s *oauthSource) Token(ctx context.Context) (string, error) {
 			return tok, nil
 		}
 		if f := s.flight; f != nil {
+			if s.tok != "" && s.usable(now, s.exp) {
+				// An early refresh is under way and the current token is
+				// still good: only the call that started the refresh waits
+				// for it, not every call in flight.
+				tok := s.tok
+				s.mu.Unlock()
+				return tok, nil
+			}
 			s.mu.Unlock()
 			select {
 			case <-f.done:

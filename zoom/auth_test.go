@@ -419,6 +419,56 @@ func TestOAuthFailedEarlyRefreshKeepsValidToken(t *testing.T) {
 	}
 }
 
+// TestOAuthEarlyRefreshHoldsUpOneCall: while a token due for refresh is
+// still valid, the refresh holds up only the call that started it; the
+// other calls go on with the current token (before, every call in flight
+// waited for the token endpoint about once an hour).
+func TestOAuthEarlyRefreshHoldsUpOneCall(t *testing.T) {
+	clock := zoomtest.NewClock(fixedNow)
+	release := make(chan struct{})
+	var n atomic.Int32
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 2 {
+			select { // the refresh hangs until the test is done with it
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		answer(w, 200, fmt.Sprintf(`{"access_token":"tok-%d","expires_in":3600}`, n.Load()))
+	})
+	src := NewOAuth(OAuthConfig{AccountID: testAccount, ClientID: testClient, ClientSecret: testSecret,
+		TokenURL: ts.URL, Now: clock.Now})
+	if got, _ := src.Token(context.Background()); got != "tok-1" {
+		t.Fatalf("Token = %q, want tok-1", got)
+	}
+	clock.Add(57 * time.Minute) // inside the refresh window, 3 minutes left
+	leader := make(chan string, 1)
+	go func() {
+		tok, err := src.Token(context.Background())
+		if err != nil {
+			tok = "error: " + err.Error()
+		}
+		leader <- tok
+	}()
+	for n.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// The refresh is in flight. A bound on the wait keeps a regression from
+	// hanging the test; it measures nothing.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if got, err := src.Token(ctx); err != nil || got != "tok-1" {
+		t.Errorf("Token during an early refresh = %q, %v; want tok-1 at once", got, err)
+	}
+	close(release)
+	if got := <-leader; got != "tok-2" {
+		t.Errorf("the call that refreshed got %q, want tok-2", got)
+	}
+	if got, _ := src.Token(context.Background()); got != "tok-2" {
+		t.Errorf("Token after the refresh = %q, want tok-2", got)
+	}
+}
+
 func TestOAuthWaiterSurvivesLeaderCancel(t *testing.T) {
 	release := make(chan struct{})
 	var n atomic.Int32
