@@ -419,6 +419,20 @@ func TestOAuthFailedEarlyRefreshKeepsValidToken(t *testing.T) {
 	}
 }
 
+// tokenLater asks src for a token in a goroutine; the channel gets the
+// token, or "error: " and the error.
+func tokenLater(src TokenSource) <-chan string {
+	c := make(chan string, 1)
+	go func() {
+		tok, err := src.Token(context.Background())
+		if err != nil {
+			tok = "error: " + err.Error()
+		}
+		c <- tok
+	}()
+	return c
+}
+
 // TestOAuthEarlyRefreshHoldsUpOneCall: while a token due for refresh is
 // still valid, the refresh holds up only the call that started it; the
 // other calls go on with the current token (before, every call in flight
@@ -442,14 +456,7 @@ func TestOAuthEarlyRefreshHoldsUpOneCall(t *testing.T) {
 		t.Fatalf("Token = %q, want tok-1", got)
 	}
 	clock.Add(57 * time.Minute) // inside the refresh window, 3 minutes left
-	leader := make(chan string, 1)
-	go func() {
-		tok, err := src.Token(context.Background())
-		if err != nil {
-			tok = "error: " + err.Error()
-		}
-		leader <- tok
-	}()
+	leader := tokenLater(src)
 	for n.Load() < 2 {
 		time.Sleep(time.Millisecond)
 	}
@@ -491,14 +498,7 @@ func TestOAuthWaiterSurvivesLeaderCancel(t *testing.T) {
 	for n.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	waiter := make(chan string, 1)
-	go func() {
-		tok, err := src.Token(context.Background())
-		if err != nil {
-			tok = "error: " + err.Error()
-		}
-		waiter <- tok
-	}()
+	waiter := tokenLater(src)
 	time.Sleep(20 * time.Millisecond)
 	cancel()
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
