@@ -370,6 +370,14 @@ func TestDeadLetterFilters(t *testing.T) {
 			}
 		})
 	}
+	// The subject filter offers every job subject (registrant.add was left
+	// out of a list of its own).
+	_, page := c.get("/dlq")
+	for _, s := range messages.JobSubjects() {
+		if !strings.Contains(page, "<option>"+s+"</option>") {
+			t.Errorf("the dead-letter filter offers no %s", s)
+		}
+	}
 }
 
 func TestLoopbackOnly(t *testing.T) {

@@ -146,9 +146,8 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	f := filterOf(r.URL.Query())
 	d := dlData{Filter: f, Query: f.query(),
-		Subjects: []string{messages.SubjectUserCreate, messages.SubjectMeetingCreate, messages.SubjectMeetingUpdate,
-			messages.SubjectMeetingDelete, messages.SubjectUserDelete},
-		Kinds: []string{messages.KindInvalidJob, messages.KindZoomRejected, messages.KindRetriesExhausted}}
+		Subjects: messages.JobSubjects(),
+		Kinds:    []string{messages.KindInvalidJob, messages.KindZoomRejected, messages.KindRetriesExhausted}}
 	for _, a := range c.cfg.Accounts {
 		d.Accounts = append(d.Accounts, a.Name)
 	}

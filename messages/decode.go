@@ -134,6 +134,15 @@ func decodeJob(job Job, body []byte) (Job, error) {
 	return job, nil
 }
 
+// JobSubjects returns the job subjects, in the contract's order: every
+// subject DecodeJob takes. A list of job subjects elsewhere (the console's
+// filter, the worker's kinds, their tests) starts from it, so a new job
+// type cannot be left out of one.
+func JobSubjects() []string { return slices.Clone(jobSubjects) }
+
+var jobSubjects = []string{SubjectUserCreate, SubjectMeetingCreate, SubjectMeetingUpdate,
+	SubjectMeetingDelete, SubjectUserDelete, SubjectRegistrantAdd}
+
 // jobTypes makes the empty job of each job subject for DecodeJob.
 var jobTypes = map[string]func() Job{
 	SubjectUserCreate:    func() Job { return new(CreateUserJob) },

@@ -80,6 +80,29 @@ func TestDecodeJobLimits(t *testing.T) {
 	}
 }
 
+// TestJobSubjectsAreTheDecodedOnes: JobSubjects lists exactly the subjects
+// DecodeJob takes, each once, and each job type names its own subject.
+func TestJobSubjectsAreTheDecodedOnes(t *testing.T) {
+	decoded := messages.DecodedSubjects()
+	listed := messages.JobSubjects()
+	seen := map[string]bool{}
+	for _, s := range listed {
+		if seen[s] {
+			t.Errorf("JobSubjects lists %s twice", s)
+		}
+		seen[s] = true
+		named, ok := decoded[s]
+		if !ok {
+			t.Errorf("JobSubjects lists %s, which DecodeJob does not take", s)
+		} else if named != s {
+			t.Errorf("the job type of %s says its subject is %s", s, named)
+		}
+	}
+	if len(listed) != len(decoded) {
+		t.Errorf("JobSubjects = %v; DecodeJob takes %d subjects", listed, len(decoded))
+	}
+}
+
 func TestDecodeJobUnknownSubject(t *testing.T) {
 	for _, subject := range []string{"", "zoom.jobs.webinar.create", "zoom.events.user.created", "zoom.jobs.user.create.x"} {
 		job, err := messages.DecodeJob(subject, []byte(`{"user_id":"me"}`))

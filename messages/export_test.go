@@ -32,3 +32,13 @@ func MarshalMeetingSpecSlow(m MeetingSpec) ([]byte, error) {
 	p.Extra = nil
 	return json.Marshal(&p)
 }
+
+// DecodedSubjects is every subject DecodeJob has a job type for, and the
+// subject that type names.
+func DecodedSubjects() map[string]string {
+	m := make(map[string]string, len(jobTypes))
+	for s, newJob := range jobTypes {
+		m[s] = newJob().Subject()
+	}
+	return m
+}
