@@ -26,6 +26,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/zoomworker/zoom-worker/console"
 	"github.com/zoomworker/zoom-worker/messages"
 )
 
@@ -278,7 +279,7 @@ func TestDeployManifestsParse(t *testing.T) {
 			t.Errorf("%s: %s %s names a namespace; the manifests are namespace-less", d.file, d.kind(), d.name())
 		}
 	}
-	for _, want := range []string{"compose.yaml", "k8s/kustomization.yaml", "k8s/deployment.yaml"} {
+	for _, want := range []string{"compose.yaml", "k8s/kustomization.yaml", "k8s/deployment.yaml", "k8s/console.example.yaml"} {
 		if !files[want] {
 			t.Errorf("deploy/%s: missing", want)
 		}
@@ -303,6 +304,7 @@ func TestDeployEnvNamesAreSettings(t *testing.T) {
 	for _, want := range []string{
 		"compose.yaml NATS_URL", "compose.yaml ZOOMW_STREAM_REPLICAS", "compose.yaml ZOOM_CLIENT_SECRET",
 		"k8s/configmap.yaml NATS_URL", "k8s/deployment.yaml ZOOM_CLIENT_SECRET", "k8s/deployment.yaml REDIS_URL",
+		"k8s/console.example.yaml ZOOMW_CONSOLE_TOKEN", "compose.yaml ZOOMW_CONSOLE_TOKEN",
 	} {
 		if !seen[want] {
 			t.Errorf("expected the manifests to set %s; the env scan found none", want)
@@ -354,8 +356,9 @@ func TestDeploySecretsByReference(t *testing.T) {
 		})
 	}
 
-	// Every secretKeyRef of the Deployment names a Secret the example shows,
-	// and the Zoom credentials come from zoom-worker-zoom.
+	// Every secretKeyRef of a Deployment (the worker's and the examples')
+	// names a Secret the example shows, and the Zoom credentials come from
+	// zoom-worker-zoom.
 	examples := map[string]map[string]bool{}
 	for _, d := range docsOfKind(docs, "Secret") {
 		keys := map[string]bool{}
@@ -367,19 +370,21 @@ func TestDeploySecretsByReference(t *testing.T) {
 		}
 		examples[d.name()] = keys
 	}
-	var dep deployment
-	oneOfKind(t, docs, "Deployment").decode(t, &dep)
-	for _, c := range dep.Spec.Template.Spec.Containers {
-		for _, e := range c.Env {
-			if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
-				continue
-			}
-			ref := e.ValueFrom.SecretKeyRef
-			if !examples[ref.Name][ref.Key] {
-				t.Errorf("deployment: %s from Secret %s key %s, which secret.example.yaml does not show", e.Name, ref.Name, ref.Key)
-			}
-			if slices.Contains(zoomCredentials, e.Name) && ref.Name != "zoom-worker-zoom" {
-				t.Errorf("deployment: %s from Secret %q, want zoom-worker-zoom", e.Name, ref.Name)
+	for _, d := range docsOfKind(docs, "Deployment") {
+		var dep deployment
+		d.decode(t, &dep)
+		for _, c := range dep.Spec.Template.Spec.Containers {
+			for _, e := range c.Env {
+				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+					continue
+				}
+				ref := e.ValueFrom.SecretKeyRef
+				if !examples[ref.Name][ref.Key] {
+					t.Errorf("%s: %s from Secret %s key %s, which secret.example.yaml does not show", d.file, e.Name, ref.Name, ref.Key)
+				}
+				if slices.Contains(zoomCredentials, e.Name) && ref.Name != "zoom-worker-zoom" {
+					t.Errorf("%s: %s from Secret %q, want zoom-worker-zoom", d.file, e.Name, ref.Name)
+				}
 			}
 		}
 	}
@@ -421,9 +426,11 @@ type (
 		} `json:"spec"`
 	}
 	container struct {
-		Name  string `json:"name"`
-		Image string `json:"image"`
-		Ports []struct {
+		Name    string   `json:"name"`
+		Image   string   `json:"image"`
+		Command []string `json:"command"`
+		Args    []string `json:"args"`
+		Ports   []struct {
 			Name          string `json:"name"`
 			ContainerPort int    `json:"containerPort"`
 		} `json:"ports"`
@@ -468,6 +475,16 @@ type (
 		Capabilities             *struct {
 			Drop []string `json:"drop"`
 		} `json:"capabilities"`
+	}
+	service struct {
+		Spec struct {
+			Selector map[string]string `json:"selector"`
+			Ports    []struct {
+				Name       string `json:"name"`
+				Port       int    `json:"port"`
+				TargetPort any    `json:"targetPort"`
+			} `json:"ports"`
+		} `json:"spec"`
 	}
 	labelSelector struct {
 		MatchLabels map[string]string `json:"matchLabels"`
@@ -546,10 +563,6 @@ func TestDeployDeployment(t *testing.T) {
 		}
 		return nil
 	}
-	nonRoot := func(sc *securityContext) bool {
-		return sc != nil && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && (sc.RunAsUser == nil || *sc.RunAsUser != 0)
-	}
-
 	tests := []manifestCheck{
 		{"liveness probe is /healthz on the HTTP port", func() error { return probeCheck(c.LivenessProbe, "liveness", "/healthz") }},
 		{"readiness probe is /readyz on the HTTP port", func() error { return probeCheck(c.ReadinessProbe, "readiness", "/readyz") }},
@@ -560,6 +573,72 @@ func TestDeployDeployment(t *testing.T) {
 				}
 			}
 			return fmt.Errorf("no containerPort %d", httpPort)
+		}},
+		{"grace period outlasts ZOOMW_SHUTDOWN_TIMEOUT", func() error {
+			g := pod.TerminationGracePeriodSeconds
+			if g == nil {
+				return fmt.Errorf("terminationGracePeriodSeconds not set (Kubernetes' 30s default is not tied to ZOOMW_SHUTDOWN_TIMEOUT)")
+			}
+			// The worker needs the shutdown timeout plus a few seconds to
+			// hand back jobs, flush NATS and close connections.
+			if got, want := time.Duration(*g)*time.Second, shutdown+5*time.Second; got < want {
+				return fmt.Errorf("terminationGracePeriodSeconds %v, want at least %v (ZOOMW_SHUTDOWN_TIMEOUT %v + 5s)", got, want, shutdown)
+			}
+			return nil
+		}},
+		{"prometheus annotations name the HTTP port", func() error {
+			a := dep.Spec.Template.Metadata.Annotations
+			if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != strconv.Itoa(httpPort) || a["prometheus.io/path"] != "/metrics" {
+				return fmt.Errorf("annotations %v: want prometheus.io/scrape true, port %d, path /metrics", a, httpPort)
+			}
+			return nil
+		}},
+		configMapCheck(t, docs, c),
+		{"three replicas", func() error {
+			if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 3 {
+				return fmt.Errorf("replicas %v, want 3", dep.Spec.Replicas)
+			}
+			return nil
+		}},
+	}
+	runChecks(t, "deployment", append(tests, podChecks(dep)...))
+}
+
+// configMapCheck: c takes its settings from the shipped ConfigMap (the
+// console too: the workers' NATS_URL and rate limits), and no Secret whole.
+func configMapCheck(t *testing.T, docs []manifestDoc, c container) manifestCheck {
+	return manifestCheck{"settings come from the shipped ConfigMap", func() error {
+		cm := oneOfKind(t, docs, "ConfigMap").name()
+		for _, ef := range c.EnvFrom {
+			if ef.ConfigMapRef != nil && ef.ConfigMapRef.Name == cm {
+				return nil
+			}
+			if ef.SecretRef != nil {
+				return fmt.Errorf("envFrom secretRef %s: name each secret with a secretKeyRef", ef.SecretRef.Name)
+			}
+		}
+		return fmt.Errorf("no envFrom configMapRef %s", cm)
+	}}
+}
+
+// podChecks are what every Deployment's pod must have, the worker's and the
+// console's alike: a selector that matches it, resources, a non-root user,
+// a read-only root filesystem, no privilege escalation and no capabilities.
+func podChecks(dep deployment) []manifestCheck {
+	pod := dep.Spec.Template.Spec
+	var c container
+	if len(pod.Containers) > 0 {
+		c = pod.Containers[0]
+	}
+	nonRoot := func(sc *securityContext) bool {
+		return sc != nil && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && (sc.RunAsUser == nil || *sc.RunAsUser != 0)
+	}
+	return []manifestCheck{
+		{"selector matches the pod labels", func() error {
+			if !subsetOf(dep.Spec.Selector.MatchLabels, dep.Spec.Template.Metadata.Labels) {
+				return fmt.Errorf("selector %v does not match pod labels %v", dep.Spec.Selector.MatchLabels, dep.Spec.Template.Metadata.Labels)
+			}
+			return nil
 		}},
 		{"cpu and memory requests and limits", func() error {
 			for _, r := range []string{"cpu", "memory"} {
@@ -592,51 +671,129 @@ func TestDeployDeployment(t *testing.T) {
 			}
 			return nil
 		}},
-		{"grace period outlasts ZOOMW_SHUTDOWN_TIMEOUT", func() error {
-			g := pod.TerminationGracePeriodSeconds
-			if g == nil {
-				return fmt.Errorf("terminationGracePeriodSeconds not set (Kubernetes' 30s default is not tied to ZOOMW_SHUTDOWN_TIMEOUT)")
+	}
+}
+
+// consoleManifest is the opt-in console example (README, Operator console).
+const consoleManifest = "k8s/console.example.yaml"
+
+// selectorOf is the label selector of a Deployment, Service or
+// PodDisruptionBudget document.
+func selectorOf(d manifestDoc) map[string]string {
+	spec, _ := d.obj["spec"].(map[string]any)
+	sel, _ := spec["selector"].(map[string]any)
+	if d.kind() != "Service" {
+		sel, _ = sel["matchLabels"].(map[string]any)
+	}
+	out := map[string]string{}
+	for k, v := range sel {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// TestDeployConsole: the console example runs `zoom-worker console`, and
+// listens off loopback only with ZOOMW_CONSOLE_TOKEN from a Secret, which
+// the console requires (checkConsoleAddr); its pods are its own.
+func TestDeployConsole(t *testing.T) {
+	docs := loadManifests(t)
+	var dep deployment
+	var svc service
+	var depDoc manifestDoc
+	for _, d := range docs {
+		switch {
+		case d.file != consoleManifest:
+		case d.kind() == "Deployment":
+			d.decode(t, &dep)
+			depDoc = d
+		case d.kind() == "Service":
+			d.decode(t, &svc)
+		}
+	}
+	if len(dep.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("%s: got %d containers in a Deployment, want one Deployment of 1", consoleManifest, len(dep.Spec.Template.Spec.Containers))
+	}
+	c := dep.Spec.Template.Spec.Containers[0]
+	env := map[string]envVar{}
+	for _, e := range c.Env {
+		env[e.Name] = e
+	}
+	addr := settingDefault(t, "ZOOMW_CONSOLE_ADDR")
+	if e, ok := env["ZOOMW_CONSOLE_ADDR"]; ok && e.Value != nil {
+		addr = *e.Value
+	}
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("ZOOMW_CONSOLE_ADDR %q: %v", addr, err)
+	}
+	consolePort, _ := strconv.Atoi(portStr)
+	stages := parseDockerfile(t, filepath.Join(deployDir, "Dockerfile"))
+	var entrypoint []string
+	_ = json.Unmarshal([]byte(stages[len(stages)-1].last("ENTRYPOINT")), &entrypoint)
+	podLabels := dep.Spec.Template.Metadata.Labels
+
+	tests := []manifestCheck{
+		{"runs zoom-worker console", func() error {
+			argv := c.Command
+			if argv == nil {
+				argv = entrypoint // args alone follow the image's `zoom-worker run`
 			}
-			// The worker needs the shutdown timeout plus a few seconds to
-			// hand back jobs, flush NATS and close connections.
-			if got, want := time.Duration(*g)*time.Second, shutdown+5*time.Second; got < want {
-				return fmt.Errorf("terminationGracePeriodSeconds %v, want at least %v (ZOOMW_SHUTDOWN_TIMEOUT %v + 5s)", got, want, shutdown)
+			argv = append(slices.Clone(argv), c.Args...)
+			if len(argv) < 2 || argv[0] != "/zoom-worker" || argv[1] != "console" {
+				return fmt.Errorf("runs %q (command %q, args %q, image entrypoint %q), want /zoom-worker console", argv, c.Command, c.Args, entrypoint)
 			}
 			return nil
 		}},
-		{"prometheus annotations name the HTTP port", func() error {
-			a := dep.Spec.Template.Metadata.Annotations
-			if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != strconv.Itoa(httpPort) || a["prometheus.io/path"] != "/metrics" {
-				return fmt.Errorf("annotations %v: want prometheus.io/scrape true, port %d, path /metrics", a, httpPort)
+		{"off loopback only with ZOOMW_CONSOLE_TOKEN from a secretKeyRef", func() error {
+			if console.LoopbackOnly(addr) {
+				return fmt.Errorf("ZOOMW_CONSOLE_ADDR %q: loopback only, out of reach of the Service", addr)
+			}
+			tok, ok := env["ZOOMW_CONSOLE_TOKEN"]
+			if !ok || tok.Value != nil || tok.ValueFrom == nil || tok.ValueFrom.SecretKeyRef == nil {
+				return fmt.Errorf("ZOOMW_CONSOLE_ADDR %q needs ZOOMW_CONSOLE_TOKEN from valueFrom.secretKeyRef (the console refuses to start without it)", addr)
 			}
 			return nil
 		}},
-		{"selector matches the pod labels", func() error {
-			if !subsetOf(dep.Spec.Selector.MatchLabels, dep.Spec.Template.Metadata.Labels) {
-				return fmt.Errorf("selector %v does not match pod labels %v", dep.Spec.Selector.MatchLabels, dep.Spec.Template.Metadata.Labels)
+		{"probes ask the console port for a page open without a token", func() error {
+			for kind, p := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+				if p == nil || p.HTTPGet == nil {
+					return fmt.Errorf("no %s probe with httpGet", kind)
+				}
+				// The console has no health path; secure() lets these through.
+				if got := c.port(p.HTTPGet.Port); got != consolePort || (p.HTTPGet.Path != "/login" && !strings.HasPrefix(p.HTTPGet.Path, "/static/")) {
+					return fmt.Errorf("%s probe GETs %s on port %d, want /login on %d (ZOOMW_CONSOLE_ADDR)", kind, p.HTTPGet.Path, got, consolePort)
+				}
 			}
 			return nil
 		}},
-		{"settings come from the shipped ConfigMap", func() error {
-			cm := oneOfKind(t, docs, "ConfigMap").name()
-			for _, ef := range c.EnvFrom {
-				if ef.ConfigMapRef != nil && ef.ConfigMapRef.Name == cm {
+		{"service forwards to the console port", func() error {
+			if !subsetOf(svc.Spec.Selector, podLabels) {
+				return fmt.Errorf("service selector %v does not match pod labels %v", svc.Spec.Selector, podLabels)
+			}
+			for _, p := range svc.Spec.Ports {
+				if c.port(p.TargetPort) == consolePort {
 					return nil
 				}
-				if ef.SecretRef != nil {
-					return fmt.Errorf("envFrom secretRef %s: name each secret with a secretKeyRef", ef.SecretRef.Name)
-				}
 			}
-			return fmt.Errorf("no envFrom configMapRef %s", cm)
+			return fmt.Errorf("service: no port targets %d", consolePort)
 		}},
-		{"three replicas", func() error {
-			if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 3 {
-				return fmt.Errorf("replicas %v, want 3", dep.Spec.Replicas)
+		{"the workers' selectors leave its pods alone", func() error {
+			for _, d := range docs {
+				if !strings.HasPrefix(d.file, "k8s/") || d.file == consoleManifest {
+					continue
+				}
+				switch d.kind() {
+				case "Deployment", "Service", "PodDisruptionBudget":
+					if sel := selectorOf(d); subsetOf(sel, podLabels) {
+						return fmt.Errorf("%s: %s %s selects the console's pods (%v)", d.file, d.kind(), d.name(), sel)
+					}
+				}
 			}
 			return nil
 		}},
+		configMapCheck(t, docs, c),
 	}
-	runChecks(t, "deployment", tests)
+	runChecks(t, depDoc.file, append(tests, podChecks(dep)...))
 }
 
 func TestDeployServicePDBAndScaledObject(t *testing.T) {
@@ -648,16 +805,7 @@ func TestDeployServicePDBAndScaledObject(t *testing.T) {
 	_, portStr, _ := net.SplitHostPort(configValue(t, docs, "ZOOMW_HTTP_ADDR"))
 	httpPort, _ := strconv.Atoi(portStr)
 
-	var svc struct {
-		Spec struct {
-			Selector map[string]string `json:"selector"`
-			Ports    []struct {
-				Name       string `json:"name"`
-				Port       int    `json:"port"`
-				TargetPort any    `json:"targetPort"`
-			} `json:"ports"`
-		} `json:"spec"`
-	}
+	var svc service
 	oneOfKind(t, docs, "Service").decode(t, &svc)
 	var pdb struct {
 		Spec struct {
@@ -901,7 +1049,7 @@ func TestDeployCompose(t *testing.T) {
 	services, _ := compose.obj["services"].(map[string]any)
 
 	var natsNames, workerNames []string
-	var redisName string
+	var redisName, consoleName string
 	for name, v := range services {
 		svc, _ := v.(map[string]any)
 		image, _ := svc["image"].(string)
@@ -911,6 +1059,8 @@ func TestDeployCompose(t *testing.T) {
 			natsNames = append(natsNames, name)
 		case strings.HasPrefix(image, "redis:"):
 			redisName = name
+		case build != nil && build["dockerfile"] == "deploy/Dockerfile" && slices.Contains(composeWords(svc["entrypoint"]), "console"):
+			consoleName = name
 		case build != nil && build["dockerfile"] == "deploy/Dockerfile":
 			workerNames = append(workerNames, name)
 		}
@@ -920,24 +1070,12 @@ func TestDeployCompose(t *testing.T) {
 	shutdown, _ := time.ParseDuration(settingDefault(t, "ZOOMW_SHUTDOWN_TIMEOUT"))
 
 	svc := func(name string) map[string]any { m, _ := services[name].(map[string]any); return m }
-	words := func(v any) []string {
-		switch v := v.(type) {
-		case string:
-			return strings.Fields(v)
-		case []any:
-			var out []string
-			for _, w := range v {
-				out = append(out, fmt.Sprint(w))
-			}
-			return out
-		}
-		return nil
-	}
+	words := composeWords
 
 	tests := []manifestCheck{
-		{"three NATS nodes, one Redis, three workers", func() error {
-			if len(natsNames) != 3 || redisName == "" || len(workerNames) != 3 {
-				return fmt.Errorf("nats %v, redis %q, workers %v", natsNames, redisName, workerNames)
+		{"three NATS nodes, one Redis, three workers, one console", func() error {
+			if len(natsNames) != 3 || redisName == "" || len(workerNames) != 3 || consoleName == "" {
+				return fmt.Errorf("nats %v, redis %q, workers %v, console %q", natsNames, redisName, workerNames, consoleName)
 			}
 			if image, _ := svc(redisName)["image"].(string); !strings.HasPrefix(image, "redis:7") {
 				return fmt.Errorf("redis image %s, want redis:7", image)
@@ -999,7 +1137,35 @@ func TestDeployCompose(t *testing.T) {
 			return nil
 		}})
 	}
-	for _, n := range append(append(slices.Clone(natsNames), redisName), workerNames...) {
+	tests = append(tests, manifestCheck{"console reads the workers' NATS and Redis", func() error {
+		if len(workerNames) == 0 {
+			return fmt.Errorf("no worker to compare with")
+		}
+		env, worker := composeEnv(svc(consoleName)["environment"]), composeEnv(svc(workerNames[0])["environment"])
+		for _, k := range []string{"NATS_URL", "REDIS_URL", "ZOOMW_REDIS_PREFIX", "ZOOMW_RATE_LIMIT"} {
+			if fmt.Sprint(env[k]) != fmt.Sprint(worker[k]) {
+				return fmt.Errorf("%s %v, the workers have %v", k, env[k], worker[k])
+			}
+		}
+		return nil
+	}}, manifestCheck{"console listens off loopback only with a token, and on the host's loopback", func() error {
+		s := svc(consoleName)
+		env := composeEnv(s["environment"])
+		addr := settingDefault(t, "ZOOMW_CONSOLE_ADDR")
+		if v, ok := env["ZOOMW_CONSOLE_ADDR"]; ok {
+			addr = fmt.Sprint(v)
+		}
+		if tok := fmt.Sprint(env["ZOOMW_CONSOLE_TOKEN"]); !console.LoopbackOnly(addr) && !strings.HasPrefix(tok, "${ZOOMW_CONSOLE_TOKEN:?") {
+			return fmt.Errorf("ZOOMW_CONSOLE_ADDR %q with ZOOMW_CONSOLE_TOKEN %q: want ${ZOOMW_CONSOLE_TOKEN:?...}", addr, tok)
+		}
+		for _, p := range words(s["ports"]) {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				return fmt.Errorf("port %s: publish it on 127.0.0.1 only", p)
+			}
+		}
+		return nil
+	}})
+	for _, n := range append(append(slices.Clone(natsNames), redisName, consoleName), workerNames...) {
 		tests = append(tests, manifestCheck{"service " + n + " has a healthcheck", func() error {
 			hc, _ := svc(n)["healthcheck"].(map[string]any)
 			if len(words(hc["test"])) == 0 {
@@ -1009,6 +1175,21 @@ func TestDeployCompose(t *testing.T) {
 		}})
 	}
 	runChecks(t, "compose.yaml", tests)
+}
+
+// composeWords reads a compose command-like value: a string or a list.
+func composeWords(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return strings.Fields(v)
+	case []any:
+		var out []string
+		for _, w := range v {
+			out = append(out, fmt.Sprint(w))
+		}
+		return out
+	}
+	return nil
 }
 
 // manifestCheck is one property of a shipped file.
