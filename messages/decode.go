@@ -83,7 +83,7 @@ func decodeJobFast(job Job, body []byte) (_ Job, _ error, ok bool) {
 	if len(body) > MaxJobBytes || !utf8.Valid(body) {
 		return nil, nil, false
 	}
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		return nil, nil, false
 	}
 	depth, ok := decodeFlat(body, reflect.ValueOf(job).Elem(), nil)
@@ -182,7 +182,7 @@ func topLevelObject(body []byte) (map[string]json.RawMessage, error) {
 		}
 		return fields, nil
 	}
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		if err := tooDeep(); err != nil {
 			return nil, err // encoding/json gives up at 10000 levels
 		}

@@ -199,7 +199,7 @@ func unmarshalWithExtra[T any](data []byte, known *T, extra *map[string]json.Raw
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil
 	}
-	if !json.Valid(data) {
+	if !jsonscan.Valid(data) {
 		return unmarshalWithExtraMap(data, known, extra, jsonNames(reflect.TypeFor[T]())) // says what is wrong
 	}
 	return unmarshalWithExtraValid(data, known, extra)

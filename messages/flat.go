@@ -173,7 +173,7 @@ func decodeFlat(data []byte, v reflect.Value, extra func(key, value []byte) bool
 // v) then sets them to the same values and says what is wrong, if anything.
 func DecodePlain(data []byte, v any) bool {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct || !json.Valid(data) {
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct || !jsonscan.Valid(data) {
 		return false
 	}
 	fields := flatFieldsOf(rv.Elem().Type())
@@ -295,7 +295,7 @@ func encodeFlat(b []byte, v reflect.Value) ([]byte, bool) {
 				}
 				raw = []byte("null")
 			}
-			if !isCompact(raw) || !htmlSafe(raw) || !json.Valid(raw) {
+			if !isCompact(raw) || !htmlSafe(raw) || !jsonscan.Valid(raw) {
 				return b, false
 			}
 			key(f.name)

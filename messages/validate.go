@@ -12,6 +12,8 @@ import (
 	"time"
 	_ "time/tzdata" // timezone checks work where the system has no zoneinfo (scratch images)
 	"unicode/utf8"
+
+	"github.com/zoomworker/zoom-worker/internal/jsonscan"
 )
 
 // Zoom's actions for a create-user job (CreateUserJob.Action).
@@ -442,7 +444,7 @@ func decodeFieldError(field string, err error) error {
 // checkObject checks that raw is a JSON object.
 func checkObject(field string, raw json.RawMessage) error {
 	t := bytes.TrimSpace(raw)
-	if !json.Valid(t) {
+	if !jsonscan.Valid(t) {
 		return &ValidationError{Field: field, Reason: "is not valid JSON"}
 	}
 	if t[0] != '{' {
