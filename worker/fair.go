@@ -258,12 +258,12 @@ func (w *Worker) dispatch(ctx, jobCtx context.Context, msg jetstream.Msg) {
 			w.nak(&attempt{msg: msg, log: w.log}, 0)
 			return
 		}
-		go func() {
+		w.runners.run(func() {
 			defer w.slots.give()
 			start := time.Now()
 			defer func() { w.fair.done(account, time.Since(start)) }()
 			w.handle(jobCtx, msg)
-		}()
+		})
 	}
 	if adm.wait == nil {
 		run()
