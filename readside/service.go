@@ -250,6 +250,7 @@ type handlers struct {
 	counts map[string]*EndpointData
 
 	flights flights
+	fails   failLog
 }
 
 // EndpointData is what $SRV.STATS reports in each endpoint's "data": the
@@ -384,13 +385,18 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 	// A caller's 4xx (an unknown meeting, a bad request) is the caller's
 	// answer, counted in the endpoint's stats: at debug, so a storm of
 	// misses does not flood the log and spend the CPU reads need. What the
-	// service could not do (5xx) is the operator's: a warning.
-	level := slog.LevelDebug
+	// service could not do (5xx) is the operator's: a warning, at most one
+	// per endpoint and code every failWarnEvery (see failLog).
+	level, attrs := slog.LevelDebug, []any{"endpoint", endpoint, "code", aerr.code, "err", aerr.desc, "duration", time.Since(start)}
 	if aerr.code >= "500" {
-		level = slog.LevelWarn
+		if warn, leftOut := h.fails.admit(failKey{endpoint, aerr.code}, time.Now()); warn {
+			level = slog.LevelWarn
+			if leftOut > 0 {
+				attrs = append(attrs, "left_out", leftOut)
+			}
+		}
 	}
-	h.log.Log(ctx, level, "service request failed", "endpoint", endpoint, "code", aerr.code,
-		"err", aerr.desc, "duration", time.Since(start))
+	h.log.Log(ctx, level, "service request failed", attrs...)
 	var body ErrorResponse
 	body.Error.Code, _ = strconv.Atoi(aerr.code)
 	body.Error.Description = aerr.desc

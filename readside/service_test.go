@@ -3,6 +3,7 @@ package readside_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -443,7 +444,10 @@ func TestIncludeStartURL(t *testing.T) {
 }
 
 func TestRedisUnreachable(t *testing.T) {
-	e := newSvcEnv(t, zoomtest.Options{})
+	logs := &testenv.Buffer{}
+	e := newSvcEnv(t, zoomtest.Options{}, func(c *readside.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(testenv.LogOutput(logs), nil))
+	})
 	e.Redis.Stop()
 
 	tests := []struct{ name, subject, body string }{
@@ -458,6 +462,27 @@ func TestRedisUnreachable(t *testing.T) {
 				t.Errorf("code %q %q, want 503 naming Redis", a.Code, a.Description)
 			}
 		})
+	}
+	// Every request fails while Redis is away: the operator is told once
+	// per endpoint, not once per request.
+	for range 4 {
+		e.request(readside.SubjectMeetingGet, `{"meeting_id": 111}`)
+	}
+	warned := map[string]int{}
+	for line := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"msg":"service request failed"`) {
+			var l struct{ Endpoint, Code string }
+			_ = json.Unmarshal([]byte(line), &l)
+			warned[l.Endpoint+" "+l.Code]++
+		}
+	}
+	for k, n := range warned {
+		if n != 1 {
+			t.Errorf("%d warnings for %s, want 1 (the first failure; the others within %s are left out)", n, k, "10s")
+		}
+	}
+	if len(warned) != len(tests) {
+		t.Errorf("warnings for %v, want one for each of the %d endpoints", warned, len(tests))
 	}
 }
 
