@@ -389,7 +389,7 @@ func (h *handlers) serve(endpoint string, fn func(context.Context, []byte) (any,
 	// per endpoint and code every failWarnEvery (see failLog).
 	level, attrs := slog.LevelDebug, []any{"endpoint", endpoint, "code", aerr.code, "err", aerr.desc, "duration", time.Since(start)}
 	if aerr.code >= "500" {
-		if warn, leftOut := h.fails.admit(failKey{endpoint, aerr.code}, time.Now()); warn {
+		if warn, leftOut := h.fails.admit(failKey{endpoint, aerr.code}, h.now()); warn {
 			level = slog.LevelWarn
 			if leftOut > 0 {
 				attrs = append(attrs, "left_out", leftOut)

@@ -364,9 +364,10 @@ func (s *slots) drain(limit time.Duration) bool {
 // a stack per job it ran (with one each for 1000 jobs, the memory
 // scenario's peak RSS grew by a sixth). stop ends those that wait.
 type runners struct {
-	next chan func()   // unbuffered: a send succeeds only into a waiting runner
-	quit chan struct{} // closed by stop
-	idle *atomic.Int32 // runners waiting, or about to
+	next    chan func()   // unbuffered: a send succeeds only into a waiting runner
+	quit    chan struct{} // closed by stop
+	idle    *atomic.Int32 // runners waiting, or about to
+	spawned *atomic.Int64 // runners started, ever
 }
 
 // maxIdleRunners bounds the runners that wait for a job. While the worker
@@ -376,7 +377,7 @@ type runners struct {
 const maxIdleRunners = 64
 
 func newRunners() runners {
-	return runners{next: make(chan func()), quit: make(chan struct{}), idle: new(atomic.Int32)}
+	return runners{next: make(chan func()), quit: make(chan struct{}), idle: new(atomic.Int32), spawned: new(atomic.Int64)}
 }
 
 // run runs f on a waiting runner, else on a new one.
@@ -389,8 +390,10 @@ func (r runners) run(f func()) {
 }
 
 func (r runners) loop(f func()) {
+	r.spawned.Add(1)
 	for {
 		f()
+		f = nil // a waiting runner keeps nothing of its last job
 		if r.idle.Add(1) > maxIdleRunners {
 			r.idle.Add(-1)
 			return
@@ -399,6 +402,7 @@ func (r runners) loop(f func()) {
 		case f = <-r.next:
 			r.idle.Add(-1)
 		case <-r.quit:
+			r.idle.Add(-1)
 			return
 		}
 	}
