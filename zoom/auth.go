@@ -186,20 +186,15 @@ func (s *oauthSource) Token(ctx context.Context) (string, error) {
 			s.mu.Unlock()
 			return tok, nil
 		}
-		if s.tok != "" && now.Before(s.retryAt) && s.usable(now, s.exp) {
-			tok := s.tok // due for refresh, but the last refresh just failed
+		if s.tok != "" && (s.flight != nil || now.Before(s.retryAt)) && s.usable(now, s.exp) {
+			// Due for refresh, but still good, while a refresh is under way
+			// (only the call that started it waits for it, not every call in
+			// flight) or just after one failed.
+			tok := s.tok
 			s.mu.Unlock()
 			return tok, nil
 		}
 		if f := s.flight; f != nil {
-			if s.tok != "" && s.usable(now, s.exp) {
-				// An early refresh is under way and the current token is
-				// still good: only the call that started the refresh waits
-				// for it, not every call in flight.
-				tok := s.tok
-				s.mu.Unlock()
-				return tok, nil
-			}
 			s.mu.Unlock()
 			select {
 			case <-f.done:
