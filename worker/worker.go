@@ -45,7 +45,7 @@ type Worker struct {
 	seq     *sequencer
 	jobs    jetstream.Stream // ZOOM_JOBS
 	slots   *slots
-	runners runners
+	runners *runners
 	fair    *fairness
 	bound   atomic.Bool
 	running atomic.Bool
@@ -366,8 +366,8 @@ func (s *slots) drain(limit time.Duration) bool {
 type runners struct {
 	next    chan func()   // unbuffered: a send succeeds only into a waiting runner
 	quit    chan struct{} // closed by stop
-	idle    *atomic.Int32 // runners waiting, or about to
-	spawned *atomic.Int64 // runners started, ever
+	idle    atomic.Int32  // runners waiting, or about to
+	spawned atomic.Int64  // runners started, ever
 }
 
 // maxIdleRunners bounds the runners that wait for a job. While the worker
@@ -376,12 +376,10 @@ type runners struct {
 // CPU), and keep a few MiB of stacks at most.
 const maxIdleRunners = 64
 
-func newRunners() runners {
-	return runners{next: make(chan func()), quit: make(chan struct{}), idle: new(atomic.Int32), spawned: new(atomic.Int64)}
-}
+func newRunners() *runners { return &runners{next: make(chan func()), quit: make(chan struct{})} }
 
 // run runs f on a waiting runner, else on a new one.
-func (r runners) run(f func()) {
+func (r *runners) run(f func()) {
 	select {
 	case r.next <- f:
 	default:
@@ -389,7 +387,7 @@ func (r runners) run(f func()) {
 	}
 }
 
-func (r runners) loop(f func()) {
+func (r *runners) loop(f func()) {
 	r.spawned.Add(1)
 	for {
 		f()
@@ -409,4 +407,4 @@ func (r runners) loop(f func()) {
 }
 
 // stop ends the runners that wait and those that end their job from now on.
-func (r runners) stop() { close(r.quit) }
+func (r *runners) stop() { close(r.quit) }
