@@ -179,12 +179,12 @@ func (b *bench) startKids(ctx context.Context, st *stage, mode string, n, conc i
 		for _, f := range tweak {
 			f(&cfg)
 		}
-		if cfg.CPUProfile == "" && mode == "worker" && tag == scLatency0 {
-			// Always profiled, so that the table can say what is left of
-			// the CPU per job (sampling costs about 1% of it).
-			cfg.CPUProfile = filepath.Join(b.dir, "cpu.latency0.out")
-		}
 		if tag == scLatency0 && mode == "worker" {
+			if cfg.CPUProfile == "" {
+				// Always profiled, so that the table can say what is left
+				// of the CPU per job (sampling costs about 1% of it).
+				cfg.CPUProfile = filepath.Join(b.dir, "cpu.latency0.out")
+			}
 			b.res.latency0Profile = cfg.CPUProfile
 		}
 		k, _, err := startChild(ctx, cfg)
