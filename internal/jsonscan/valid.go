@@ -33,13 +33,13 @@ func Valid(b []byte) bool {
 				break
 			}
 			if c == '{' {
-				if i = key(b, i); i < 0 {
+				if i = validKey(b, i); i < 0 {
 					return false
 				}
 			}
 			continue
 		case '"':
-			if i = stringEnd(b, i); i < 0 {
+			if i = validStringEnd(b, i); i < 0 {
 				return false
 			}
 		case 't':
@@ -77,7 +77,7 @@ func Valid(b []byte) bool {
 			case ',':
 				i = SkipSpace(b, i+1)
 				if in == '{' {
-					if i = key(b, i); i < 0 {
+					if i = validKey(b, i); i < 0 {
 						return false
 					}
 				}
@@ -93,13 +93,13 @@ func Valid(b []byte) bool {
 	}
 }
 
-// key reads an object's key and its colon at b[i] and returns the index of
-// the value after them (space skipped), or -1.
-func key(b []byte, i int) int {
+// validKey reads an object's key and its colon at b[i] and returns the
+// index of the value after them (space skipped), or -1.
+func validKey(b []byte, i int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
-	if i = stringEnd(b, i); i < 0 {
+	if i = validStringEnd(b, i); i < 0 {
 		return -1
 	}
 	i = SkipSpace(b, i)
@@ -109,10 +109,11 @@ func key(b []byte, i int) int {
 	return SkipSpace(b, i+1)
 }
 
-// stringEnd returns the index after the valid JSON string at b[i] (b[i] is
-// its opening quote), or -1: a control character, an escape JSON does not
-// have, or no closing quote.
-func stringEnd(b []byte, i int) int {
+// validStringEnd returns the index after the valid JSON string at b[i]
+// (b[i] is its opening quote), or -1: a control character, an escape JSON
+// does not have, or no closing quote. StringEnd, which the scans use on
+// text already known to be valid, checks none of that.
+func validStringEnd(b []byte, i int) int {
 	for i++; i < len(b); i++ {
 		c := b[i]
 		if c >= ' ' && c != '"' && c != '\\' {
